@@ -1,0 +1,89 @@
+"""Typed topics: the only way LineWatch turns messages into Kafka bytes and back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from contracts.errors import ContractError
+from contracts.messages import (
+    AlertEvent,
+    DeadLetter,
+    HealthScore,
+    MachineEvent,
+    MaintenanceCommand,
+    TelemetrySample,
+)
+
+T = TypeVar("T")
+
+
+def _error_text(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(message)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Topic(Generic[T]):
+    """A Kafka topic with its message type and key.
+
+    ``encode`` and ``decode`` are the contract: producers never build dicts by hand and
+    consumers decode inside their loop so one bad record cannot stall them.
+    """
+
+    name: str
+    model: Any
+    key_of: Callable[[T], str]
+    description: str = ""
+    _adapter: TypeAdapter = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_adapter", TypeAdapter(self.model))
+
+    def encode(self, message: T) -> bytes:
+        return self._adapter.dump_json(message)
+
+    def key(self, message: T) -> bytes:
+        return self.key_of(message).encode()
+
+    def decode(self, raw: bytes | str | None) -> T:
+        """Parse and validate one record value; any failure is a ``ContractError``."""
+        if raw is None:
+            raise ContractError(f"{self.name}: empty record value (tombstone)")
+        try:
+            return self._adapter.validate_json(raw)
+        except ValidationError as exc:
+            raise ContractError(f"{self.name}: {_error_text(exc)}") from exc
+        except (ValueError, TypeError) as exc:  # pragma: no cover - pydantic wraps most
+            raise ContractError(f"{self.name}: {exc}") from exc
+
+    def json_schema(self) -> dict[str, Any]:
+        return self._adapter.json_schema()
+
+
+def _machine(msg: Any) -> str:
+    return msg.machine_id
+
+
+TELEMETRY: Topic[TelemetrySample] = Topic(
+    "linewatch.telemetry.v1", TelemetrySample, _machine, "One sample of one machine's signals.")
+EVENTS: Topic[MachineEvent] = Topic(
+    "linewatch.events.v1", MachineEvent, _machine,
+    "Parts, failures, maintenance, state changes, PLC alarms: where labels come from.")
+SCORES: Topic[HealthScore] = Topic(
+    "linewatch.scores.v1", HealthScore, _machine, "Health, failure probabilities, RUL, factors.")
+ALERTS: Topic[AlertEvent] = Topic(
+    "linewatch.alerts.v1", AlertEvent, _machine, "Alert life-cycle events from the scorer.")
+COMMANDS: Topic[MaintenanceCommand] = Topic(
+    "linewatch.commands.v1", MaintenanceCommand, _machine, "Maintenance actions back to the line.")
+DEADLETTER: Topic[DeadLetter] = Topic(
+    "linewatch.deadletter.v1", DeadLetter, lambda m: m.key or "",
+    "Records a stage could not process, with the reason and source coordinates.")
+
+ALL_TOPICS: tuple[Topic[Any], ...] = (TELEMETRY, EVENTS, SCORES, ALERTS, COMMANDS, DEADLETTER)
+BY_NAME: dict[str, Topic[Any]] = {t.name: t for t in ALL_TOPICS}

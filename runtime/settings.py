@@ -1,0 +1,26 @@
+"""Base settings for LineWatch deployables: env prefix ``LINEWATCH_``, nesting with ``__``.
+
+Built in ``main()`` / ``create_app(settings)``, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.settings import KafkaSettings, StoreSettings
+
+
+class LineWatchSettings(BaseSettings):
+    """Settings every deployable shares; each one may subclass and add its own section."""
+
+    model_config = SettingsConfigDict(env_prefix="LINEWATCH_", env_nested_delimiter="__", extra="ignore")
+
+    environment: str = Field(default="development", description="development, test or production")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    plant_file: Path = Field(default=Path(__file__).resolve().parent.parent / "simulators" / "plants" / "demo.yaml")
+    registry_dir: Path = Path("var/registry")
+    data_dir: Path = Path("var")

@@ -1,0 +1,27 @@
+"""One real Kafka broker per test session, started through the project's broker module.
+
+If it cannot start, every test that needs it fails with the reason: never a skip.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.settings import KafkaSettings
+from runtime import broker
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> broker.BrokerInfo:
+    work = tmp_path_factory.mktemp("kafka")
+    try:
+        info = broker.start(work, timeout_s=120)
+    except Exception as exc:  # noqa: BLE001 - report any start failure as a test failure
+        pytest.fail(f"real Kafka broker could not start: {exc}", pytrace=False)
+    yield info
+    broker.stop(work)
+
+
+@pytest.fixture
+def kafka_settings(kafka: broker.BrokerInfo) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=kafka.bootstrap, topic_partitions=3)
