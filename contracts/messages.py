@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-MACHINE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}(/[a-z0-9][a-z0-9_.-]{0,62}){1,3}$"
+MACHINE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}/[a-z0-9][a-z0-9_.-]{0,62}$"  # "<line>/<machine>"
 SIGNAL_NAME_PATTERN = r"^[a-z][a-z0-9_]{1,79}$"
 
 MachineId = Annotated[str, Field(pattern=MACHINE_ID_PATTERN, examples=["line-1/cnc-03"])]
