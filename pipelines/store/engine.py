@@ -1,0 +1,77 @@
+"""Open the store: an engine from ``StoreSettings`` with migrations applied.
+
+SQLite (default, ``sqlite:///var/linewatch.db``) runs in WAL mode so the API reads while a
+pipeline writes; PostgreSQL (``postgresql+psycopg://user@host/db``) is for production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from contracts.errors import ConfigError, LineWatchError
+from contracts.settings import StoreSettings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(LineWatchError):
+    """The store could not be opened, migrated, read or written."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
+    cursor.execute("PRAGMA busy_timeout=10000")  # wait for another writer instead of failing
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_store_engine(settings: StoreSettings) -> Engine:
+    """Build the SQLAlchemy engine (no migrations). Bad URLs raise ``ConfigError``."""
+    try:
+        url = make_url(settings.url)
+    except ArgumentError as exc:
+        raise ConfigError(f"store.url is not a valid SQLAlchemy URL: {settings.url!r}") from exc
+    if settings.password is not None:
+        url = url.set(password=settings.password.get_secret_value())
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.get_backend_name() != "postgresql":
+        raise ConfigError(f"store.url must be sqlite or postgresql, got {url.get_backend_name()!r}")
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _alembic_config(connection: Any) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` (idempotent; safe to call on every start)."""
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"store migration failed: {exc.__class__.__name__}: {exc}") from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (``None`` before the first migration)."""
+    if "alembic_version" not in inspect(engine).get_table_names():
+        return None
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
