@@ -1,0 +1,133 @@
+"""Alert texts in English and zh-CN (terms from /work/shared/GLOSSARY.md).
+
+A message states the mode, the probability within the horizon, the RUL and the main
+factors as one sentence, each factor with its value against the machine's normal range,
+so an operator sees *why* without opening a chart.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from contracts.messages import Factor
+from contracts.plant import MODE_ACTION
+
+MODE_TEXT: dict[str, tuple[str, str]] = {
+    "tool_wear": ("Tool wear", "刀具磨损"),
+    "spindle_bearing": ("Spindle bearing damage", "主轴轴承故障"),
+    "coolant": ("Coolant system fault", "冷却液系统故障"),
+    "reducer_wear": ("Reducer wear", "减速机磨损"),
+    "gripper_leak": ("Gripper air leak", "夹爪气压泄漏"),
+    "servo_overheat": ("Servo overheating", "伺服过热"),
+}
+
+# Recommended action per mode: English and zh-CN text for the command action the line obeys
+# (contracts.plant.MODE_ACTION is the one list of actions).
+ACTION_TEXT: dict[str, tuple[str, str]] = {
+    "replace_tool": ("Replace the cutting tool at the next tool change", "在下次换刀时更换刀具"),
+    "service_spindle_bearing": ("Plan a spindle bearing service", "安排主轴轴承检修"),
+    "service_coolant": ("Check coolant pump, filter and level", "检查冷却液泵、过滤器和液位"),
+    "replace_reducer": ("Plan a reducer replacement", "安排更换减速机"),
+    "repair_gripper": ("Check gripper air lines and seals", "检查夹爪气管和密封件"),
+    "service_servo": ("Inspect the servo motor and its cooling", "检查伺服电机及其散热"),
+}
+
+# Tokens of unit-suffixed signal names, in plant language.
+_TOKENS: dict[str, tuple[str, str]] = {
+    "spindle": ("spindle", "主轴"), "bearing": ("bearing", "轴承"), "vibration": ("vibration", "振动"),
+    "rms": ("RMS", "有效值"), "temp": ("temperature", "温度"), "power": ("power", "功率"),
+    "torque": ("torque", "扭矩"), "current": ("current", "电流"), "coolant": ("coolant", "冷却液"),
+    "pressure": ("pressure", "压力"), "flow": ("flow", "流量"), "speed": ("speed", "转速"),
+    "joint": ("joint", "关节"), "motor": ("motor", "电机"), "gripper": ("gripper", "夹爪"),
+    "air": ("air", "气压"), "position": ("position", "位置"), "error": ("error", "误差"),
+    "feed": ("feed", "进给"), "axis": ("axis", "轴"), "cycle": ("cycle", "节拍"), "time": ("time", "时间"),
+    "energy": ("energy", "能耗"), "load": ("load", "负载"), "tool": ("tool", "刀具"), "servo": ("servo", "伺服"),
+    "reducer": ("reducer", "减速机"), "acoustic": ("acoustic", "声发射"), "cutting": ("cutting", "切削"),
+}
+_UNITS: dict[str, str] = {"c": "°C", "mm_s": "mm/s", "kw": "kW", "rpm": "rpm", "bar": "bar", "a": "A",
+                          "nm": "N·m", "um": "µm", "mm": "mm", "s": "s", "kwh": "kWh", "pct": "%", "lpm": "L/min",
+                          "deg": "°", "hz": "Hz", "g": "g"}
+
+
+def mode_text(mode: str) -> tuple[str, str]:
+    """(English, zh-CN) name of a failure mode; unknown modes keep their id."""
+    return MODE_TEXT.get(mode, (mode.replace("_", " ").capitalize(), mode))
+
+
+def recommended_action(mode: str) -> tuple[str, str, str]:
+    """(command action, English, zh-CN) for a mode; unknown modes get an inspection."""
+    action = MODE_ACTION.get(mode)
+    if action is None:
+        return "inspect_machine", "Inspect the machine", "检查设备"
+    return (action, *ACTION_TEXT.get(action, (action.replace("_", " ").capitalize(), action)))
+
+
+def _split_unit(signal: str) -> tuple[list[str], str]:
+    parts = signal.split("_")
+    for n in (2, 1):  # two-token units first: mm_s
+        unit = "_".join(parts[-n:])
+        if len(parts) > n and unit in _UNITS:
+            return parts[:-n], _UNITS[unit]
+    return parts, ""
+
+
+def signal_text(feature: str) -> tuple[str, str, str]:
+    """(English, zh-CN, unit) of a feature name such as ``spindle_vibration_rms_mm_s__mean_30m``."""
+    signal, _, stat = feature.partition("__")
+    words, unit = _split_unit(signal)
+    en = " ".join(_TOKENS.get(w, (w, w))[0] for w in words)
+    zh = "".join(_TOKENS.get(w, (w, w))[1] for w in words)
+    if stat:
+        en, zh = f"{en} ({stat.replace('_', ' ')})", f"{zh}（{stat}）"
+    return en, zh, unit
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def factor_sentence(factors: Sequence[Factor]) -> tuple[str, str]:
+    """The main factors as one English and one zh-CN sentence."""
+    en_parts: list[str] = []
+    zh_parts: list[str] = []
+    for f in factors:
+        en, zh, unit = signal_text(f.feature)
+        if f.value is None:
+            en_parts.append(f"{en} missing")
+            zh_parts.append(f"{zh}缺失")
+            continue
+        value = f"{_fmt(f.value)} {unit}".strip()
+        if f.normal_low is not None and f.normal_high is not None:
+            normal = f"{_fmt(f.normal_low)}–{_fmt(f.normal_high)}"
+            if f.value > f.normal_high:
+                en_parts.append(f"{en} {value}, above normal {normal}")
+                zh_parts.append(f"{zh} {value}，高于正常范围 {normal}")
+            elif f.value < f.normal_low:
+                en_parts.append(f"{en} {value}, below normal {normal}")
+                zh_parts.append(f"{zh} {value}，低于正常范围 {normal}")
+            else:
+                en_parts.append(f"{en} {value}, within normal {normal}")
+                zh_parts.append(f"{zh} {value}，在正常范围 {normal} 内")
+        else:
+            en_parts.append(f"{en} {value}")
+            zh_parts.append(f"{zh} {value}")
+    if not en_parts:
+        return "", ""
+    return "Main factors: " + "; ".join(en_parts) + ".", "主要影响因素：" + "；".join(zh_parts) + "。"
+
+
+def alert_messages(mode: str, probability: float, horizon_hours: float, rul_hours: float | None,
+                   factors: Sequence[Factor]) -> tuple[str, str]:
+    """English and zh-CN alert message with the mode, probability, RUL and factors."""
+    en_mode, zh_mode = mode_text(mode)
+    h = _fmt(horizon_hours)
+    en = f"{en_mode}: failure probability within {h} h is {probability:.0%}"
+    zh = f"{zh_mode}：未来 {h} 小时内故障概率 {probability:.0%}"
+    if rul_hours is not None:
+        en += f", remaining useful life about {_fmt(rul_hours)} h"
+        zh += f"，剩余使用寿命（RUL）约 {_fmt(rul_hours)} 小时"
+    f_en, f_zh = factor_sentence(factors)
+    _, act_en, act_zh = recommended_action(mode)
+    en = f"{en}. {f_en} Recommended action: {act_en}.".replace("  ", " ")
+    zh = f"{zh}。{f_zh}建议措施：{act_zh}。"
+    return en, zh

@@ -1,0 +1,126 @@
+"""Health score, bands, alert rules with hysteresis, and the bilingual alert texts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from contracts.messages import AlertAction, Factor, HealthScore
+from pipelines.health import AlertRules, AlertTracker, Band, OpenAlert, band, component_health, health
+from pipelines.health.text import alert_messages, factor_sentence, signal_text
+
+T0 = datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+M = "line-1/cnc-01"
+FACTOR = Factor(feature="spindle_vibration_rms_mm_s__mean_30m", contribution=0.4, value=3.9,
+                normal_low=0.8, normal_high=1.6)
+
+
+def score(i: int, p: float, rul: float | None = None, machine: str = M) -> HealthScore:
+    ts = T0 + timedelta(minutes=i)
+    return HealthScore(score_id=f"{machine}|{ts.isoformat()}|m1", machine_id=machine, ts=ts, model_version="m1",
+                       health=health({"tool_wear": p}, rul, 24.0), horizon_hours=24.0,
+                       failure_probability={"tool_wear": p}, rul_hours=rul, rul_mode="tool_wear" if rul else None,
+                       top_factors=[FACTOR])
+
+
+def run(tracker: AlertTracker, probs: list[float], start: int = 0) -> list:
+    return [e for i, p in enumerate(probs, start) for e in tracker.step(score(i, p))]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(100, Band.GOOD), (80, Band.GOOD), (79.9, Band.WATCH),
+                                                 (50, Band.WATCH), (49.9, Band.ACT), (0, Band.ACT)])
+def test_bands(value: float, expected: Band) -> None:
+    assert band(value) is expected
+
+
+def test_health_falls_with_probability_and_short_rul() -> None:
+    assert health({}, None, 24) == 100.0
+    assert health({"a": 0.1, "b": 0.3}, None, 24) == 70.0  # worst mode decides
+    assert health({"a": 0.0}, 24.0, 24) == pytest.approx(63.2, abs=0.1)  # RUL = horizon → watch
+    assert band(health({"a": 0.0}, 12.0, 24)) is Band.ACT
+    assert health({"a": 0.0}, 1000.0, 24) > 95
+    assert health({"a": float("nan")}, None, 24) == 100.0  # a broken probability never yields NaN
+
+
+def test_component_health_takes_worst_mode_per_component() -> None:
+    assert component_health({"tool_wear": 0.2, "coolant": 0.5}) == {"tool": 80.0, "coolant_system": 50.0}
+
+
+def test_raise_needs_consecutive_scores_and_clear_needs_lower_level() -> None:
+    tracker = AlertTracker(AlertRules(default_threshold=0.5, clear_ratio=0.6, raise_after=2, clear_after=2))
+    # a single spike does not raise; hovering between 0.3 and 0.5 neither raises nor clears
+    events = run(tracker, [0.1, 0.9, 0.1, 0.6, 0.65, 0.45, 0.35, 0.49, 0.2, 0.1, 0.9])
+    assert [(e.action, e.ts) for e in events] == [
+        (AlertAction.RAISED, T0 + timedelta(minutes=4)),
+        (AlertAction.CLEARED, T0 + timedelta(minutes=9)),
+    ]
+    assert events[0].alert_id == f"{M}|tool_wear|{(T0 + timedelta(minutes=4)).isoformat()}"
+    assert events[1].alert_id == events[0].alert_id
+
+
+def test_one_open_alert_per_machine_and_mode() -> None:
+    tracker = AlertTracker(AlertRules(raise_after=1))
+    events = run(tracker, [0.6] * 20)
+    assert [e.action for e in events] == [AlertAction.RAISED]
+    assert list(tracker.open_alerts(M)) == ["tool_wear"]
+
+
+def test_priority_follows_probability_and_rul_with_updates_only_on_change() -> None:
+    rules = AlertRules(raise_after=1)
+    assert rules.priority(0.55, None, 24) == "low"
+    assert rules.priority(0.75, None, 24) == "medium"
+    assert rules.priority(0.9, None, 24) == "high"
+    assert rules.priority(0.55, 5.0, 24) == "high"  # little time to respond
+    tracker = AlertTracker(rules)
+    events = run(tracker, [0.55, 0.56, 0.75, 0.76, 0.9, 0.9])
+    assert [(e.action, e.priority) for e in events] == [
+        (AlertAction.RAISED, "low"), (AlertAction.UPDATED, "medium"), (AlertAction.UPDATED, "high")]
+
+
+def test_replay_gives_identical_events() -> None:
+    probs = [0.2, 0.7, 0.8, 0.9, 0.3, 0.1, 0.1, 0.1, 0.8, 0.8]
+    assert run(AlertTracker(), probs) == run(AlertTracker(), probs)
+
+
+def test_restored_open_alert_is_not_raised_again() -> None:
+    tracker = AlertTracker(AlertRules(raise_after=1))
+    tracker.restore(M, "tool_wear", OpenAlert(f"{M}|tool_wear|x", T0, "low"))
+    events = run(tracker, [0.6, 0.6, 0.1, 0.1, 0.1])
+    assert [e.action for e in events] == [AlertAction.CLEARED]
+    assert events[0].alert_id == f"{M}|tool_wear|x"
+
+
+def test_suppressed_machine_does_not_raise() -> None:
+    tracker = AlertTracker(AlertRules(raise_after=1))
+    assert tracker.step(score(0, 0.9), suppressed=True) == []
+    assert [e.action for e in tracker.step(score(1, 0.9))] == [AlertAction.RAISED]
+
+
+def test_model_thresholds_override_default() -> None:
+    tracker = AlertTracker(AlertRules(raise_after=1))
+    assert tracker.step(score(0, 0.3), thresholds={"tool_wear": 0.25})[0].action is AlertAction.RAISED
+
+
+def test_messages_name_mode_probability_rul_factors_and_action_in_both_languages() -> None:
+    en, zh = alert_messages("tool_wear", 0.71, 24.0, 12.0, [FACTOR])
+    assert "Tool wear" in en and "71%" in en and "12 h" in en and "above normal 0.8–1.6" in en
+    assert "3.9 mm/s" in en and "Replace the cutting tool" in en
+    assert zh.startswith("刀具磨损：未来 24 小时内故障概率 71%")
+    assert "剩余使用寿命（RUL）约 12 小时" in zh and "主要影响因素：主轴振动有效值" in zh
+    assert "高于正常范围 0.8–1.6" in zh and "建议措施：" in zh
+
+
+def test_factor_sentence_and_signal_names() -> None:
+    assert signal_text("joint3_temp_c") == ("joint3 temperature", "joint3温度", "°C")
+    low = Factor(feature="coolant_pressure_bar", contribution=0.2, value=4.0, normal_low=8.0, normal_high=11.0)
+    en, zh = factor_sentence([low, Factor(feature="x_c", contribution=0.1, value=None)])
+    assert "below normal 8–11" in en and "x missing" in en and "低于正常范围" in zh
+    assert factor_sentence([]) == ("", "")
+
+
+def test_bad_rule_parameters_are_refused() -> None:
+    with pytest.raises(ValueError):
+        AlertRules(default_threshold=1.5)
+    with pytest.raises(ValueError):
+        AlertRules(raise_after=0)
