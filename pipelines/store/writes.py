@@ -117,8 +117,8 @@ def upsert_alert_event(conn: Connection, a: AlertEvent) -> str:
             "suppressed": machine_state in SUPPRESSING_MACHINE_STATES, "out_of_service": False,
             "escalation_level": 0, "changed_at": now}
         new["state"] = derive_state(facts_of(new), now).value
-        done = conn.execute(_insert(conn, t).on_conflict_do_nothing(index_elements=["alert_id"]), [new])
-        if done.rowcount == 1:
+        stmt = _insert(conn, t).values(**new).on_conflict_do_nothing(index_elements=["alert_id"])
+        if conn.execute(stmt.returning(t.c.alert_id)).scalar() is not None:
             return "inserted"
         row = conn.execute(select(t).where(t.c.alert_id == a.alert_id)).mappings().first()  # lost a race
     if a.ts < row["scorer_ts"]:

@@ -25,3 +25,18 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> broker.BrokerInfo:
 @pytest.fixture
 def kafka_settings(kafka: broker.BrokerInfo) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=kafka.bootstrap, topic_partitions=3)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real PostgreSQL cluster for the session (``scripts/postgres.sh``); fails, never skips."""
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "postgres.sh"
+    work = str(tmp_path_factory.mktemp("pg"))
+    done = subprocess.run([str(script), "start", work], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        pytest.fail(f"real PostgreSQL could not start: {done.stderr.strip()}", pytrace=False)
+    yield done.stdout.strip().splitlines()[-1]
+    subprocess.run([str(script), "destroy", work], capture_output=True, timeout=120)
