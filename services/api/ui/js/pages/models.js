@@ -1,0 +1,51 @@
+// Models page (engineer role): the registry with champion and challenger metrics side by side,
+// and promotion. Operators never see it: the nav hides it, the router refuses it, and the API
+// refuses the promote call for them as well.
+import { get, post } from "../api.js";
+import { errorBox, fill, h } from "../dom.js";
+import { fmtDate, fmtNum, label, t } from "../i18n.js";
+import { termLabel } from "../hmi.js";
+import { listOf } from "../series.js";
+
+export const name = "models";
+export const minRole = "engineer";
+
+const flat = (obj, prefix = "") => Object.entries(obj || {}).flatMap(([k, v]) =>
+  (v && typeof v === "object" && !Array.isArray(v) ? flat(v, `${prefix}${k}.`) : typeof v === "number" ? [[`${prefix}${k}`, v]] : []));
+
+function roleOf(m) {
+  if (m.champion || m.role === "champion" || m.status === "champion" || m.stage === "champion") return "champion";
+  if (m.role === "challenger" || m.status === "challenger" || m.stage === "challenger") return "challenger";
+  return m.role || m.status || m.stage || "challenger";
+}
+
+export async function render(root, _p, ctx) {
+  const msg = h("div", { id: "models-status", "aria-live": "assertive" });
+  const body = h("div", {});
+  const reload = async () => {
+    let models;
+    try { models = listOf(await get("/models"), "models"); } catch (exc) { fill(body, errorBox(exc.message)); return; }
+    if (!models.length) { fill(body, h("p", { id: "models-empty" }, t("models.empty"))); return; }
+    const metricKeys = [...new Set(models.flatMap((m) => flat(m.metrics).map(([k]) => k)))].slice(0, 24);
+    const promote = async (v) => {
+      if (!window.confirm(t("models.confirm", { v }))) return;
+      try { await post(`/models/${encodeURIComponent(v)}/promote`, {}); fill(msg, t("models.promoted", { v })); reload(); } catch (exc) { fill(msg, errorBox(exc.message)); }
+    };
+    fill(body, h("h2", {}, t("models.compare")), h("div", { style: { overflowX: "auto" } }, h("table", { id: "models-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, t("models.version")), h("th", {}, t("models.role")), h("th", {}, t("models.trained")),
+        h("th", {}, t("models.data_range")), metricKeys.map((k) => h("th", { class: "num" }, termLabel(k.replaceAll(".", "_")))), h("th", {}, ""))),
+      h("tbody", {}, models.map((m) => {
+        const v = m.version || m.model_version;
+        const role = roleOf(m);
+        const mets = Object.fromEntries(flat(m.metrics));
+        return h("tr", { "data-version": v, "data-role": role, class: role === "champion" ? "champion" : "" },
+          h("td", {}, v), h("td", {}, label("models", role)), h("td", { class: "num" }, fmtDate(m.created_at || m.trained_at)),
+          h("td", { class: "num" }, m.data_from || m.train_from ? `${fmtDate(m.data_from || m.train_from)} – ${fmtDate(m.data_to || m.train_to)}` : "—"),
+          metricKeys.map((k) => h("td", { class: "num" }, fmtNum(mets[k], 3))),
+          h("td", {}, role !== "champion" && ctx.hasRole("engineer")
+            ? h("button", { type: "button", class: "promote", "data-version": v, onclick: () => promote(v) }, t("models.promote")) : ""));
+      })))));
+  };
+  fill(root, h("h1", {}, t("models.title")), msg, h("section", { class: "panel" }, body));
+  await reload();
+}
