@@ -1,0 +1,187 @@
+"""``ModelBundle``: everything needed to score one machine kind, saved as plain files.
+
+A bundle is a folder of LightGBM text models plus ``bundle.json`` (spec, thresholds,
+calibration curves, normal ranges, drift references). Nothing is pickled, so loading a
+bundle from a registry cannot run foreign code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from contracts.errors import ContractError
+from contracts.messages import Factor
+from pipelines.features import FeatureSpec
+from pipelines.models.drift import psi
+
+OUTPUT_COLUMNS = ("rul_hours", "rul_low_hours", "rul_high_hours", "rul_mode", "defect_risk", "anomaly_score")
+
+
+@dataclass
+class Calibration:
+    """Monotone map from raw model score to probability (isotonic steps, linear between)."""
+
+    x: list[float]
+    y: list[float]
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        if not self.x:
+            return np.asarray(raw, dtype=float)
+        return np.clip(np.interp(raw, self.x, self.y), 0.0, 1.0)
+
+
+@dataclass
+class ModelBundle:
+    """Models of one machine kind: failure-within-horizon per mode, RUL, defect risk, anomaly."""
+
+    kind: str
+    feature_spec: FeatureSpec
+    features: list[str]
+    modes: list[str]
+    horizon_hours: float
+    thresholds: dict[str, float]
+    classifiers: dict[str, lgb.Booster]
+    calibrations: dict[str, Calibration]
+    rul: dict[str, lgb.Booster] = field(default_factory=dict)  # "mid", "low", "high"
+    rul_cap_hours: float = 168.0
+    defect: lgb.Booster | None = None
+    defect_calibration: Calibration | None = None
+    anomaly: dict[str, list] = field(default_factory=dict)  # features, center, scale
+    normal: dict[str, tuple[float, float]] = field(default_factory=dict)
+    reference: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    version: str = ""
+
+    # ---------- scoring
+    def matrix(self, features: pd.DataFrame) -> np.ndarray:
+        """The model input matrix: bundle columns in order, missing ones as NaN."""
+        try:
+            return features.reindex(columns=self.features).to_numpy(dtype=float)
+        except (ValueError, TypeError) as exc:
+            raise ContractError(f"features are not numeric: {exc}") from exc
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """``p_<mode>`` (calibrated), RUL with an 80 % interval, defect risk and anomaly score."""
+        x = self.matrix(features)
+        out = pd.DataFrame(index=features.index)
+        for mode in self.modes:
+            out[f"p_{mode}"] = self.calibrations[mode](self.classifiers[mode].predict(x))
+        if self.rul:
+            mid, lo, hi = (np.clip(self.rul[k].predict(x), 0, self.rul_cap_hours) for k in ("mid", "low", "high"))
+            out["rul_hours"], out["rul_low_hours"], out["rul_high_hours"] = mid, np.minimum(lo, mid), np.maximum(hi, mid)
+        else:
+            out["rul_hours"] = out["rul_low_hours"] = out["rul_high_hours"] = np.nan
+        probs = out[[f"p_{m}" for m in self.modes]].to_numpy()
+        out["rul_mode"] = [self.modes[i] for i in probs.argmax(axis=1)] if self.modes else None
+        if self.defect is not None:
+            raw = self.defect.predict(x)
+            out["defect_risk"] = self.defect_calibration(raw) if self.defect_calibration else raw
+        else:
+            out["defect_risk"] = np.nan
+        out["anomaly_score"] = self.anomaly_score(features)
+        return out
+
+    def anomaly_score(self, features: pd.DataFrame) -> np.ndarray:
+        """RMS of robust z-scores against the healthy training rows (0 ≈ normal, > 3 unusual)."""
+        if not self.anomaly:
+            return np.full(len(features), np.nan)
+        x = features.reindex(columns=self.anomaly["features"]).to_numpy(dtype=float)
+        z = np.clip(np.abs((x - np.asarray(self.anomaly["center"])) / np.asarray(self.anomaly["scale"])), 0, 10)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # rows with every feature missing -> NaN
+            return np.sqrt(np.nanmean(z ** 2, axis=1))
+
+    def explain(self, features: pd.DataFrame, top_k: int = 3, mode: str | None = None) -> list[list[Factor]]:
+        """Top features pushing each row towards failure (LightGBM ``pred_contrib``).
+
+        Uses ``mode``'s model, or per row the mode with the highest probability. Each
+        factor carries the feature value and its normal range (5th–95th percentile of
+        healthy training rows).
+        """
+        x = self.matrix(features)
+        if mode is None:
+            probs = self.predict(features)[[f"p_{m}" for m in self.modes]].to_numpy()
+            chosen = [self.modes[i] for i in probs.argmax(axis=1)]
+        else:
+            chosen = [mode] * len(x)
+        contrib = {m: self.classifiers[m].predict(x, pred_contrib=True)[:, :-1] for m in set(chosen)}
+        result = []
+        for i, m in enumerate(chosen):
+            order = np.argsort(-contrib[m][i])[:top_k]
+            result.append([self._factor(j, contrib[m][i, j], x[i, j]) for j in order if contrib[m][i, j] > 0])
+        return result
+
+    def _factor(self, j: int, contribution: float, value: float) -> Factor:
+        name = self.features[j]
+        lo, hi = self.normal.get(name, (None, None))
+        return Factor(feature=name, contribution=round(float(contribution), 6),
+                      value=None if not np.isfinite(value) else float(value), normal_low=lo, normal_high=hi)
+
+    def drift(self, recent: pd.DataFrame) -> dict[str, float]:
+        """PSI per feature of ``recent`` feature rows against the training data, largest first."""
+        out = {f: psi(ref, recent[f].to_numpy(dtype=float) if f in recent else np.full(len(recent), np.nan))
+               for f, ref in self.reference.items()}
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    # ---------- files
+    def _models(self) -> dict[str, lgb.Booster]:
+        models = {f"clf_{m}": b for m, b in self.classifiers.items()}
+        models |= {f"rul_{k}": b for k, b in self.rul.items()}
+        if self.defect is not None:
+            models["defect"] = self.defect
+        return models
+
+    def save(self, folder: Path) -> str:
+        """Write the bundle to ``folder``; returns its content hash (sha256)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, booster in self._models().items():
+            (folder / f"{name}.txt").write_text(booster.model_to_string())
+        (folder / "bundle.json").write_text(json.dumps(self._meta(), indent=1, sort_keys=True))
+        return content_hash(folder)
+
+    def _meta(self) -> dict[str, Any]:
+        return {"kind": self.kind, "feature_spec": self.feature_spec.model_dump(mode="json"),
+                "features": self.features, "modes": self.modes, "horizon_hours": self.horizon_hours,
+                "thresholds": self.thresholds, "rul_cap_hours": self.rul_cap_hours,
+                "calibrations": {m: [c.x, c.y] for m, c in self.calibrations.items()},
+                "defect_calibration": [self.defect_calibration.x, self.defect_calibration.y]
+                if self.defect_calibration else None, "anomaly": self.anomaly,
+                "normal": self.normal, "reference": self.reference, "params": self.params,
+                "models": sorted(self._models())}
+
+    @classmethod
+    def load(cls, folder: Path, version: str = "") -> "ModelBundle":
+        """Read a bundle written by :meth:`save`."""
+        try:
+            meta = json.loads((folder / "bundle.json").read_text())
+            boosters = {n: lgb.Booster(model_str=(folder / f"{n}.txt").read_text()) for n in meta["models"]}
+        except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as exc:
+            raise ContractError(f"model bundle {folder} is unreadable: {exc}") from exc
+        dc = meta["defect_calibration"]
+        return cls(kind=meta["kind"], feature_spec=FeatureSpec(**meta["feature_spec"]), features=meta["features"],
+                   modes=meta["modes"], horizon_hours=meta["horizon_hours"], thresholds=meta["thresholds"],
+                   classifiers={m: boosters[f"clf_{m}"] for m in meta["modes"]},
+                   calibrations={m: Calibration(*xy) for m, xy in meta["calibrations"].items()},
+                   rul={k: boosters[f"rul_{k}"] for k in ("mid", "low", "high") if f"rul_{k}" in boosters},
+                   rul_cap_hours=meta["rul_cap_hours"], defect=boosters.get("defect"),
+                   defect_calibration=Calibration(*dc) if dc else None, anomaly=meta["anomaly"],
+                   normal={k: tuple(v) for k, v in meta["normal"].items()}, reference=meta["reference"],
+                   params=meta["params"], version=version)
+
+
+def content_hash(folder: Path) -> str:
+    """sha256 over the bundle's files (names and bytes), independent of file times."""
+    h = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.name != "meta.json":
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()

@@ -1,0 +1,40 @@
+"""Training settings (one object; the CLI fills it from flags and ``LINEWATCH_TRAIN__*``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.features import FeatureSpec
+
+
+class TrainConfig(BaseModel):
+    """What to train and how; costs decide the alert threshold per mode."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    horizon_hours: float = Field(default=24.0, gt=0, description="Predict failure within this horizon.")
+    rul_cap_hours: float = Field(default=168.0, gt=0, description="RUL labels are capped here.")
+    defect_parts: int = Field(default=5, ge=1, description="Defect risk looks at this many next parts.")
+    cost_missed_failure: float = Field(default=20.0, gt=0, description="Cost of a failure nobody warned of.")
+    cost_needless_stop: float = Field(default=1.0, gt=0, description="Cost of stopping for a false alarm.")
+    holdout_fraction: float = Field(default=0.25, gt=0, lt=0.9, description="Last share of time held out.")
+    holdout_machines: float = Field(default=0.2, ge=0, lt=0.9, description="Share of machines held out.")
+    min_failures: int = Field(default=3, ge=1, description="Modes with fewer training failures are skipped.")
+    trials: int = Field(default=4, ge=1, description="LightGBM parameter sets tried (budgeted search).")
+    window_candidates: list[tuple[int, ...]] = Field(default_factory=lambda: [(10, 60, 240)],
+                                                     description="Window sets tried (samples).")
+    spec: FeatureSpec = Field(default_factory=FeatureSpec)
+    max_rounds: int = Field(default=400, ge=10)
+    threads: int = Field(default=1, ge=1, description="LightGBM threads (the CI box has 2 cores).")
+    seed: int = 0
+    kind: str | None = Field(default=None, description="Machine kind for all ids (imported data).")
+
+    @classmethod
+    def quick(cls, **kw: object) -> "TrainConfig":
+        """The demo's fast profile: one parameter set, one window set, fewer rounds."""
+        return cls(**({"trials": 1, "max_rounds": 150} | kw))
+
+    @classmethod
+    def thorough(cls, **kw: object) -> "TrainConfig":
+        """A wider search: 8 parameter sets and two window sets."""
+        return cls(**({"trials": 8, "window_candidates": [(10, 60, 240), (5, 30, 120)]} | kw))

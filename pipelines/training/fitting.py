@@ -1,0 +1,96 @@
+"""LightGBM fitting pieces: early stopping, isotonic calibration, cost-optimal thresholds,
+the normal-behaviour baseline, normal ranges and a small budgeted parameter search."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import average_precision_score
+
+from pipelines.models.bundle import Calibration
+
+BASE_PARAMS: dict[str, Any] = {"learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 40,
+                               "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
+                               "lambda_l2": 1.0, "verbose": -1}
+SEARCH_SPACE: dict[str, list[Any]] = {"learning_rate": [0.03, 0.05, 0.1], "num_leaves": [15, 31, 63],
+                                      "min_data_in_leaf": [20, 40, 100], "feature_fraction": [0.6, 0.8, 1.0]}
+
+
+def param_trials(budget: int, seed: int) -> list[dict[str, Any]]:
+    """``budget`` parameter sets: the defaults first, then random draws from SEARCH_SPACE."""
+    rng = np.random.default_rng(seed)
+    trials = [dict(BASE_PARAMS)]
+    while len(trials) < budget:
+        trials.append(BASE_PARAMS | {k: v[int(rng.integers(len(v)))] for k, v in SEARCH_SPACE.items()})
+    return trials
+
+
+def fit_booster(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, objective: str,
+                params: dict[str, Any], threads: int, max_rounds: int, seed: int = 0,
+                **extra: Any) -> lgb.Booster:
+    """Train with early stopping on the time-ordered validation slice."""
+    p = params | {"objective": objective, "num_threads": threads, "seed": seed, "deterministic": True} | extra
+    train = lgb.Dataset(x, y, free_raw_data=True)
+    callbacks = [lgb.log_evaluation(0)]
+    valid_sets = []
+    if len(yv) >= 20 and (objective != "binary" or 0 < yv.sum() < len(yv)):
+        valid_sets = [lgb.Dataset(xv, yv, reference=train)]
+        callbacks.append(lgb.early_stopping(30, verbose=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lgb.train(p, train, num_boost_round=max_rounds, valid_sets=valid_sets, callbacks=callbacks)
+
+
+def pr_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Average precision; NaN when the slice has no positive (or no negative)."""
+    if len(y) == 0 or y.min() == y.max():
+        return float("nan")
+    return float(average_precision_score(y, score))
+
+
+def calibrate(raw: np.ndarray, y: np.ndarray) -> Calibration:
+    """Isotonic map fitted on a later time slice than the model (identity if it cannot be fitted)."""
+    if len(y) < 20 or y.min() == y.max():
+        return Calibration([], [])
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
+    return Calibration([float(v) for v in iso.X_thresholds_], [float(v) for v in iso.y_thresholds_])
+
+
+def cost_threshold(p: np.ndarray, y: np.ndarray, cost_missed: float, cost_false: float) -> float:
+    """Threshold minimising cost_missed·FN + cost_false·FP on calibrated probabilities.
+
+    Falls back to the Bayes threshold cost_false / (cost_false + cost_missed), which is
+    optimal for perfectly calibrated probabilities, when the slice has no positives.
+    """
+    bayes = cost_false / (cost_false + cost_missed)
+    if len(y) == 0 or y.sum() == 0:
+        return bayes
+    candidates = np.unique(np.concatenate([np.quantile(p, np.linspace(0, 1, 101)), [bayes]]))
+    costs = [cost_missed * np.sum((p < c) & (y == 1)) + cost_false * np.sum((p >= c) & (y == 0))
+             for c in candidates]
+    best = float(candidates[int(np.argmin(costs))])
+    return min(max(best, 1e-3), 0.999)
+
+
+def robust_baseline(x: np.ndarray, names: list[str]) -> dict[str, list]:
+    """Median and robust scale of healthy rows: the normal-behaviour (anomaly) baseline."""
+    keep = [i for i, n in enumerate(names) if "__z_" in n or "__mean_" in n]
+    sub = x[:, keep]
+    center = np.nanmedian(sub, axis=0)
+    q75, q25 = np.nanpercentile(sub, 75, axis=0), np.nanpercentile(sub, 25, axis=0)
+    scale = np.where((q75 - q25) > 1e-9, (q75 - q25) / 1.349, 1.0)
+    ok = np.isfinite(center)
+    return {"features": [names[keep[i]] for i in range(len(keep)) if ok[i]],
+            "center": center[ok].tolist(), "scale": scale[ok].tolist()}
+
+
+def normal_ranges(x: np.ndarray, names: list[str]) -> dict[str, tuple[float, float]]:
+    """5th–95th percentile of each feature over healthy rows: the "normal" shown to operators."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lo, hi = np.nanpercentile(x, 5, axis=0), np.nanpercentile(x, 95, axis=0)
+    return {n: (round(float(a), 6), round(float(b), 6)) for n, a, b in zip(names, lo, hi) if np.isfinite(a)}

@@ -1,0 +1,206 @@
+"""Train one machine kind: features -> labels -> split -> LightGBM per task -> bundle.
+
+Pure core (no Kafka, no DB): the CLI loads tables, calls :func:`train`, registers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from contracts.errors import LineWatchError
+from pipelines.features import FeatureSpec, compute
+from pipelines.models.bundle import ModelBundle
+from pipelines.models.drift import reference
+from pipelines.training import fitting as F
+from pipelines.training.config import TrainConfig
+from pipelines.training.evaluate import evaluate_frame
+from pipelines.training.labels import LabelSpec, failures, make_labels
+from pipelines.training.splits import Split, make_split
+
+Progress = Callable[[str, float], None]  # (what, fraction done)
+
+
+class TrainingError(LineWatchError):
+    """Training cannot proceed: no failures to learn from, no rows, unknown kind…"""
+
+
+def kind_of(machine_id: str) -> str:
+    """``line-1/cnc-03`` -> ``cnc``; ``line-2/robot-01`` -> ``robot``."""
+    name = machine_id.split("/")[-1]
+    return re.sub(r"[-_]?\d+$", "", name) or name
+
+
+@dataclass
+class Prepared:
+    """Feature rows with their labels and the split, for one kind and one spec."""
+
+    features: pd.DataFrame
+    labels: pd.DataFrame
+    names: list[str]
+    split: Split
+    fails: pd.DataFrame
+    modes: list[str]
+
+
+@dataclass
+class TrainResult:
+    """A trained bundle with its holdout metrics and what the report needs."""
+
+    bundle: ModelBundle
+    metrics: dict[str, Any]
+    data_range: dict[str, Any]
+    holdout: pd.DataFrame
+    importance: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureSpec, cfg: TrainConfig,
+            feedback: pd.DataFrame | None = None, cut: pd.Timestamp | None = None,
+            modes: list[str] | None = None) -> Prepared:
+    """Compute features and labels and split them (time and machine holdouts)."""
+    feats = compute(telemetry, spec, events)
+    if feats.empty:
+        raise TrainingError("no feature rows: the history is shorter than one step")
+    fails = failures(events, feedback)
+    fails = fails[fails["machine_id"].isin(feats["machine_id"].unique())]
+    split = make_split(feats, cfg.horizon_hours, cfg.holdout_fraction, cfg.holdout_machines, cfg.seed, cut)
+    if modes is None:
+        train_fails = fails[(fails["ts"] < split.cut) & ~fails["machine_id"].isin(split.held_out)]
+        counts = train_fails["mode"].value_counts()
+        modes = sorted(counts[counts >= cfg.min_failures].index)
+    if not modes:
+        raise TrainingError(f"no failure mode has {cfg.min_failures}+ failures before the holdout: nothing to learn")
+    until = telemetry.groupby("machine_id")["ts"].max().to_dict() if "ts" in telemetry else None
+    labels = make_labels(feats[["machine_id", "ts", "state"]], events, modes,
+                         LabelSpec(cfg.horizon_hours, cfg.rul_cap_hours, cfg.defect_parts), until, feedback)
+    names = [c for c in feats.columns if c not in ("machine_id", "ts", "state")]
+    return Prepared(feats, labels, names, split, fails, modes)
+
+
+def _xy(p: Prepared, mask: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
+    y = p.labels[target].to_numpy(dtype=float)
+    keep = mask & np.isfinite(y)
+    return p.features.loc[keep, p.names].to_numpy(dtype=float), y[keep]
+
+
+def _valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float:
+    """Mean validation PR-AUC over modes for one parameter set (the search objective)."""
+    scores = []
+    for m in p.modes:
+        x, y = _xy(p, p.split.fit, f"y_{m}")
+        xv, yv = _xy(p, p.split.valid, f"y_{m}")
+        if y.sum() == 0:
+            continue
+        b = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
+        scores.append(F.pr_auc(yv, b.predict(xv)))
+    finite = [s for s in scores if np.isfinite(s)]
+    return float(np.mean(finite)) if finite else 0.0
+
+
+def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[dict, dict, dict]:
+    boosters, cals, thresholds = {}, {}, {}
+    for m in p.modes:
+        x, y = _xy(p, p.split.fit, f"y_{m}")
+        xv, yv = _xy(p, p.split.valid, f"y_{m}")
+        xc, yc = _xy(p, p.split.calib, f"y_{m}")
+        if y.sum() == 0:
+            raise TrainingError(f"mode {m}: no positive rows in the fit slice; lower --horizon or add history")
+        boosters[m] = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
+        cals[m] = F.calibrate(boosters[m].predict(xc), yc)
+        thresholds[m] = F.cost_threshold(cals[m](boosters[m].predict(xc)), yc,
+                                         cfg.cost_missed_failure, cfg.cost_needless_stop)
+    return boosters, cals, thresholds
+
+
+def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict:
+    x, y = _xy(p, p.split.fit, "rul_hours")
+    xv, yv = _xy(p, p.split.valid, "rul_hours")
+    if len(y) < 50:
+        return {}
+    fit = lambda obj, **kw: F.fit_booster(x, y, xv, yv, obj, params, cfg.threads, cfg.max_rounds, cfg.seed, **kw)  # noqa: E731
+    return {"mid": fit("regression"), "low": fit("quantile", alpha=0.1), "high": fit("quantile", alpha=0.9)}
+
+
+def _defect(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[Any, Any]:
+    x, y = _xy(p, p.split.fit, "y_defect")
+    if len(y) < 50 or y.sum() < 5:
+        return None, None
+    xv, yv = _xy(p, p.split.valid, "y_defect")
+    xc, yc = _xy(p, p.split.calib, "y_defect")
+    b = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
+    return b, F.calibrate(b.predict(xc), yc)
+
+
+def _healthy(p: Prepared) -> np.ndarray:
+    ys = p.labels[[f"y_{m}" for m in p.modes]].to_numpy(dtype=float)
+    return p.split.fit & (np.nan_to_num(ys, nan=1.0).max(axis=1) == 0)
+
+
+def fit_bundle(p: Prepared, kind: str, spec: FeatureSpec, params: dict[str, Any], cfg: TrainConfig) -> ModelBundle:
+    """Fit every task on the fit slice (early stopping on valid, calibration on calib)."""
+    boosters, cals, thresholds = _classifiers(p, params, cfg)
+    defect, defect_cal = _defect(p, params, cfg)
+    healthy = p.features.loc[_healthy(p), p.names].to_numpy(dtype=float)
+    fit_x = p.features.loc[p.split.fit, p.names].to_numpy(dtype=float)
+    return ModelBundle(
+        kind=kind, feature_spec=spec, features=p.names, modes=p.modes, horizon_hours=cfg.horizon_hours,
+        thresholds=thresholds, classifiers=boosters, calibrations=cals, rul=_regressors(p, params, cfg),
+        rul_cap_hours=cfg.rul_cap_hours, defect=defect, defect_calibration=defect_cal,
+        anomaly=F.robust_baseline(healthy, p.names), normal=F.normal_ranges(healthy, p.names),
+        reference={n: reference(fit_x[:, i]) for i, n in enumerate(p.names)},
+        params=params | {"cost_missed_failure": cfg.cost_missed_failure,
+                         "cost_needless_stop": cfg.cost_needless_stop})
+
+
+def _search(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig, feedback: Any,
+            cut: Any, tick: Progress) -> tuple[Prepared, FeatureSpec, dict[str, Any], list[dict]]:
+    """Budgeted search: window sets with default parameters, then parameter sets."""
+    log: list[dict] = []
+    best: tuple[float, Prepared | None, FeatureSpec | None] = (-1.0, None, None)
+    for windows in cfg.window_candidates:
+        spec = cfg.spec.model_copy(update={"windows": tuple(windows)})
+        tick(f"features {windows}", 0.1)
+        p = prepare(telemetry, events, spec, cfg, feedback, cut)
+        score = _valid_score(p, F.BASE_PARAMS, cfg) if len(cfg.window_candidates) > 1 else 0.0
+        log.append({"windows": list(windows), "valid_pr_auc": score})
+        if score > best[0]:
+            best = (score, p, spec)
+    _, p, spec = best
+    params, best_score = F.BASE_PARAMS, -1.0
+    trials = F.param_trials(cfg.trials, cfg.seed)
+    for i, trial in enumerate(trials if len(trials) > 1 else []):
+        tick(f"search {i + 1}/{len(trials)}", 0.2 + 0.4 * i / len(trials))
+        score = _valid_score(p, trial, cfg)
+        log.append({"params": trial, "valid_pr_auc": score})
+        if score > best_score:
+            params, best_score = trial, score
+    return p, spec, params, log
+
+
+def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig, kind: str,
+          feedback: pd.DataFrame | None = None, cut: pd.Timestamp | None = None,
+          progress: Progress | None = None) -> TrainResult:
+    """Train and evaluate the models of one machine kind on its history."""
+    tick = progress or (lambda what, frac: None)
+    p, spec, params, log = _search(telemetry, events, cfg, feedback, cut, tick)
+    tick("fit final models", 0.65)
+    bundle = fit_bundle(p, kind, spec.with_signals([c.split("__")[0] for c in p.names if c.endswith("__last")]),
+                        params, cfg)
+    tick("evaluate holdouts", 0.85)
+    metrics, holdout = evaluate_frame(bundle, p, cfg)
+    metrics["search"] = log
+    importance = {}
+    for m in bundle.modes:
+        gain = bundle.classifiers[m].feature_importance("gain")
+        for n, g in zip(bundle.features, gain):
+            importance[n] = importance.get(n, 0.0) + float(g)
+    data_range = {"start": p.features["ts"].min().isoformat(), "end": p.features["ts"].max().isoformat(),
+                  "cut": p.split.cut.isoformat(), "machines": sorted(p.features["machine_id"].unique()),
+                  "held_out_machines": p.split.held_out, "feature_rows": int(len(p.features)),
+                  "telemetry_rows": int(len(telemetry))}
+    tick("done", 1.0)
+    return TrainResult(bundle, metrics, data_range, holdout, dict(sorted(importance.items(), key=lambda kv: -kv[1])))
