@@ -1,0 +1,128 @@
+{{/* Per-container environment beyond the shared ConfigMap: port, secret references, extras.
+Call with (dict "root" $ "name" "scoring"). Secrets are referenced (secretKeyRef), never inlined. */}}
+{{- define "linewatch.containerEnv" -}}
+{{- $v := .root.Values }}
+{{- $c := index $v.components .name -}}
+- name: LINEWATCH_METRICS_PORT
+  value: {{ $c.port | quote }}
+{{- if and $v.kafka.sasl.mechanism (ne $v.kafka.sasl.mechanism "OAUTHBEARER") }}
+- name: LINEWATCH_KAFKA__SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "kafka.sasl.passwordSecret.name is required with kafka.sasl.mechanism" $v.kafka.sasl.passwordSecret.name }}
+      key: {{ $v.kafka.sasl.passwordSecret.key }}
+{{- end }}
+{{- if and $c.usesStore $v.store.passwordSecret.name }}
+- name: LINEWATCH_STORE__PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.store.passwordSecret.name }}
+      key: {{ $v.store.passwordSecret.key }}
+{{- end }}
+{{- range $key, $value := $c.env }}
+- name: {{ $key }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- with $v.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Startup, liveness and readiness probes on the component's HTTP port. Call with (dict "c" $c "port" "metrics"). */}}
+{{- define "linewatch.probes" -}}
+startupProbe:
+  httpGet: {path: {{ .c.livenessPath }}, port: {{ .port }}}
+  periodSeconds: 5
+  failureThreshold: 36
+livenessProbe:
+  httpGet: {path: {{ .c.livenessPath }}, port: {{ .port }}}
+  periodSeconds: 15
+  timeoutSeconds: 5
+  failureThreshold: 4
+readinessProbe:
+  httpGet: {path: {{ .c.readinessPath }}, port: {{ .port }}}
+  periodSeconds: 10
+  timeoutSeconds: 5
+  failureThreshold: 3
+{{- end }}
+
+{{/* Volume mounts: writable /tmp and data dir (the root filesystem is read-only), models,
+history, connector buffer and mapping, plant file, Kafka certificates. */}}
+{{- define "linewatch.volumeMounts" -}}
+{{- $v := .root.Values -}}
+- {name: tmp, mountPath: /tmp}
+- {name: data, mountPath: /var/lib/linewatch}
+{{- if has .name (list "scoring" "api") }}
+- name: registry
+  mountPath: /var/lib/linewatch/registry
+  readOnly: {{ and (eq .name "scoring") (ne $v.registry.existingClaim "") }}
+{{- end }}
+{{- if eq .name "archive" }}
+- {name: history, mountPath: /var/lib/linewatch/history}
+{{- end }}
+{{- if eq .name "connect" }}
+- {name: buffer, mountPath: /var/lib/linewatch/buffer}
+- {name: mapping, mountPath: /etc/linewatch/mapping, readOnly: true}
+{{- end }}
+{{- if $v.plant.existingConfigMap }}
+- {name: plant, mountPath: /etc/linewatch/plant, readOnly: true}
+{{- end }}
+{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret.name }}
+- {name: kafka-ca, mountPath: /etc/linewatch/kafka-ca, readOnly: true}
+{{- end }}
+{{- if and $v.kafka.tls.enabled $v.kafka.tls.clientSecret.name }}
+- {name: kafka-client, mountPath: /etc/linewatch/kafka-client, readOnly: true}
+{{- end }}
+{{- end }}
+
+{{/* A PVC when a claim is named, else an emptyDir. Call with (dict "name" "history" "claim" "..."). */}}
+{{- define "linewatch.claimOrEmpty" -}}
+- name: {{ .name }}
+{{- if .claim }}
+  persistentVolumeClaim:
+    claimName: {{ .claim }}
+{{- else }}
+  emptyDir: {}
+{{- end }}
+{{- end }}
+
+{{- define "linewatch.volumes" -}}
+{{- $v := .root.Values -}}
+- name: tmp
+  emptyDir: {sizeLimit: 256Mi}
+- name: data
+  emptyDir: {sizeLimit: 1Gi}
+{{- if has .name (list "scoring" "api") }}
+{{ include "linewatch.claimOrEmpty" (dict "name" "registry" "claim" $v.registry.existingClaim) }}
+{{- end }}
+{{- if eq .name "archive" }}
+{{ include "linewatch.claimOrEmpty" (dict "name" "history" "claim" $v.components.archive.persistence.existingClaim) }}
+{{- end }}
+{{- if eq .name "connect" }}
+{{ include "linewatch.claimOrEmpty" (dict "name" "buffer" "claim" $v.components.connect.persistence.existingClaim) }}
+- name: mapping
+  configMap:
+    name: {{ required "components.connect.mappingConfigMap is required when the connector is enabled" $v.components.connect.mappingConfigMap }}
+    items: [{key: mapping.yaml, path: mapping.yaml}]
+{{- end }}
+{{- if $v.plant.existingConfigMap }}
+- name: plant
+  configMap:
+    name: {{ $v.plant.existingConfigMap }}
+    items: [{key: {{ $v.plant.key }}, path: plant.yaml}]
+{{- end }}
+{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret.name }}
+- name: kafka-ca
+  secret:
+    secretName: {{ $v.kafka.tls.caSecret.name }}
+    items: [{key: {{ $v.kafka.tls.caSecret.key }}, path: ca.crt}]
+{{- end }}
+{{- if and $v.kafka.tls.enabled $v.kafka.tls.clientSecret.name }}
+- name: kafka-client
+  secret:
+    secretName: {{ $v.kafka.tls.clientSecret.name }}
+    items:
+      - {key: {{ $v.kafka.tls.clientSecret.certKey }}, path: tls.crt}
+      - {key: {{ $v.kafka.tls.clientSecret.keyKey }}, path: tls.key}
+{{- end }}
+{{- end }}
