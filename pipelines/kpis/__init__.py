@@ -11,8 +11,8 @@ Imports no Kafka, database or simulator code (tests/unit/test_import_direction.p
 
 from pipelines.kpis.events import EventFrames, KpiInputError, event_frames
 from pipelines.kpis.improvements import TARGETS, Improvement, improvements, relative_change
-from pipelines.kpis.kpis import Kpis, compute_kpis, plant_kpis
+from pipelines.kpis.kpis import Kpis, compute_kpis, compute_scopes, plant_kpis
 from pipelines.kpis.settings import KpiOptions, KpiPrices
 
 __all__ = ["TARGETS", "EventFrames", "Improvement", "KpiInputError", "KpiOptions", "KpiPrices", "Kpis",
-           "compute_kpis", "event_frames", "improvements", "plant_kpis", "relative_change"]
+           "compute_kpis", "compute_scopes", "event_frames", "improvements", "plant_kpis", "relative_change"]

@@ -51,7 +51,7 @@ def _records(items: Iterable[Any]) -> pd.DataFrame:
     rows = []
     for item in items:
         if isinstance(item, BaseModel):
-            rows.append(item.model_dump(mode="python"))
+            rows.append(dict(item.__dict__))  # fields only; much faster than model_dump on 100k parts
         elif isinstance(item, dict):
             rows.append(item)
         else:
@@ -119,6 +119,8 @@ def event_frames(events: Any, alerts: Any = None) -> EventFrames:
     also be given separately (messages or a frame with ``machine_id``, ``ts``, ``mode``,
     optional ``action``).
     """
+    if isinstance(events, EventFrames):
+        return events
     if isinstance(events, BaseModel):
         raise KpiInputError("give a list of events, not a single message")
     if events is not None and not isinstance(events, pd.DataFrame):

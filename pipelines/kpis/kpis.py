@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipelines.kpis.events import EventFrames, KpiInputError, as_utc, event_frames
 from pipelines.kpis.settings import KpiOptions, KpiPrices
-from pipelines.kpis.totals import Totals, for_machine, machine_totals
+from pipelines.kpis.totals import Totals, by_machine, machine_totals
 
 Scope = Literal["machine", "line", "plant"]
 
@@ -136,16 +136,33 @@ def compute_kpis(events: Any, *, alerts: Any = None, start: Any = None, end: Any
     lists machines that count even without events (an idle machine still has a time base).
     Returns ``{scope_id: Kpis}`` sorted by id: ``"plant"``, a line id or a machine id.
     """
-    if scope not in ("machine", "line", "plant"):
-        raise KpiInputError(f"scope must be machine, line or plant, not {scope!r}")
+    return compute_scopes(events, scopes=(scope,), alerts=alerts, start=start, end=end, machines=machines,
+                          prices=prices, options=options)
+
+
+def compute_scopes(events: Any, *, scopes: tuple[Scope, ...] = ("plant", "line", "machine"), alerts: Any = None,
+                   start: Any = None, end: Any = None, machines: list[str] | None = None,
+                   prices: KpiPrices | None = None, options: KpiOptions | None = None) -> dict[str, Kpis]:
+    """Like :func:`compute_kpis` for several scopes at once; each machine's totals are computed once.
+
+    ``events`` may also be an ``EventFrames`` from :func:`event_frames` (convert once, query many times).
+    """
+    bad = [s for s in scopes if s not in ("machine", "line", "plant")]
+    if bad:
+        raise KpiInputError(f"scope must be machine, line or plant, not {bad[0]!r}")
     prices, options = prices or KpiPrices(), options or KpiOptions()
     frames = event_frames(events, alerts)
     lo, hi = _time_range(frames, start, end)
-    pooled: dict[str, Totals] = {}
-    for machine_id in sorted(set(frames.machines()) | set(machines or [])):
-        key = _key(machine_id, scope)
-        pooled[key] = pooled.get(key, Totals()) + machine_totals(for_machine(frames, machine_id), lo, hi, options)
-    return {key: from_totals(t, scope, key, lo, hi, prices, options) for key, t in sorted(pooled.items())}
+    ids = sorted(set(frames.machines()) | set(machines or []))
+    per_machine = {m: machine_totals(f, lo, hi, options) for m, f in by_machine(frames, ids).items()}
+    out: dict[str, Kpis] = {}
+    for scope in scopes:
+        pooled: dict[str, Totals] = {}
+        for machine_id, totals in per_machine.items():
+            key = _key(machine_id, scope)
+            pooled[key] = pooled.get(key, Totals()) + totals
+        out.update({key: from_totals(t, scope, key, lo, hi, prices, options) for key, t in sorted(pooled.items())})
+    return out
 
 
 def plant_kpis(events: Any, **kwargs: Any) -> Kpis:

@@ -1,0 +1,57 @@
+"""Pilot settings: which arms, how many seeds, how long, at which prices.
+
+Built once by the CLI from flags and the environment (``LINEWATCH_PILOT__*``); every value
+used is copied into the report's assumptions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.kpis import KpiOptions, KpiPrices
+
+ARMS = ("run_to_failure", "preventive", "predictive")
+
+
+class PilotConfig(BaseModel):
+    """One pilot: the same plant and seeds under each maintenance policy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seeds: list[int] = Field(default=[1, 2, 3, 4, 5], min_length=1)
+    days: float = Field(default=30.0, gt=0, le=3650)
+    start: datetime = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    step_minutes: float = Field(default=10.0, gt=0, description="Policy decision step in simulated minutes.")
+    arms: list[Literal["run_to_failure", "preventive", "predictive"]] = Field(default=list(ARMS), min_length=1)
+    intervals_h: dict[str, float] = Field(
+        default_factory=dict, description="Preventive interval per failure mode; missing modes use the default.")
+    interval_fraction: float = Field(
+        default=0.7, gt=0, le=2,
+        description="Default preventive interval = this fraction of the mode's mean life seen in the run-to-failure arm.")
+    predictive: Literal["inprocess", "kafka"] = "inprocess"
+    shadow_scoring: bool = Field(
+        default=True, description="Score the run-to-failure arm too (alerts not acted on) to measure alert quality.")
+    cooldown_h: float = Field(default=6.0, ge=0)
+    prices: KpiPrices = Field(default_factory=KpiPrices)
+    kpi: KpiOptions = Field(default_factory=KpiOptions)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+
+
+class PilotPaths(BaseModel):
+    """Where the report goes: ``latest.json`` is what the API serves (``GET /pilot/reports/latest``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    report_dir: Path = Path("var/pilot")
+
+    @property
+    def latest_json(self) -> Path:
+        return self.report_dir / "latest.json"
+
+    @property
+    def latest_html(self) -> Path:
+        return self.report_dir / "latest.html"
