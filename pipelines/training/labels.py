@@ -32,7 +32,7 @@ def failures(events: pd.DataFrame | None, feedback: pd.DataFrame | None = None) 
     """Failure events (machine_id, ts, mode), plus feedback rows with outcome confirmed_fault."""
     parts = []
     if events is not None and len(events):
-        parts.append(events.loc[events["kind"] == "failure", ["machine_id", "ts", "mode"]])
+        parts.append(events.loc[events["kind"] == "failure"].reindex(columns=["machine_id", "ts", "mode"]))
     if feedback is not None and len(feedback):
         bad = set(feedback["outcome"].dropna()) - set(FEEDBACK_OUTCOMES)
         if bad:
@@ -74,7 +74,10 @@ def _machine_labels(t: np.ndarray, running: np.ndarray, end: np.datetime64, fail
                    np.minimum(to_fail, spec.rul_cap_hours))
     out["rul_hours"] = np.where(running, rul, np.nan)
     pos = np.searchsorted(fts, t, side="right")
-    out["next_failure_mode"] = np.where(pos < len(fts), fmode[np.minimum(pos, len(fts) - 1)] if len(fts) else None, None)
+    nxt_mode = np.full(len(t), None, dtype=object)
+    if len(fts):
+        nxt_mode[pos < len(fts)] = fmode[pos[pos < len(fts)]]
+    out["next_failure_mode"] = nxt_mode
     out["next_failure_ts"] = nxt
     out["y_defect"] = _defect(t, parts, spec.defect_parts) if parts is not None else np.full(len(t), np.nan)
     out["y_defect"] = np.where(running, out["y_defect"], np.nan)

@@ -1,0 +1,174 @@
+"""Bring your own data: read and validate history tables in the format of ``docs/data-format.md``.
+
+Every problem is reported as an :class:`ImportFormatError` naming the file, column, machine
+and row, so a pilot engineer can fix the export instead of reading a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from contracts.errors import ContractError
+from pipelines.features.timeaxis import with_ts
+from pipelines.training.labels import FEEDBACK_OUTCOMES
+
+TELEMETRY_META = ("machine_id", "ts", "cycle", "state", "failure_mode", "seq", "program", "tool_id", "part_id",
+                  "source", "date", "machine")
+EVENT_KINDS = ("part_completed", "failure", "maintenance_done", "state_changed", "plc_alarm")
+STATES = ("running", "idle", "setup", "down", "maintenance", "offline")
+
+
+class ImportFormatError(ContractError):
+    """A history table does not follow ``docs/data-format.md``."""
+
+
+@dataclass
+class History:
+    """Validated tables: telemetry, events (may be empty) and optional feedback labels."""
+
+    telemetry: pd.DataFrame
+    events: pd.DataFrame
+    feedback: pd.DataFrame | None = None
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """CSV, Parquet, or a folder of Parquet files (hive partitions allowed)."""
+    path = Path(path)
+    if not path.exists():
+        raise ImportFormatError(f"{path}: no such file or folder")
+    try:
+        if path.is_dir():
+            files = sorted(path.rglob("*.parquet"))
+            if not files:
+                return pd.DataFrame()
+            frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        elif path.suffix.lower() in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype={"machine_id": str})
+    except (OSError, ValueError) as exc:
+        raise ImportFormatError(f"{path}: cannot read it as CSV or Parquet: {exc}") from exc
+    return frame.drop(columns=[c for c in ("date", "machine") if c in frame.columns])
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ImportFormatError(f"{what}: missing required column(s) {missing}; found {list(frame.columns)[:20]}")
+
+
+def _numeric(frame: pd.DataFrame, columns: list[str], what: str) -> pd.DataFrame:
+    out = {}
+    for c in columns:
+        values = pd.to_numeric(frame[c], errors="coerce")
+        bad = values.isna() & frame[c].notna() & (frame[c].astype(str).str.strip() != "")
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ImportFormatError(f"{what}: column {c!r} must be numeric; row {i + 1} has {frame[c].iloc[i]!r} "
+                                    f"({int(bad.sum())} such rows)")
+        out[c] = values.astype("float64")
+    return frame.assign(**out)
+
+
+def _order(frame: pd.DataFrame, what: str) -> None:
+    """Rows sorted by machine, then time, without duplicate (machine, time)."""
+    ts = frame["ts"].to_numpy(dtype="datetime64[ns]")
+    ids = frame["machine_id"].to_numpy()
+    same = ids[1:] == ids[:-1]
+    back = same & (ts[1:] < ts[:-1])
+    dup = same & (ts[1:] == ts[:-1])
+    seen_twice = len(ids) > 0 and int((~same).sum()) + 1 != len(set(ids))
+    for mask, problem in ((back, "time goes backwards"), (dup, "duplicate timestamp")):
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0]) + 1
+            raise ImportFormatError(f"{what}: rows are not sorted by machine_id then time: {problem} for "
+                                    f"machine {ids[i]!r} at row {i + 1} ({ts[i]})")
+    if seen_twice:
+        raise ImportFormatError(f"{what}: rows are not sorted by machine_id: a machine's rows are split into blocks")
+
+
+def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0) -> pd.DataFrame:
+    """Checked telemetry with a UTC ``ts`` and float signal columns."""
+    what = "telemetry"
+    _require(frame, ["machine_id"], what)
+    if "ts" not in frame and "cycle" not in frame:
+        raise ImportFormatError(f"{what}: missing required column 'ts' or 'cycle' (one of them)")
+    signals = [c for c in frame.columns if c not in TELEMETRY_META]
+    if not signals:
+        raise ImportFormatError(f"{what}: needs at least one signal column besides {list(TELEMETRY_META)}")
+    if frame["machine_id"].isna().any():
+        raise ImportFormatError(f"{what}: empty machine_id at row {int(frame['machine_id'].isna().idxmax()) + 1}")
+    frame = _numeric(frame, signals, what)
+    frame = with_ts(frame.assign(machine_id=frame["machine_id"].astype(str)), cycle_seconds, what)
+    if "state" in frame:
+        bad = set(frame["state"].dropna()) - set(STATES)
+        if bad:
+            raise ImportFormatError(f"{what}: unknown state(s) {sorted(bad)}; use {STATES}")
+    _order(frame.reset_index(drop=True), what)
+    return frame.reset_index(drop=True)
+
+
+def validate_events(frame: pd.DataFrame, machines: set[str], cycle_seconds: float = 3600.0) -> pd.DataFrame:
+    """Checked events: known machines and kinds, a mode on every failure."""
+    what = "events"
+    _require(frame, ["event_id", "machine_id", "kind"], what)
+    if "ts" not in frame and "cycle" not in frame:
+        raise ImportFormatError(f"{what}: missing required column 'ts' or 'cycle' (one of them)")
+    frame = with_ts(frame.assign(machine_id=frame["machine_id"].astype(str)), cycle_seconds, what)
+    unknown = sorted(set(frame["machine_id"]) - machines)
+    if unknown:
+        raise ImportFormatError(f"{what}: unknown machine id(s) {unknown[:5]} (not in the telemetry table)")
+    kinds = sorted(set(frame["kind"].dropna()) - set(EVENT_KINDS))
+    if kinds:
+        raise ImportFormatError(f"{what}: unknown kind(s) {kinds}; use {EVENT_KINDS}")
+    if "mode" not in frame:
+        frame = frame.assign(mode=None)
+    nomode = (frame["kind"] == "failure") & frame["mode"].isna()
+    if nomode.any():
+        raise ImportFormatError(f"{what}: failure event {frame.loc[nomode, 'event_id'].iloc[0]!r} has no 'mode'")
+    if frame["event_id"].duplicated().any():
+        raise ImportFormatError(f"{what}: duplicate event_id {frame.loc[frame['event_id'].duplicated(), 'event_id'].iloc[0]!r}")
+    if "good" in frame:
+        frame = frame.assign(good=frame["good"].map(lambda v: v if not isinstance(v, str) else v.lower() == "true"))
+    return frame.sort_values(["machine_id", "ts"], kind="stable").reset_index(drop=True)
+
+
+def events_from_failure_rows(tel: pd.DataFrame) -> pd.DataFrame:
+    """Runs marked by ``failure_mode`` on their last telemetry row become failure events."""
+    if "failure_mode" not in tel:
+        return pd.DataFrame(columns=["event_id", "machine_id", "ts", "kind", "mode"])
+    rows = tel[tel["failure_mode"].notna() & (tel["failure_mode"].astype(str) != "")]
+    return pd.DataFrame({"event_id": [f"{m}:failure:{t.isoformat()}" for m, t in zip(rows["machine_id"], rows["ts"])],
+                         "machine_id": rows["machine_id"].to_numpy(), "ts": rows["ts"].to_numpy(),
+                         "kind": "failure", "mode": rows["failure_mode"].astype(str).to_numpy()})
+
+
+def validate_feedback(frame: pd.DataFrame, machines: set[str]) -> pd.DataFrame:
+    """Labels from closed work orders / resolved alerts: machine_id, ts, mode, outcome."""
+    _require(frame, ["machine_id", "ts", "mode", "outcome"], "labels")
+    bad = sorted(set(frame["outcome"].dropna()) - set(FEEDBACK_OUTCOMES))
+    if bad:
+        raise ImportFormatError(f"labels: unknown outcome(s) {bad}; use {FEEDBACK_OUTCOMES}")
+    unknown = sorted(set(frame["machine_id"].astype(str)) - machines)
+    if unknown:
+        raise ImportFormatError(f"labels: unknown machine id(s) {unknown[:5]}")
+    return with_ts(frame, what="labels")
+
+
+def load_history(telemetry: Path | str, events: Path | str | None = None, labels: Path | str | None = None,
+                 cycle_seconds: float = 3600.0) -> History:
+    """Read and validate a history; failure rows in telemetry are added as failure events."""
+    tel = validate_telemetry(read_table(telemetry), cycle_seconds)
+    machines = set(tel["machine_id"])
+    ev = validate_events(read_table(events), machines, cycle_seconds) if events else None
+    marked = events_from_failure_rows(tel)
+    if len(marked):
+        ev = marked if ev is None else pd.concat([ev, marked], ignore_index=True)
+    if ev is None:
+        ev = pd.DataFrame(columns=["event_id", "machine_id", "ts", "kind", "mode"])
+    fb = validate_feedback(read_table(labels), machines) if labels else None
+    return History(tel.drop(columns=[c for c in ("failure_mode",) if c in tel]), ev, fb)
