@@ -1,0 +1,71 @@
+"""``create_app(settings)``: the FastAPI application (REST under /api/v1, UI at /)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+from contracts.plant import load_plant
+from pipelines.store import Store
+from services.api import errors
+from services.api.context import AppContext
+from services.api.metrics import ApiMetrics
+from services.api.notify import Notifier
+from services.api.routes import alerts, auth, kpis, ops, plant, work
+from services.api.settings import ApiSettings
+
+PREFIX = "/api/v1"
+DESCRIPTION = """LineWatch REST API: plant health, ISA-18.2 alert workflow, work orders, KPIs with baselines,
+models, live stream. Authenticate with `Authorization: Bearer <token>` (from `POST /api/v1/auth/login`)
+or an API key (`Authorization: Bearer lwk_…` or `X-API-Key`). Roles: viewer < operator < engineer < admin.
+Errors are JSON `{"detail": "<message>"}`. Guide: docs/api.md."""
+
+
+def _instrument(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def timing(request: Request, call_next):  # type: ignore[no-untyped-def]
+        began = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")  # templates, never raw paths: bounded labels
+        request.app.state.ctx.metrics.request_seconds.labels(request.method, template, str(response.status_code)) \
+            .observe(time.perf_counter() - began)
+        return response
+
+
+def create_app(settings: ApiSettings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app: open (and migrate) the store, load the plant file, wire routes."""
+    settings = settings or ApiSettings()
+    store = store or Store.open(settings.store)
+    ctx = AppContext(settings=settings, store=store, plant=load_plant(settings.plant_file), metrics=ApiMetrics.create())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        notifier = Notifier(ctx)
+        app.state.notifier = notifier
+        task = asyncio.create_task(notifier.run()) if settings.background_tasks else None
+        yield
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        notifier.close()
+
+    app = FastAPI(title="LineWatch API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs", redoc_url=None)
+    app.state.ctx = ctx
+    errors.install(app)
+    _instrument(app)
+    for router in (auth.router, plant.router, alerts.kpi_router, alerts.router, work.router, work.hooks_router,
+                   kpis.router, kpis.models_router, ops.stream_router):
+        app.include_router(router, prefix=PREFIX)
+    app.include_router(ops.router)
+    if settings.ui_dir.is_dir() and (settings.ui_dir / "index.html").exists():
+        app.mount("/", StaticFiles(directory=settings.ui_dir, html=True), name="ui")
+    return app

@@ -1,0 +1,41 @@
+"""What every request needs, built once in ``create_app``."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from sqlalchemy import Connection
+
+from contracts.plant import Plant
+from pipelines.store import Store
+from services.api.metrics import ApiMetrics
+from services.api.settings import ApiSettings
+
+
+@dataclass
+class AppContext:
+    """Settings, store, plant and metrics of one running app."""
+
+    settings: ApiSettings
+    store: Store
+    plant: Plant
+    metrics: ApiMetrics
+    key_last_used: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads (no transaction kept open after the block)."""
+        with self.store.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction: committed when the block ends, rolled back on error."""
+        with self.store.engine.begin() as conn:
+            yield conn
+
+    @property
+    def pepper(self) -> str:
+        return self.settings.token_pepper.get_secret_value()

@@ -1,0 +1,65 @@
+"""Typed FastAPI dependencies: the app context and the caller with a minimum role.
+
+Every route that needs a caller declares one of ``Viewer``, ``Operator``, ``Engineer`` or
+``Admin``; ``tests/unit/api/test_roles.py`` walks ``app.routes`` and checks them all.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from services.api.context import AppContext
+from services.api.repo import auth as auth_repo
+from services.api.security import Principal, Role
+
+bearer = HTTPBearer(auto_error=False, description="Login token from POST /auth/login, or an API key")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrators")
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+
+
+def authenticate(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                 key: Annotated[str | None, Depends(api_key_header)]) -> Principal:
+    """The caller from ``Authorization: Bearer`` (token or API key) or ``X-API-Key``; 401 otherwise."""
+    secret = key or (creds.credentials if creds else None)
+    if not secret:
+        raise HTTPException(401, "not authenticated: send Authorization: Bearer <token> or X-API-Key", UNAUTHORIZED)
+    with ctx.read() as conn:
+        principal = auth_repo.principal_for(conn, ctx.pepper, secret)
+    if principal is None:
+        raise HTTPException(401, "invalid or expired token or API key", UNAUTHORIZED)
+    if principal.kind == "api_key" and time.monotonic() - ctx.key_last_used.get(principal.name, -1e9) > 60:
+        ctx.key_last_used[principal.name] = time.monotonic()  # record use at most once a minute
+        with ctx.write() as conn:
+            auth_repo.touch_key(conn, principal.name)
+    return principal
+
+
+def require(role: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets through callers with at least ``role`` (403 otherwise)."""
+
+    def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.role.allows(role):
+            raise HTTPException(403, f"needs role {role.value} or higher; you are {principal.role.value}")
+        return principal
+
+    dependency.min_role = role  # type: ignore[attr-defined]  # read by the route audit test
+    dependency.__name__ = f"require_{role.value}"
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Engineer = Annotated[Principal, Depends(require(Role.ENGINEER))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -1,0 +1,99 @@
+"""Global exception handlers: bad input is a 4xx with a message, never a 500 or a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
+
+from contracts.errors import ConfigError, ContractError, LineWatchError
+
+log = logging.getLogger("linewatch.api")
+
+
+class ApiError(LineWatchError):
+    """An error with its HTTP status; raised by repositories and routes."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+def _body(message: str, **extra: object) -> dict[str, object]:
+    return {"detail": message, **extra}
+
+
+def _validation_text(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
+        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``; store errors also count in the metrics."""
+
+    def store_error(request: Request) -> None:
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            metrics.store_errors.inc()
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")}
+                  for e in exc.errors()[:20]]
+        return JSONResponse(status_code=422, content=_body(_validation_text(exc), errors=errors))
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=_body(str(exc)))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(status_code=409, content=_body("conflicts with existing data (duplicate or missing reference)"))
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse(status_code=400, content=_body(f"value not accepted by the store: {exc.orig}".splitlines()[0]))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        store_error(request)
+        log.warning("store unavailable: %s", exc)
+        return JSONResponse(status_code=503, content=_body("store unavailable, try again"), headers={"Retry-After": "5"})
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _store(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        store_error(request)
+        log.exception("store error")
+        return JSONResponse(status_code=503, content=_body("store error"), headers={"Retry-After": "5"})
+
+    @app.exception_handler(ConfigError)
+    @app.exception_handler(ContractError)
+    async def _input(_: Request, exc: LineWatchError) -> JSONResponse:
+        return JSONResponse(status_code=400, content=_body(str(exc)))
+
+    @app.exception_handler(LineWatchError)
+    async def _linewatch(_: Request, exc: LineWatchError) -> JSONResponse:
+        name = type(exc).__name__
+        status = 503 if name in ("StoreError", "BrokerError") else 400
+        return JSONResponse(status_code=status, content=_body(str(exc)))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content=_body(str(exc.detail)), headers=exc.headers)

@@ -1,0 +1,1 @@
+"""Store access for the API: functions over an open SQLAlchemy ``Connection``."""

@@ -1,0 +1,107 @@
+"""Scores, telemetry aggregates and machine events for the asset routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from pipelines.store import schema
+
+SC, TM, EV = schema.scores, schema.telemetry_minutes, schema.machine_events
+
+
+def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The newest score per machine (any model version)."""
+    newest = select(SC.c.machine_id, func.max(SC.c.ts).label("ts")).group_by(SC.c.machine_id)
+    if machine_ids is not None:
+        newest = newest.where(SC.c.machine_id.in_(machine_ids))
+    newest = newest.subquery()
+    rows = conn.execute(select(SC).join(newest, (SC.c.machine_id == newest.c.machine_id) & (SC.c.ts == newest.c.ts))
+                        .order_by(SC.c.ingested_at)).mappings()
+    return {r["machine_id"]: dict(r) for r in rows}
+
+
+def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The newest telemetry minute per machine (last values and production state)."""
+    newest = select(TM.c.machine_id, func.max(TM.c.minute).label("minute")).group_by(TM.c.machine_id)
+    if machine_ids is not None:
+        newest = newest.where(TM.c.machine_id.in_(machine_ids))
+    newest = newest.subquery()
+    rows = conn.execute(select(TM).join(newest, (TM.c.machine_id == newest.c.machine_id)
+                                        & (TM.c.minute == newest.c.minute))).mappings()
+    return {r["machine_id"]: dict(r) for r in rows}
+
+
+def latest_states(conn: Connection) -> dict[str, dict[str, Any]]:
+    """The newest state change per machine: {machine: {state, since}}."""
+    newest = (select(EV.c.machine_id, func.max(EV.c.ts).label("ts")).where(EV.c.kind == "state_changed")
+              .group_by(EV.c.machine_id).subquery())
+    rows = conn.execute(select(EV.c.machine_id, EV.c.to_state, EV.c.ts).where(EV.c.kind == "state_changed")
+                        .join(newest, (EV.c.machine_id == newest.c.machine_id) & (EV.c.ts == newest.c.ts)))
+    return {r.machine_id: {"state": r.to_state, "since": r.ts} for r in rows}
+
+
+def _buckets(start: datetime, end: datetime, n: int) -> float:
+    return max((end - start).total_seconds() / n, 1e-6)
+
+
+def score_history(conn: Connection, machine_id: str, start: datetime, end: datetime, max_points: int) -> dict[str, Any]:
+    """Scores in [start, end), averaged into at most ``max_points`` time buckets.
+
+    A bucket keeps the mean and the worst (minimum) health, the highest failure probability
+    and defect risk, and the shortest RUL, so downsampling never hides a bad moment.
+    """
+    rows = conn.execute(select(SC.c.ts, SC.c.health, SC.c.max_failure_probability, SC.c.rul_hours, SC.c.defect_risk,
+                               SC.c.anomaly_score, SC.c.model_version)
+                        .where(SC.c.machine_id == machine_id, SC.c.ts >= start, SC.c.ts < end).order_by(SC.c.ts)).all()
+    width = _buckets(start, end, max_points)
+    groups: dict[int, list[Any]] = {}
+    for r in rows:
+        groups.setdefault(int((r.ts - start).total_seconds() // width), []).append(r)
+    points = []
+    for _, grp in sorted(groups.items()):
+        ruls = [r.rul_hours for r in grp if r.rul_hours is not None]
+        risks = [r.defect_risk for r in grp if r.defect_risk is not None]
+        points.append({"ts": grp[-1].ts, "n": len(grp), "health": sum(r.health for r in grp) / len(grp),
+                       "health_min": min(r.health for r in grp),
+                       "max_failure_probability": max(r.max_failure_probability for r in grp),
+                       "rul_hours": min(ruls) if ruls else None, "defect_risk": max(risks) if risks else None,
+                       "model_version": grp[-1].model_version})
+    return {"machine_id": machine_id, "from": start, "to": end, "raw_points": len(rows), "points": points}
+
+
+def telemetry_history(conn: Connection, machine_id: str, signals: list[str] | None, start: datetime, end: datetime,
+                      max_points: int) -> dict[str, Any]:
+    """Per-signal mean/min/max in at most ``max_points`` buckets from the minute aggregates."""
+    rows = conn.execute(select(TM.c.minute, TM.c.signals).where(TM.c.machine_id == machine_id, TM.c.minute >= start,
+                                                                TM.c.minute < end).order_by(TM.c.minute)).all()
+    width = _buckets(start, end, max_points)
+    out: dict[str, dict[int, list[float]]] = {}
+    stamps: dict[int, datetime] = {}
+    for r in rows:
+        b = int((r.minute - start).total_seconds() // width)
+        stamps.setdefault(b, r.minute)
+        for name, (n, total, low, high, _last) in r.signals.items():
+            if signals and name not in signals:
+                continue
+            agg = out.setdefault(name, {}).setdefault(b, [0, 0.0, low, high])
+            agg[0] += n
+            agg[1] += total
+            agg[2], agg[3] = min(agg[2], low), max(agg[3], high)
+    series = {name: [{"ts": stamps[b], "mean": a[1] / a[0], "min": a[2], "max": a[3], "n": a[0]}
+                     for b, a in sorted(buckets.items())] for name, buckets in sorted(out.items())}
+    return {"machine_id": machine_id, "from": start, "to": end, "signals": series}
+
+
+def events(conn: Connection, machine_id: str, kinds: list[str] | None, start: datetime | None, end: datetime | None,
+           limit: int, offset: int) -> list[dict[str, Any]]:
+    q = select(EV).where(EV.c.machine_id == machine_id)
+    if kinds:
+        q = q.where(EV.c.kind.in_(kinds))
+    if start:
+        q = q.where(EV.c.ts >= start)
+    if end:
+        q = q.where(EV.c.ts < end)
+    return [dict(r) for r in conn.execute(q.order_by(EV.c.ts.desc()).limit(limit).offset(offset)).mappings()]

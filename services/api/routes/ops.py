@@ -1,0 +1,128 @@
+"""Operations: liveness, readiness (store + broker), Prometheus metrics, the live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, AsyncIterator
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
+
+from pipelines.store import schema
+from services.api.context import AppContext
+from services.api.deps import Ctx, Viewer
+from services.api.repo import alerts as alerts_repo
+
+router = APIRouter(tags=["operations"])
+stream_router = APIRouter(tags=["stream"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers", responses={200: {"content": {"application/json": {
+    "example": {"status": "ok"}}}}})
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _broker_ok(ctx: AppContext) -> tuple[bool, str]:
+    cached = getattr(ctx, "_broker_cache", None)
+    if cached and time.monotonic() - cached[0] < 10:
+        return cached[1], cached[2]
+    try:
+        from kafka import KafkaAdminClient
+
+        kw = ctx.settings.kafka.client_kwargs() | {"request_timeout_ms": 3000}
+        admin = KafkaAdminClient(**kw)
+        try:
+            admin.list_topics()
+        finally:
+            admin.close()
+        result = (True, "ok")
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with the reason
+        result = (False, f"{type(exc).__name__}: {exc}"[:300])
+    ctx._broker_cache = (time.monotonic(), *result)  # type: ignore[attr-defined]
+    return result
+
+
+@router.get("/readyz", summary="Readiness: store answers (and Kafka broker, unless check_broker is off)",
+            responses={200: {"content": {"application/json": {"example": {"status": "ready", "checks": {
+                "store": "ok", "broker": "ok"}}}}}, 503: {"description": "not ready, with the failing check"}})
+def readyz(ctx: Ctx) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        ctx.store.ping()
+        checks["store"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["store"] = str(exc)[:300]
+    if ctx.settings.check_broker:
+        checks["broker"] = _broker_ok(ctx)[1]
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"example": "linewatch_api_request_duration_seconds_bucket{…} 3"}}}})
+def metrics(ctx: Ctx) -> Response:
+    a = schema.alerts
+    try:
+        with ctx.read() as conn:
+            rows = conn.execute(select(a.c.state, a.c.priority, func.count()).group_by(a.c.state, a.c.priority)).all()
+        ctx.metrics.alerts_open.clear()
+        for state, priority, n in rows:
+            ctx.metrics.alerts_open.labels(state, priority).set(n)
+    except Exception:  # noqa: BLE001 - metrics must still answer when the store is down
+        ctx.metrics.store_errors.inc()
+    return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _sse(event: str, data: Any, ident: str | None = None) -> str:
+    text = json.dumps(data, default=str, ensure_ascii=False)
+    return (f"id: {ident}\n" if ident else "") + f"event: {event}\ndata: {text}\n\n"
+
+
+def _poll(ctx: AppContext, since: datetime, lines: frozenset[str]) -> tuple[list[dict], list[dict], datetime]:
+    s = schema.scores
+    with ctx.read() as conn:
+        scores = [dict(r) for r in conn.execute(select(s.c.payload, s.c.ingested_at, s.c.line_id)
+                                                .where(s.c.ingested_at > since).order_by(s.c.ingested_at).limit(500))
+                  .mappings()]
+        alerts = alerts_repo.changed_since(conn, since)
+    newest = max([since] + [r["ingested_at"] for r in scores] + [r["changed_at"] for r in alerts])
+    if lines:
+        scores = [r for r in scores if r["line_id"] in lines]
+        alerts = [r for r in alerts if r["line_id"] in lines]
+    return scores, alerts, newest
+
+
+@stream_router.get("/stream", summary="Server-Sent Events: `score` and `alert` events as they reach the store",
+                   response_class=StreamingResponse,
+                   responses={200: {"content": {"text/event-stream": {"example": 'event: alert\ndata: {"alert_id": "…"}\n\n'}}}})
+async def stream(request: Request, ctx: Ctx, who: Viewer,
+                 since_s: Annotated[float, Query(ge=0, le=86400, description="Also replay changes this old")] = 0,
+                 max_events: Annotated[int | None, Query(ge=1, le=100000,
+                                                         description="Close after this many events (scripts)")] = None
+                 ) -> StreamingResponse:
+    async def events() -> AsyncIterator[str]:
+        since = datetime.now(timezone.utc) - timedelta(seconds=since_s)
+        sent, idle = 0, 0.0
+        yield ": connected\n\n"
+        while not await request.is_disconnected():
+            scores, alerts, since = await asyncio.to_thread(_poll, ctx, since, who.lines)
+            for kind, rows in (("score", [r["payload"] for r in scores]), ("alert", alerts)):
+                for row in rows:
+                    yield _sse(kind, row)
+                    sent += 1
+                    if max_events and sent >= max_events:
+                        return
+            idle = 0.0 if scores or alerts else idle + ctx.settings.stream_poll_s
+            if idle >= 15:
+                idle = 0.0
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(ctx.settings.stream_poll_s)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

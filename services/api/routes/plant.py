@@ -1,0 +1,153 @@
+"""Plant tree, machine detail, score and telemetry history, machine events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from contracts.messages import Factor
+from contracts.plant import Machine
+from pipelines.health.score import band
+from pipelines.health.text import factor_sentence
+from services.api.deps import Ctx, Viewer
+from services.api.repo import alerts as alerts_repo
+from services.api.repo import assets
+from services.api.schemas.assets import EventPublic, MachineDetail, PlantPublic, ScoreHistory, TelemetryHistory
+from services.api.security import Principal
+
+router = APIRouter(tags=["plant"])
+From = Annotated[datetime | None, Query(alias="from", description="Start (UTC, ISO 8601 with offset)")]
+To = Annotated[datetime | None, Query(alias="to", description="End, exclusive (default: now)")]
+MaxPoints = Annotated[int, Query(ge=2, le=5000, description="Downsample to at most this many points")]
+KINDS = ("part_completed", "failure", "maintenance_done", "state_changed", "plc_alarm")
+
+
+def _range(start: datetime | None, end: datetime | None, default: timedelta) -> tuple[datetime, datetime]:
+    for value, name in ((start, "from"), (end, "to")):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(422, f"'{name}' needs a UTC offset, e.g. 2026-01-05T08:00:00Z")
+    end = end or datetime.now(timezone.utc)
+    start = start or end - default
+    if end <= start:
+        raise HTTPException(422, "'to' must be after 'from'")
+    return start, end
+
+
+def _machine(ctx: Ctx, who: Principal, line: str, machine: str) -> Machine:
+    machine_id = f"{line}/{machine}"
+    try:
+        m = ctx.plant.machine(machine_id)
+    except KeyError:
+        raise HTTPException(404, f"no machine {machine_id!r} in plant {ctx.plant.id!r}") from None
+    if not who.sees_line(line):
+        raise HTTPException(404, f"no machine {machine_id!r} in plant {ctx.plant.id!r}")
+    return m
+
+
+def _components(m: Machine, component_health: dict[str, float]) -> list[dict]:
+    return [{"id": c.id, "name": c.name, "name_zh": c.name_zh, "failure_modes": c.failure_modes,
+             "health": component_health.get(c.id)} for c in m.components]
+
+
+@router.get("/plant", response_model=PlantPublic, summary="Plant → lines → machines → components with current health")
+def plant(ctx: Ctx, who: Viewer) -> dict:
+    with ctx.read() as conn:
+        scores, minutes = assets.latest_scores(conn), assets.latest_minutes(conn)
+        states, open_alerts = assets.latest_states(conn), alerts_repo.open_counts(conn)
+    lines = []
+    for line in ctx.plant.lines:
+        if not who.sees_line(line.id):
+            continue
+        machines = []
+        for m in line.machines:
+            s = scores.get(m.id)
+            state = (minutes.get(m.id) or {}).get("state") or (states.get(m.id) or {}).get("state")
+            machines.append({"id": m.id, "machine_id": m.id, "kind": m.kind, "name": m.name, "name_zh": m.name_zh,
+                             "health": s["health"] if s else None, "band": band(s["health"]).value if s else None,
+                             "state": state, "open_alerts": open_alerts.get(m.id, 0),
+                             "last_score_at": s["ts"] if s else None,
+                             "components": _components(m, s["payload"].get("component_health", {}) if s else {})})
+        lines.append({"id": line.id, "name": line.name, "name_zh": line.name_zh, "machines": machines})
+    return {"id": ctx.plant.id, "name": ctx.plant.name, "name_zh": ctx.plant.name_zh, "lines": lines}
+
+
+def _sensors(m: Machine, minute: dict | None) -> list[dict]:
+    out = []
+    for s in m.sensors:
+        agg = (minute or {}).get("signals", {}).get(s.name)
+        value = agg[4] if agg else None
+        out.append({"name": s.name, "unit": s.unit, "label_en": s.label_en, "label_zh": s.label_zh,
+                    "normal_low": s.normal_low, "normal_high": s.normal_high, "value": value,
+                    "mean_1m": agg[1] / agg[0] if agg else None, "ts": minute["last_ts"] if agg else None,
+                    "in_normal_range": None if value is None else s.normal_low <= value <= s.normal_high})
+    return out
+
+
+@router.get("/lines/{line}/machines/{machine}", response_model=MachineDetail,
+            summary="Machine detail: sensors vs normal, latest score per mode, RUL interval, defect risk, why")
+def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer) -> dict:
+    m = _machine(ctx, who, line, machine)
+    with ctx.read() as conn:
+        s = assets.latest_scores(conn, [m.id]).get(m.id)
+        minute = assets.latest_minutes(conn, [m.id]).get(m.id)
+        state = assets.latest_states(conn).get(m.id)
+        open_alerts = alerts_repo.open_counts(conn).get(m.id, 0)
+    p = s["payload"] if s else {}
+    factors = [Factor.model_validate(f) for f in p.get("top_factors", [])]
+    en, zh = factor_sentence(factors)
+    return {"machine_id": m.id, "line_id": m.line_id, "kind": m.kind, "name": m.name, "name_zh": m.name_zh,
+            "vendor": m.vendor, "model": m.model,
+            "state": (minute or {}).get("state") or (state or {}).get("state"),
+            "health": p.get("health"), "band": band(p["health"]).value if s else None,
+            "component_health": p.get("component_health", {}), "horizon_hours": p.get("horizon_hours"),
+            "failure_probability": p.get("failure_probability", {}), "rul_hours": p.get("rul_hours"),
+            "rul_low_hours": p.get("rul_low_hours"), "rul_high_hours": p.get("rul_high_hours"),
+            "rul_mode": p.get("rul_mode"), "defect_risk": p.get("defect_risk"), "anomaly_score": p.get("anomaly_score"),
+            "model_version": p.get("model_version"), "scored_at": s["ts"] if s else None,
+            "explanation": {"factors": p.get("top_factors", []), "sentence_en": en, "sentence_zh": zh},
+            "sensors": _sensors(m, minute), "components": _components(m, p.get("component_health", {})),
+            "open_alerts": open_alerts}
+
+
+@router.get("/lines/{line}/machines/{machine}/scores", response_model=ScoreHistory,
+            summary="Score history, downsampled (default: last 24 h, 500 points)")
+def scores(line: str, machine: str, ctx: Ctx, who: Viewer, start: From = None, end: To = None,
+           max_points: MaxPoints = 500) -> dict:
+    m = _machine(ctx, who, line, machine)
+    lo, hi = _range(start, end, timedelta(hours=24))
+    with ctx.read() as conn:
+        return assets.score_history(conn, m.id, lo, hi, max_points)
+
+
+@router.get("/lines/{line}/machines/{machine}/telemetry", response_model=TelemetryHistory,
+            summary="Telemetry trend from per-minute aggregates (default: last 6 h, 500 points)")
+def telemetry(line: str, machine: str, ctx: Ctx, who: Viewer,
+              signals: Annotated[str | None, Query(max_length=2000, description="Comma-separated signal names",
+                                                   examples=["spindle_power_kw,spindle_vibration_rms_mm_s"])] = None,
+              start: From = None, end: To = None, max_points: MaxPoints = 500) -> dict:
+    m = _machine(ctx, who, line, machine)
+    wanted = [s.strip() for s in signals.split(",") if s.strip()] if signals else None
+    known = {s.name for s in m.sensors}
+    if wanted and (unknown := sorted(set(wanted) - known)):
+        raise HTTPException(422, f"unknown signal(s) {unknown} for {m.id}; known: {sorted(known)}")
+    lo, hi = _range(start, end, timedelta(hours=6))
+    with ctx.read() as conn:
+        return assets.telemetry_history(conn, m.id, wanted, lo, hi, max_points)
+
+
+@router.get("/lines/{line}/machines/{machine}/events", response_model=list[EventPublic],
+            summary="Machine events: maintenance history, failures, state changes, parts")
+def events(line: str, machine: str, ctx: Ctx, who: Viewer,
+           kind: Annotated[str | None, Query(max_length=200, description=f"Comma-separated: {', '.join(KINDS)}")] = None,
+           start: From = None, end: To = None, limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict]:
+    m = _machine(ctx, who, line, machine)
+    kinds = [k.strip() for k in kind.split(",") if k.strip()] if kind else None
+    if kinds and (unknown := sorted(set(kinds) - set(KINDS))):
+        raise HTTPException(422, f"unknown kind(s) {unknown}; expected {list(KINDS)}")
+    if start or end:
+        start, end = _range(start, end, timedelta(days=365 * 20))
+    with ctx.read() as conn:
+        return assets.events(conn, m.id, kinds, start, end, limit, offset)

@@ -1,0 +1,1 @@
+"""API models: ``<X>Create`` for request bodies, ``<X>Public`` for responses."""
