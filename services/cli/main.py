@@ -19,6 +19,12 @@ app = typer.Typer(name="linewatch", help="LineWatch: predictive maintenance for 
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.kafka", "kafka"),
     ("services.cli.demo", "demo"),
+    ("services.cli.serve", "serve"),
+    ("services.cli.admin", "admin"),
+    ("services.cli.score", "score"),
+    ("services.cli.persist", "persist"),
+    ("services.cli.train", None),  # top-level train, evaluate, models, retrain, import-check
+    ("services.cli.archive", "archive"),
 ]
 
 for module_name, name in SUBCOMMANDS:

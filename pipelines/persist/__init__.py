@@ -1,0 +1,1 @@
+"""Persist stage: machine events and per-minute telemetry aggregates into the store."""

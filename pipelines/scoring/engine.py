@@ -1,0 +1,247 @@
+"""The scoring core: per-machine windows in, health scores and alert events out.
+
+No Kafka and no database here: the worker (``worker.py``) feeds decoded samples and
+events in, then publishes and stores what ``score_pending`` returns. Samples are scored
+every ``score_every`` samples per machine, chosen by sequence number
+(``(seq + 1) % score_every == 0``), so the set of scored window ends is the same
+whether or not the worker restarted in between: a replay yields the same score ids.
+All due windows of one machine kind go through ``pipelines.features.compute`` and the
+champion model in one call each.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Protocol
+
+import pandas as pd
+
+from contracts.messages import AlertEvent, Factor, HealthScore, TelemetrySample
+from contracts.plant import Plant
+from pipelines.features import FeatureSpec, compute
+from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
+from pipelines.scoring.eventlog import EventLog
+from pipelines.scoring.sanity import Limits, clean, limits_for
+from pipelines.scoring.windows import MachineWindow, Outcome
+
+SUPPRESSING_STATES = ("setup", "maintenance")
+
+
+class Bundle(Protocol):
+    """What the scorer needs of a model bundle (``pipelines.models.ModelBundle``)."""
+
+    version: str
+    feature_spec: FeatureSpec
+    modes: list[str]
+    horizon_hours: float
+    thresholds: dict[str, float]
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame: ...
+
+    def explain(self, features: pd.DataFrame, top_k: int = 3) -> list[list[Factor]]: ...
+
+
+@dataclass(frozen=True)
+class Due:
+    """A window end to score."""
+
+    machine_id: str
+    ts: datetime
+    record_ms: int  # Kafka record time of the sample: the start of the end-to-end latency
+    replay: bool  # rebuilding state after a restart: advance the alert rules, emit nothing
+
+
+@dataclass
+class ScoreBatch:
+    """What one call of ``score_pending`` produced (replayed windows are not in here)."""
+
+    scores: list[HealthScore] = field(default_factory=list)
+    alerts: list[AlertEvent] = field(default_factory=list)
+    record_ms: list[int] = field(default_factory=list)
+    unscored: int = 0  # due windows of a kind without a champion model
+
+
+AlertStateSource = Callable[[str, datetime], dict[str, OpenAlert]]
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _rounded(factor: Factor) -> Factor:
+    """Six significant digits: rolling sums differ in the last bit depending on where the
+    window started, and an operator never needs more."""
+    r = lambda v: None if v is None else float(f"{v:.6g}")  # noqa: E731
+    return factor.model_copy(update={"value": r(factor.value), "normal_low": r(factor.normal_low),
+                                     "normal_high": r(factor.normal_high)})
+
+
+class ScoringEngine:
+    """Windows, counters, models and alert rules of the machines one worker owns."""
+
+    def __init__(self, plant: Plant, bundles: dict[str, Bundle], rules: AlertRules | None = None, *,
+                 score_every: int | None = None, extra_rows: int = 2000, top_k: int = 3) -> None:
+        self.plant = plant
+        self.kinds = {m.id: m.kind for m in plant.machines()}
+        self._signals = {m.id: tuple(sorted(s.name for s in m.sensors)) for m in plant.machines()}
+        self._limits: dict[str, Limits] = {m.id: limits_for(m) for m in plant.machines()}
+        self.bundles = dict(bundles)
+        self.tracker = AlertTracker(rules or AlertRules())
+        self.events = EventLog()
+        self.windows: dict[str, MachineWindow] = {}
+        self._score_every = score_every
+        self._extra_rows = extra_rows
+        self._top_k = top_k
+        self._due: list[Due] = []
+        self._restore: set[str] = set()
+
+    def score_every(self, kind: str) -> int:
+        """Scoring step for a kind: the setting, else the champion's feature step."""
+        if self._score_every:
+            return self._score_every
+        bundle = self.bundles.get(kind)
+        return bundle.feature_spec.step if bundle else 10
+
+    def _history(self, kind: str) -> int:
+        bundle = self.bundles.get(kind)
+        return bundle.feature_spec.max_window if bundle else FeatureSpec().max_window
+
+    def history_rows(self) -> int:
+        """Rows per machine the models need: how far a rebuild must replay."""
+        return max(self._history(k) for k in set(self.kinds.values()))
+
+    def set_bundle(self, kind: str, bundle: Bundle) -> None:
+        """Swap in a newly promoted champion; windows and alert state are kept."""
+        self.bundles[kind] = bundle
+
+    def window(self, machine_id: str) -> MachineWindow:
+        win = self.windows.get(machine_id)
+        if win is None:
+            cap = self._history(self.kinds[machine_id]) + self._extra_rows
+            win = self.windows[machine_id] = MachineWindow(self._signals[machine_id], cap)
+        return win
+
+    def ingest(self, sample: TelemetrySample, record_ms: int, replay: bool = False) -> tuple[Outcome, list[str]]:
+        """Add one sample; returns its outcome and the signals marked as sensor faults."""
+        kind = self.kinds.get(sample.machine_id)
+        if kind is None:
+            return Outcome.UNKNOWN_MACHINE, []
+        win = self.window(sample.machine_id)
+        outcome = win.check(sample.ts, sample.seq)
+        if outcome is not Outcome.OK:
+            return outcome, []
+        signals, faults = clean(sample.signals, self._limits[sample.machine_id])
+        win.append(sample.ts, sample.seq, sample.state.value, signals)
+        if (sample.seq + 1) % self.score_every(kind) == 0:
+            self._due.append(Due(sample.machine_id, sample.ts, record_ms, replay))
+        if replay:
+            return Outcome.REPLAYED, faults
+        return (Outcome.SENSOR_FAULT if faults else Outcome.OK), faults
+
+    def add_event(self, event: Any) -> bool:
+        """Remember a machine event for the counters (maintenance, failure, parts)."""
+        return self.events.add(event)
+
+    def needs_restore(self, machine_ids: set[str]) -> None:
+        """Mark machines whose open alerts must be reloaded before they are scored live."""
+        self._restore |= machine_ids
+
+    def forget(self, machine_ids: set[str]) -> None:
+        """Drop the state of machines this worker no longer owns."""
+        for m in machine_ids:
+            self.windows.pop(m, None)
+            self.events.forget(m)
+            self.tracker.forget(m)
+        self._due = [d for d in self._due if d.machine_id not in machine_ids]
+
+    @property
+    def pending(self) -> int:
+        return len(self._due)
+
+    def score_pending(self, alert_state: AlertStateSource | None = None) -> ScoreBatch:
+        """Score every due window (one feature and one model call per kind)."""
+        due, self._due = self._due, []
+        out = ScoreBatch()
+        by_kind: dict[str, list[Due]] = {}
+        for d in due:
+            by_kind.setdefault(self.kinds[d.machine_id], []).append(d)
+        for kind, items in sorted(by_kind.items()):
+            bundle = self.bundles.get(kind)
+            if bundle is None:
+                out.unscored += sum(not d.replay for d in items)
+                continue
+            self._score_kind(bundle, items, out, alert_state)
+        return out
+
+    def _frame(self, bundle: Bundle, items: list[Due]) -> pd.DataFrame:
+        first: dict[str, datetime] = {}
+        for d in items:
+            first.setdefault(d.machine_id, d.ts)
+        parts = []
+        for machine_id, ts in first.items():
+            win = self.windows[machine_id]
+            times, states, values = win.tail_from(ts, bundle.feature_spec.max_window - 1)
+            part = pd.DataFrame(values, columns=list(win.signals))
+            part.insert(0, "machine_id", machine_id)
+            part.insert(1, "ts", pd.to_datetime(times, utc=True))
+            part.insert(2, "state", states)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    def _features(self, bundle: Bundle, items: list[Due]) -> pd.DataFrame:
+        spec = bundle.feature_spec.model_copy(update={"step": 1})  # rows picked below, by seq
+        machines = sorted({d.machine_id for d in items})
+        feats = compute(self._frame(bundle, items), spec, self.events.frame(machines))
+        wanted = pd.MultiIndex.from_tuples([(d.machine_id, pd.Timestamp(d.ts)) for d in items])
+        keyed = feats.set_index(["machine_id", "ts"], drop=False)
+        return keyed.loc[wanted].reset_index(drop=True)
+
+    def _score_kind(self, bundle: Bundle, items: list[Due], out: ScoreBatch,
+                    alert_state: AlertStateSource | None) -> None:
+        feats = self._features(bundle, items)
+        preds = bundle.predict(feats).reset_index(drop=True)
+        live = [i for i, d in enumerate(items) if not d.replay]
+        factors: dict[int, list[Factor]] = {}
+        if live:
+            explained = bundle.explain(feats.iloc[live].reset_index(drop=True), self._top_k)
+            factors = {i: [_rounded(f) for f in fs] for i, fs in zip(live, explained)}
+        for i, d in enumerate(items):
+            score = self._health_score(bundle, d, preds.iloc[i], factors.get(i, []))
+            if not d.replay and d.machine_id in self._restore:
+                self._restore.discard(d.machine_id)
+                self._reload_alerts(d, score, alert_state)
+            events = self.tracker.step(score, bundle.thresholds, suppressed=feats["state"].iat[i] in SUPPRESSING_STATES)
+            if not d.replay:
+                out.scores.append(score)
+                out.alerts.extend(events)
+                out.record_ms.append(d.record_ms)
+
+    def _reload_alerts(self, d: Due, score: HealthScore, alert_state: AlertStateSource | None) -> None:
+        """Open alerts as they were just before this window (from the store): no re-raise."""
+        if alert_state is None:
+            return
+        opened = alert_state(d.machine_id, d.ts)
+        for mode in score.failure_probability:
+            self.tracker.restore(d.machine_id, mode, opened.get(mode))
+
+    def _health_score(self, bundle: Bundle, d: Due, row: pd.Series, factors: list[Factor]) -> HealthScore:
+        probs = {m: min(1.0, max(0.0, _num(row.get(f"p_{m}")) or 0.0)) for m in bundle.modes}
+        rul = _num(row.get("rul_hours"))
+        rul = None if rul is None else max(0.0, rul)
+        low, high = _num(row.get("rul_low_hours")), _num(row.get("rul_high_hours"))
+        defect = _num(row.get("defect_risk"))
+        rul_mode = row.get("rul_mode")
+        return HealthScore(
+            score_id=f"{d.machine_id}|{d.ts.isoformat()}|{bundle.version}", machine_id=d.machine_id, ts=d.ts,
+            model_version=bundle.version, health=health(probs, rul, bundle.horizon_hours),
+            component_health=component_health(probs), horizon_hours=bundle.horizon_hours,
+            failure_probability=probs, rul_hours=rul, rul_low_hours=None if low is None else max(0.0, low),
+            rul_high_hours=None if high is None else max(0.0, high),
+            rul_mode=rul_mode if isinstance(rul_mode, str) else None,
+            defect_risk=None if defect is None else min(1.0, max(0.0, defect)),
+            anomaly_score=_num(row.get("anomaly_score")), top_factors=factors)

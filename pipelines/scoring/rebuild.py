@@ -1,0 +1,115 @@
+"""Rebuild per-machine state after partitions are assigned: replay the window from Kafka.
+
+For each newly assigned telemetry partition, a separate group-less consumer reads from
+``committed − depth`` up to the committed offset, where ``depth`` is the model's
+history (``FeatureSpec.max_window``) times the number of plant machines whose key hashes
+to that partition (Kafka's murmur2 partitioner), times a safety factor. Those records
+refill the windows and advance the alert rules silently; the group consumer then resumes
+at the committed offset, so the next windows score exactly as if nothing had happened.
+Counter events come from the store (written by the persist stage) plus a replay of the
+events partition, deduplicated by event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
+
+from contracts.errors import ContractError
+from contracts.settings import KafkaSettings
+from contracts.topics import EVENTS, TELEMETRY
+from pipelines.scoring.engine import ScoringEngine
+
+log = logging.getLogger(__name__)
+SAFETY = 1.5
+
+
+def partition_of(machine_id: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner puts this key in."""
+    return (murmur2(machine_id.encode()) & 0x7FFFFFFF) % partitions
+
+
+def replay_targets(consumer: Any, tps: list[TopicPartition], depth: Callable[[TopicPartition], int]
+                   ) -> dict[TopicPartition, tuple[int, int]]:
+    """(start, stop) offsets to replay per partition; partitions without a commit need none."""
+    targets = {}
+    begins = consumer.beginning_offsets(tps) if tps else {}
+    for tp in tps:
+        committed = consumer.committed(tp)
+        if committed is None or committed <= begins[tp]:
+            continue
+        targets[tp] = (max(begins[tp], committed - depth(tp)), committed)
+    return targets
+
+
+def read_range(settings: KafkaSettings, targets: dict[TopicPartition, tuple[int, int]],
+               on_record: Callable[[Any], None], timeout_s: float = 120.0) -> int:
+    """Read each partition from start to stop (exclusive) and hand every record over."""
+    if not targets:
+        return 0
+    reader = KafkaConsumer(group_id=None, enable_auto_commit=False, max_poll_records=5000,
+                           **settings.client_kwargs())
+    try:
+        reader.assign(list(targets))
+        for tp, (start, _) in targets.items():
+            reader.seek(tp, start)
+        left = {tp for tp, (start, stop) in targets.items() if start < stop}
+        n, deadline = 0, time.monotonic() + timeout_s
+        while left and time.monotonic() < deadline:
+            for tp, batch in reader.poll(timeout_ms=500).items():
+                stop = targets[tp][1]
+                for rec in batch:
+                    if rec.offset < stop:
+                        on_record(rec)
+                        n += 1
+                if reader.position(tp) >= stop:
+                    left.discard(tp)
+                    reader.pause(tp)
+        if left:
+            log.warning("state rebuild stopped before the committed offset on %s", sorted(map(str, left)))
+        return n
+    finally:
+        reader.close()
+
+
+def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assigned: list[TopicPartition],
+            store_events: Callable[[list[str]], list[Any]] | None, event_depth: int) -> tuple[int, set[str]]:
+    """Refill ``engine`` for newly assigned partitions; returns (records replayed, machines seen)."""
+    tel = [tp for tp in assigned if tp.topic == TELEMETRY.name]
+    evs = [tp for tp in assigned if tp.topic == EVENTS.name]
+    counts: dict[int, int] = {}
+    n_parts = len(consumer.partitions_for_topic(TELEMETRY.name) or ()) or 1
+    for machine_id in engine.kinds:
+        p = partition_of(machine_id, n_parts)
+        counts[p] = counts.get(p, 0) + 1
+    history = engine.history_rows()
+    machines: set[str] = set()
+
+    def on_telemetry(rec: Any) -> None:
+        try:
+            sample = TELEMETRY.decode(rec.value)
+        except ContractError:
+            return  # dead-lettered when it was first read
+        engine.ingest(sample, rec.timestamp, replay=True)
+        machines.add(sample.machine_id)
+
+    depth = lambda tp: int(history * max(1, counts.get(tp.partition, 0)) * SAFETY)  # noqa: E731
+    n = read_range(settings, replay_targets(consumer, tel, depth), on_telemetry)
+    if store_events is not None and machines:
+        for event in store_events(sorted(machines)):
+            engine.add_event(event)
+
+    def on_event(rec: Any) -> None:
+        try:
+            engine.add_event(EVENTS.decode(rec.value))
+        except ContractError:
+            return
+
+    n += read_range(settings, replay_targets(consumer, evs, lambda tp: event_depth), on_event)
+    engine.score_pending()  # replayed windows: the alert rules catch up, nothing is emitted
+    engine.needs_restore(machines)
+    return n, machines

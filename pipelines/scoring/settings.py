@@ -1,0 +1,33 @@
+"""Settings of the scoring worker (env prefix ``LINEWATCH_``, nesting ``__``)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runtime.settings import LineWatchSettings
+
+
+class ScoringOptions(BaseModel):
+    """``LINEWATCH_SCORING__*``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: str = "linewatch-scoring"
+    score_every: int | None = Field(default=None, ge=1,
+                                    description="Score every N-th sample per machine (default: the model's step).")
+    max_records: int = Field(default=2000, ge=1, description="Records per poll: one model call per kind per poll.")
+    poll_timeout_ms: int = Field(default=200, ge=10)
+    reload_every_s: float = Field(default=30.0, gt=0, description="How often to look for a new champion.")
+    top_k: int = Field(default=3, ge=1, le=10, description="Factors per score and alert.")
+    event_replay: int = Field(default=20_000, ge=0, description="Event records per partition replayed on assignment.")
+    raise_after: int = Field(default=2, ge=1, description="Consecutive scores over the threshold to raise.")
+    clear_after: int = Field(default=3, ge=1, description="Consecutive scores under the clear level to clear.")
+    clear_ratio: float = Field(default=0.6, gt=0, le=1, description="Clear level = threshold × clear_ratio.")
+    restart_backoff_s: float = Field(default=2.0, ge=0, description="Pause before an internal restart.")
+
+
+class ScoringSettings(LineWatchSettings):
+    """Everything ``linewatch score`` needs."""
+
+    scoring: ScoringOptions = Field(default_factory=ScoringOptions)
+    metrics_port: int = Field(default=9400, ge=0, le=65535, description="Prometheus /metrics port (0 = off).")

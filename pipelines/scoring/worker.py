@@ -1,0 +1,178 @@
+"""The scoring worker: consumer group ``linewatch-scoring`` on telemetry and events.
+
+Per poll: decode (bad records → dead letters, by ``runtime.consumer.ConsumeLoop``),
+apply the bad-input policy, score the due windows in one model call per kind, write
+scores and alert events to the store, publish them, flush the producer — and only then
+does the loop commit the offsets. A crash anywhere before the commit replays the batch;
+every effect is an idempotent upsert or a message with a deterministic id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from kafka import ConsumerRebalanceListener, TopicPartition
+
+from contracts.plant import Plant, load_plant
+from contracts.topics import ALERTS, EVENTS, SCORES, TELEMETRY
+from pipelines.health import AlertRules
+from pipelines.models import Registry
+from pipelines.scoring.engine import ScoringEngine
+from pipelines.scoring.metrics import ScoringMetrics
+from pipelines.scoring.rebuild import rebuild
+from pipelines.scoring.settings import ScoringSettings
+from pipelines.scoring.storeview import open_alerts_before, recent_events
+from pipelines.scoring.windows import Outcome
+from pipelines.store import Store
+from runtime.consumer import ConsumeLoop, Record, Rejected
+from runtime.producer import Producer
+
+log = logging.getLogger(__name__)
+STAGE = "scoring"
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, worker: "ScoringWorker") -> None:
+        self.worker = worker
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.worker.revoked = set(revoked)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.worker.assigned(set(assigned))
+
+
+class ScoringWorker:
+    """One scoring process; several of them share the work through the consumer group."""
+
+    def __init__(self, settings: ScoringSettings, *, plant: Plant | None = None, store: Store | None = None,
+                 metrics: ScoringMetrics | None = None) -> None:
+        self.settings = settings
+        self.plant = plant or load_plant(settings.plant_file)
+        self.registry = Registry(settings.registry_dir)
+        self.store = store or Store.open(settings.store)
+        self.metrics = metrics or ScoringMetrics.create()
+        self.revoked: set[TopicPartition] = set()
+        self.held: set[TopicPartition] = set()
+        self._machines_of: dict[TopicPartition, set[str]] = {}
+        self._stop = threading.Event()
+        self._next_reload = 0.0
+        self.loop: ConsumeLoop | None = None
+        self.engine: ScoringEngine | None = None
+
+    # ---------- life cycle
+    def _build(self) -> None:
+        opts = self.settings.scoring
+        rules = AlertRules(raise_after=opts.raise_after, clear_after=opts.clear_after, clear_ratio=opts.clear_ratio)
+        self.engine = ScoringEngine(self.plant, {}, rules, score_every=opts.score_every,
+                                    extra_rows=opts.max_records, top_k=opts.top_k)
+        self._reload(force=True)
+        self.producer = Producer(self.settings.kafka)
+        self.loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], opts.group_id, self.handle, STAGE,
+                                max_records=opts.max_records, poll_timeout_ms=opts.poll_timeout_ms,
+                                metrics=self.metrics.pipeline, producer=self.producer)
+        self.loop.consumer.subscribe([TELEMETRY.name, EVENTS.name], listener=_Listener(self))
+        self.held, self._machines_of = set(), {}
+
+    def _teardown(self) -> None:
+        for close in (lambda: self.loop and self.loop.close(), lambda: self.producer.close(timeout=5)):
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing after a failure is best effort
+                log.debug("close failed", exc_info=True)
+
+    def stop(self) -> None:
+        """Finish the current batch and return from ``run``."""
+        self._stop.set()
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Consume until stopped; after an error, rebuild everything and carry on (supervised)."""
+        while not self._stop.is_set() and not (until and until()):
+            try:
+                self._build()
+                self.loop.run(until=lambda: self._tick() or bool(until and until()))
+                return
+            except Exception:  # noqa: BLE001 - any failure: restart from the committed offsets
+                log.exception("scoring worker failed; restarting from the committed offsets")
+                self.metrics.restarts.inc()
+                self._teardown()
+                time.sleep(self.settings.scoring.restart_backoff_s)
+        self._teardown()
+
+    def _tick(self) -> bool:
+        if time.monotonic() >= self._next_reload:
+            self._reload()
+        return self._stop.is_set()
+
+    def _reload(self, force: bool = False) -> None:
+        """Swap in newly promoted champions (checked every ``reload_every_s``)."""
+        self._next_reload = time.monotonic() + self.settings.scoring.reload_every_s
+        for kind in sorted(set(self.engine.kinds.values())):
+            version = self.registry.champion_version(kind)
+            current = self.engine.bundles.get(kind)
+            if version is None or (current is not None and current.version == version and not force):
+                continue
+            self.engine.set_bundle(kind, self.registry.champion(kind))
+            if current is not None:
+                self.metrics.model.remove(kind, current.version)
+            self.metrics.model.labels(kind, version).set(1)
+            log.info("scoring %s with champion %s", kind, version)
+
+    # ---------- rebalance
+    def assigned(self, assigned: set[TopicPartition]) -> None:
+        """Keep state of partitions still held; rebuild the new ones from Kafka."""
+        gone = (self.held | self.revoked) - assigned
+        lost = set().union(*(self._machines_of.pop(tp, set()) for tp in gone)) if gone else set()
+        self.engine.forget(lost)
+        new = sorted(assigned - self.held, key=lambda tp: (tp.topic, tp.partition))
+        n, machines = rebuild(self.engine, self.settings.kafka, self.loop.consumer, new,
+                              lambda ids: recent_events(self.store, ids), self.settings.scoring.event_replay)
+        self.metrics.rebuild_records.inc(n)
+        self.held, self.revoked = set(assigned), set()
+        log.info("assigned %d partitions, %d new: replayed %d records for %d machines",
+                 len(assigned), len(new), n, len(machines))
+
+    # ---------- one batch
+    def handle(self, records: list[Record]) -> list[Rejected]:
+        """Apply the bad-input policy, score, make outputs durable; return the rejects."""
+        rejected: list[Rejected] = []
+        outcomes: dict[str, int] = {}
+        for rec in records:
+            value = rec.value
+            if value.machine_id not in self.engine.kinds:
+                rejected.append(Rejected(rec, f"unknown machine {value.machine_id!r}: not in plant file "
+                                              f"{self.settings.plant_file.name}", "UnknownMachine"))
+                continue
+            if rec.topic == EVENTS.name:
+                self.engine.add_event(value)
+                continue
+            self._machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(value.machine_id)
+            outcome, _ = self.engine.ingest(value, rec.timestamp_ms)
+            outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
+        if rejected:
+            outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected)
+        for outcome, n in outcomes.items():
+            self.metrics.outcomes.labels(outcome).inc(n)
+        self._emit()
+        return rejected
+
+    def _emit(self) -> None:
+        batch = self.engine.score_pending(lambda m, ts: open_alerts_before(self.store, m, ts))
+        if not batch.scores:
+            return
+        self.store.upsert_scores(batch.scores)
+        if batch.alerts:
+            self.store.upsert_alert_events(batch.alerts)
+        for score in batch.scores:
+            self.producer.send(SCORES, score)
+        for alert in batch.alerts:
+            self.producer.send(ALERTS, alert)
+            self.metrics.alerts.labels(alert.action.value).inc()
+        self.producer.flush()
+        now_ms = time.time() * 1000
+        for ms in batch.record_ms:
+            self.metrics.latency.observe(max(0.0, (now_ms - ms) / 1000))
+        self.metrics.scores.inc(len(batch.scores))
