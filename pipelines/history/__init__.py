@@ -1,0 +1,1 @@
+"""History archive: Kafka telemetry and events -> Parquet in the import format."""
