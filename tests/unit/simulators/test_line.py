@@ -1,0 +1,124 @@
+"""The simulated line: deterministic stream, contract messages, commands, failure rates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from contracts import TELEMETRY, EVENTS, ContractError, MachineState, MaintenanceCommand
+from contracts.errors import ConfigError
+from contracts.plant import FAILURE_MODES, Plant, load_plant
+from simulators.physics.cnc import CncParams, CncPhysics
+from simulators.physics.line import DEFAULT_START, Line
+from simulators.physics.robot import RobotParams, RobotPhysics
+
+DEMO = Path(__file__).resolve().parents[3] / "simulators" / "plants" / "demo.yaml"
+
+
+@pytest.fixture(scope="module")
+def plant() -> Plant:
+    return load_plant(DEMO)
+
+
+def small(plant: Plant, cnc: int = 1, robots: int = 1) -> Plant:
+    data = plant.model_dump()
+    data["lines"][0]["machines"] = data["lines"][0]["machines"][:cnc]
+    data["lines"][1]["machines"] = data["lines"][1]["machines"][:robots]
+    return Plant.model_validate(data)
+
+
+def stream(plant: Plant, seed: int, hours: float) -> list[bytes]:
+    line = Line(plant, seed=seed)
+    samples, events = line.step_until(DEFAULT_START + timedelta(hours=hours))
+    return [TELEMETRY.encode(s) for s in samples] + [EVENTS.encode(e) for e in events]
+
+
+def test_same_seed_same_stream_different_seed_different(plant: Plant) -> None:
+    a, b, c = stream(plant, 7, 12), stream(plant, 7, 12), stream(plant, 8, 12)
+    assert a == b
+    assert a != c
+    assert len(a) > 10 * 12 * 60  # every machine samples every minute, plus events
+
+
+def test_stream_is_contract_messages_in_time_order_with_unique_ids(plant: Plant) -> None:
+    line = Line(plant, seed=3)
+    samples, events = line.step_until(DEFAULT_START + timedelta(days=2))
+    assert [s.ts for s in samples] == sorted(s.ts for s in samples)
+    per_machine = Counter(s.machine_id for s in samples)
+    assert set(per_machine.values()) == {2 * 24 * 60}
+    seqs = [s.seq for s in samples if s.machine_id == "line-1/cnc-01"]
+    assert seqs == list(range(len(seqs)))
+    ids = [e.event_id for e in events]
+    assert len(ids) == len(set(ids))
+    kinds = Counter(e.kind for e in events)
+    assert kinds["part_completed"] > 1000 and kinds["state_changed"] > 10
+    # hidden state never leaks: only the plant's declared sensors are on the wire
+    declared = {s.name for m in plant.machines() for s in m.sensors}
+    assert {n for s in samples for n in s.signals} <= declared
+    assert any(v is None for s in samples for v in s.signals.values())  # dropouts happen
+    assert any(s.quality for s in samples)
+
+
+def test_maintenance_command_stops_for_the_planned_time_and_restores(plant: Plant) -> None:
+    line = Line(small(plant), seed=5)
+    mid = "line-1/cnc-01"
+    m = line.machines[mid]
+    line.step_until(DEFAULT_START + timedelta(hours=1))
+    m.physics.tool_u = 1.05  # a badly worn tool
+    m.state = MachineState.RUNNING
+    t_cmd = line.now
+    line.apply(MaintenanceCommand(command_id="c-1", machine_id=mid, ts=t_cmd, action="replace_tool",
+                                  component="tool", reason="predictive"))
+    samples, events = line.step_until(t_cmd + timedelta(minutes=30))
+    mine = [s for s in samples if s.machine_id == mid]
+    assert [s.state for s in mine[:4]] == [MachineState.MAINTENANCE] * 4  # 5 min tool change
+    assert mine[4].state != MachineState.MAINTENANCE
+    changes = [(e.ts - t_cmd, e.to_state) for e in events if e.kind == "state_changed" and e.machine_id == mid]
+    assert changes[:2] == [(timedelta(0), MachineState.MAINTENANCE), (timedelta(minutes=5), MachineState.RUNNING)]
+    done = [e for e in events if e.kind == "maintenance_done" and e.machine_id == mid]
+    assert len(done) == 1 and done[0].planned and done[0].command_id == "c-1" and done[0].reason == "predictive"
+    assert done[0].duration_s == pytest.approx(300.0)
+    assert m.physics.vb_mm < 0.15
+
+
+def test_bad_commands_and_sensors_are_rejected_with_reasons(plant: Plant) -> None:
+    line = Line(small(plant), seed=1)
+    with pytest.raises(ContractError, match="does not apply to cnc"):
+        line.apply(MaintenanceCommand(command_id="x", machine_id="line-1/cnc-01", ts=DEFAULT_START,
+                                      action="replace_reducer", component="reducer"))
+    with pytest.raises(ContractError, match="unknown machine"):
+        line.apply(MaintenanceCommand(command_id="y", machine_id="line-9/cnc-01", ts=DEFAULT_START,
+                                      action="replace_tool", component="tool"))
+    data = small(plant).model_dump()
+    data["lines"][0]["machines"][0]["sensors"].append({"name": "oil_level_mm", "normal_low": 1, "normal_high": 2})
+    with pytest.raises(ConfigError, match="oil_level_mm"):
+        Line(Plant.model_validate(data), seed=1)
+
+
+def test_failure_rates_over_60_days_fall_within_configured_bounds() -> None:
+    # Physics only (no sensors or messages), 80 % duty, ten-minute steps, four machines per kind.
+    dt_h = 1 / 6
+    for cls, params in ((CncPhysics, CncParams()), (RobotPhysics, RobotParams())):
+        counts: Counter[str] = Counter()
+        machines = 4
+        for k in range(machines):
+            phys = cls(params, np.random.default_rng(100 + k))
+            down = 0.0
+            for step in range(60 * 24 * 6):
+                if down > 0:
+                    down -= dt_h
+                    phys.advance(dt_h, False, 22.0)
+                    continue
+                phys.advance(dt_h, step % 5 != 0, 22.0)
+                mode = phys.failure()
+                if mode:
+                    counts[mode] += 1
+                    phys.restore(mode)
+                    down = sum(params.repair_h[mode]) / 2
+        for mode in FAILURE_MODES[phys.kind]:
+            low, high = params.failure_bounds_60d[mode]
+            assert low <= counts[mode] / machines <= high, (mode, counts[mode] / machines)
