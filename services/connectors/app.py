@@ -1,0 +1,113 @@
+"""The connector process: the mapping's sources -> disk buffer -> Kafka.
+
+``Connector(mapping, settings).run()`` blocks until stopped (Ctrl-C or ``stop()``);
+``start()`` runs it in a background thread (tests, embedding). All sources share one
+disk buffer and one forwarder; each source reconnects on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from pydantic import BaseModel, ConfigDict, Field
+
+from runtime.settings import LineWatchSettings
+from services.connectors.buffer import DiskBuffer
+from services.connectors.core.mapping import Mapping
+from services.connectors.forwarder import Forwarder, Sink
+from services.connectors.metrics import ConnectorMetrics
+
+log = logging.getLogger("linewatch.connectors")
+
+
+class ConnectorOptions(BaseModel):
+    """``LINEWATCH_CONNECTOR__*`` settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    buffer_path: Path = Field(default=Path("var/connector-buffer.sqlite"),
+                              description="Disk buffer (SQLite); one per connector process.")
+    buffer_max_records: int = Field(default=1_000_000, ge=100, description="About 600 bytes per record.")
+    buffer_full_policy: Literal["drop_oldest", "block"] = "drop_oldest"
+    metrics_port: int = Field(default=9403, ge=0, le=65535, description="0 disables the /metrics endpoint.")
+    telemetry_topic: str = "linewatch.telemetry.v1"
+    deadletter_topic: str = "linewatch.deadletter.v1"
+    forward_batch: int = Field(default=500, ge=1)
+
+
+class ConnectorSettings(LineWatchSettings):
+    connector: ConnectorOptions = Field(default_factory=ConnectorOptions)
+
+
+def _runner(cfg: Any, sink: Sink, metrics: ConnectorMetrics, seqs: dict[str, int]) -> Any:
+    # Imported per protocol so a deployment that only speaks Modbus never loads asyncua.
+    if cfg.protocol == "opcua":
+        from services.connectors.opcua import OpcUaRunner
+        return OpcUaRunner(cfg, sink, metrics, seqs)
+    if cfg.protocol == "sparkplug":
+        from services.connectors.sparkplug import SparkplugRunner
+        return SparkplugRunner(cfg, sink, metrics, seqs)
+    from services.connectors.modbus import ModbusRunner
+    return ModbusRunner(cfg, sink, metrics, seqs)
+
+
+class Connector:
+    """Runs every source of a mapping until stopped."""
+
+    def __init__(self, mapping: Mapping, settings: ConnectorSettings,
+                 registry: CollectorRegistry = REGISTRY) -> None:
+        opts = settings.connector
+        self.mapping = mapping
+        self.settings = settings
+        self.registry = registry
+        self.metrics = ConnectorMetrics.create(registry)
+        self.buffer = DiskBuffer(opts.buffer_path, opts.buffer_max_records, opts.buffer_full_policy,
+                                 on_drop=self.metrics.buffer_dropped.inc)
+        self.sink = Sink(self.buffer, self.metrics, opts.telemetry_topic, opts.deadletter_topic)
+        self.forwarder = Forwarder(self.buffer, settings.kafka, self.metrics, batch=opts.forward_batch)
+        seqs = self.buffer.seqs()
+        self.runners = [_runner(src, self.sink, self.metrics, seqs) for src in mapping.sources]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def run(self) -> None:
+        """Block until ``stop()`` or Ctrl-C; on the way out forward what it can, keep the rest on disk."""
+        if self.settings.connector.metrics_port and self.registry is REGISTRY:
+            start_http_server(self.settings.connector.metrics_port, addr="0.0.0.0")
+        self.forwarder.start()
+        try:
+            asyncio.run(self._main())
+        finally:
+            self.forwarder.stop()
+            self.buffer.close()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        log.info("connector: %d sources, %d tags, buffer %s", len(self.runners),
+                 sum(len(s.tags) for s in self.mapping.sources), self.buffer.path)
+        results = await asyncio.gather(*(r.run(self._stop) for r in self.runners), return_exceptions=True)
+        for runner, res in zip(self.runners, results):
+            if isinstance(res, BaseException):
+                log.error("source %s stopped: %r", runner.cfg.name, res)
+
+    def start(self) -> "Connector":
+        """Run in a background thread; returns once the sources are starting."""
+        self._thread = threading.Thread(target=self.run, name="linewatch-connector", daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout_s)

@@ -1,0 +1,129 @@
+"""Tag updates -> ``TelemetrySample`` messages: scaling, deadband, quality, sequence numbers.
+
+Pure: no network, no Kafka. Each protocol source feeds ``SampleAssembler.update`` with
+raw values as they arrive and calls ``flush`` at the end of a batch (one publish
+response, one MQTT message, one poll cycle); ``flush`` returns one sample per machine
+that changed, holding the latest value of every signal seen for that machine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from contracts.messages import MachineState, Quality, TelemetrySample
+from services.connectors.core.mapping import TagBase
+
+
+def opcua_quality(status_code: int) -> Quality:
+    """OPC UA StatusCode -> quality: the two top bits are the severity (Part 4, 7.39)."""
+    severity = (status_code >> 30) & 0b11
+    return Quality.GOOD if severity == 0 else Quality.UNCERTAIN if severity == 1 else Quality.BAD
+
+
+def sparkplug_quality(code: int | None) -> Quality:
+    """Sparkplug ``Quality`` property (OPC DA convention): 192 good, 64-191 uncertain, below 64 bad."""
+    if code is None or code >= 192:
+        return Quality.GOOD
+    return Quality.UNCERTAIN if code >= 64 else Quality.BAD
+
+
+@dataclass
+class _MachineState:
+    signals: dict[str, float | None] = field(default_factory=dict)
+    quality: dict[str, Quality] = field(default_factory=dict)
+    state: MachineState = MachineState.RUNNING
+    ts: datetime | None = None
+    dirty: bool = False
+
+
+class SampleAssembler:
+    """Turns tag updates of one source into telemetry samples.
+
+    ``seqs`` carries each machine's last emitted sequence number across restarts (the
+    disk buffer stores them) so ``seq`` keeps increasing by one per machine.
+    """
+
+    def __init__(self, source: str, seqs: dict[str, int] | None = None) -> None:
+        self.source = source
+        self._seqs = dict(seqs or {})
+        self._machines: dict[str, _MachineState] = {}
+        self.deadbanded = 0
+        self.bad_values = 0
+
+    def update(self, tag: TagBase, raw: float | int | bool | None, ts: datetime | None,
+               quality: Quality = Quality.GOOD) -> bool:
+        """Apply one raw value; returns False if the deadband suppressed it or it was unusable."""
+        m = self._machines.setdefault(tag.machine, _MachineState())
+        stamp = (ts or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        if tag.kind == "state":
+            return self._update_state(m, tag, raw, stamp)
+        value = None if raw is None else tag.engineering(float(raw))
+        if value is not None and not math.isfinite(value):
+            self.bad_values += 1
+            value, quality = None, Quality.BAD
+        old = m.signals.get(tag.signal)
+        old_quality = m.quality.get(tag.signal, Quality.GOOD)
+        if (tag.signal in m.signals and value is not None and old is not None and quality == old_quality
+                and abs(value - old) < tag.deadband):
+            self.deadbanded += 1
+            return False
+        m.signals[tag.signal] = value
+        if quality == Quality.GOOD:
+            m.quality.pop(tag.signal, None)
+        else:
+            m.quality[tag.signal] = quality
+        self._touch(m, stamp)
+        return True
+
+    def _update_state(self, m: _MachineState, tag: TagBase, raw: object, stamp: datetime) -> bool:
+        try:
+            state = tag.states[int(raw)]  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError):
+            self.bad_values += 1
+            return False
+        if state == m.state and m.ts is not None:
+            return False
+        m.state = state
+        self._touch(m, stamp)
+        return True
+
+    @staticmethod
+    def _touch(m: _MachineState, stamp: datetime) -> None:
+        m.ts = stamp if m.ts is None or stamp > m.ts else m.ts
+        m.dirty = True
+
+    def flush(self) -> list[TelemetrySample]:
+        """One sample per machine updated since the last flush, in machine order."""
+        out = []
+        for machine_id in sorted(self._machines):
+            m = self._machines[machine_id]
+            if not m.dirty:
+                continue
+            m.dirty = False
+            if m.state == MachineState.OFFLINE:
+                m.state = MachineState.RUNNING  # data flows again: the source is back
+            out.append(self._sample(machine_id, m, m.state))
+        return out
+
+    def offline(self, machines: list[str], ts: datetime | None = None) -> list[TelemetrySample]:
+        """Mark machines offline (source lost): one sample each with no signals, state OFFLINE."""
+        stamp = (ts or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        out = []
+        for machine_id in sorted(set(machines)):
+            m = self._machines.setdefault(machine_id, _MachineState())
+            if m.state == MachineState.OFFLINE:
+                continue
+            m.state, m.dirty = MachineState.OFFLINE, False
+            m.signals.clear()
+            m.quality.clear()
+            m.ts = stamp if m.ts is None or stamp > m.ts else m.ts
+            out.append(self._sample(machine_id, m, MachineState.OFFLINE))
+        return out
+
+    def _sample(self, machine_id: str, m: _MachineState, state: MachineState) -> TelemetrySample:
+        seq = self._seqs.get(machine_id, -1) + 1
+        self._seqs[machine_id] = seq
+        return TelemetrySample(machine_id=machine_id, ts=m.ts, seq=seq, signals=dict(m.signals),
+                               quality=dict(m.quality), state=state, source=self.source)

@@ -1,0 +1,88 @@
+"""Modbus TCP source: polls holding / input registers in planned blocks, decodes typed values."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.exceptions import ModbusException
+
+from contracts.messages import Quality
+from services.connectors.core.mapping import ModbusSource
+from services.connectors.core.registers import ReadBlock, decode_block, plan_reads
+from services.connectors.core.samples import SampleAssembler
+from services.connectors.forwarder import Sink
+from services.connectors.metrics import ConnectorMetrics
+from services.connectors.opcua import _wait
+
+log = logging.getLogger("linewatch.connectors.modbus")
+
+
+class ModbusRunner:
+    """Polls one Modbus TCP device (all its unit ids) until ``stop`` is set."""
+
+    protocol = "modbus"
+
+    def __init__(self, cfg: ModbusSource, sink: Sink, metrics: ConnectorMetrics, seqs: dict[str, int]) -> None:
+        self.cfg = cfg
+        self.sink = sink
+        self.metrics = metrics
+        self.assembler = SampleAssembler("modbus", seqs)
+        self.blocks = plan_reads(list(cfg.tags), cfg.max_registers_per_read)
+        self._failing: set[ReadBlock] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        delay, connected_before = 1.0, False
+        period = self.cfg.poll_interval_ms / 1000
+        while not stop.is_set():
+            client = AsyncModbusTcpClient(self.cfg.host, port=self.cfg.port, timeout=self.cfg.timeout_s, retries=0,
+                                          reconnect_delay=0)
+            try:
+                if not await client.connect():
+                    raise ConnectionError(f"no answer from {self.cfg.host}:{self.cfg.port}")
+                if connected_before:
+                    self.metrics.reconnects.labels(self.cfg.name).inc()
+                connected_before, delay = True, 1.0
+                self.metrics.connected.labels(self.cfg.name).set(1)
+                while not stop.is_set():
+                    began = asyncio.get_running_loop().time()
+                    await self.poll_once(client)
+                    spent = asyncio.get_running_loop().time() - began
+                    await _wait(stop, max(0.0, period - spent))
+            except (ConnectionError, ModbusException, OSError, asyncio.TimeoutError) as exc:
+                self.metrics.errors.labels("modbus", "connect").inc()
+                log.warning("%s: %r; reconnect in %.0fs", self.cfg.name, exc, delay)
+            finally:
+                self.metrics.connected.labels(self.cfg.name).set(0)
+                client.close()
+            if not stop.is_set():
+                self.sink.emit("modbus", self.assembler.offline(sorted({t.machine for t in self.cfg.tags})))
+                await _wait(stop, delay)
+                delay = min(delay * 2, 30.0)
+
+    async def poll_once(self, client: AsyncModbusTcpClient) -> None:
+        """Read every block once; a refused block (bad address) marks its tags bad, the others go on."""
+        now = datetime.now(timezone.utc)
+        for block in self.blocks:
+            read = client.read_holding_registers if block.table == "holding" else client.read_input_registers
+            response = await read(block.address, count=block.count, device_id=block.unit_id)
+            if response.isError():
+                self._block_error(block, str(response), now)
+                continue
+            self._failing.discard(block)
+            for tag, raw in decode_block(block, list(response.registers)):
+                accepted = self.assembler.update(tag, raw, now, Quality.GOOD)
+                self.metrics.tag_updates.labels("modbus", "accepted" if accepted else "deadband").inc()
+        self.sink.emit("modbus", self.assembler.flush())
+
+    def _block_error(self, block: ReadBlock, reason: str, now: datetime) -> None:
+        self.metrics.errors.labels("modbus", "read").inc()
+        if block not in self._failing:  # log once per failure streak, not every poll
+            self._failing.add(block)
+            log.error("%s: unit %d %s registers %d..%d refused: %s (tags: %s); other blocks continue",
+                      self.cfg.name, block.unit_id, block.table, block.address, block.address + block.count - 1,
+                      reason, ", ".join(f"{t.machine} {t.signal}" for t in block.tags))
+        for tag in block.tags:
+            self.assembler.update(tag, None, now, Quality.BAD)

@@ -1,0 +1,103 @@
+"""Modbus TCP face of the simulated line (pymodbus 3.16 ``SimDevice`` datastore).
+
+Layout, one Modbus unit per machine (unit id = machine position + 1):
+- holding registers: signal *j* as float32 at address ``2*j`` (high word first);
+- input registers: signal *j* as int16 of ``value * 10`` at address ``j`` (one decimal).
+pymodbus 3.16 replaced the old datastore (``ModbusSequentialDataBlock`` became 1-based
+and ``ModbusServerContext.async_setValues`` answers DEVICE_BUSY), so values are filled
+in by the device's ``action`` hook at read time from the latest sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from functools import partial
+
+from pymodbus.server import ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from contracts.messages import TelemetrySample
+from simulators.plc.lines import LatestSamples
+
+log = logging.getLogger("linewatch.plc.modbus")
+HOLDING_FC = {3, 6, 16, 22, 23}
+INPUT_FC = {4}
+INT16_SCALE = 10.0
+
+
+def layout(line: LatestSamples) -> list[dict]:
+    """The register map as mapping-file tags (both tables), for docs, tests and ``--print-mapping``."""
+    tags = []
+    for unit, mid in enumerate(line.machine_ids(), start=1):
+        for j, signal in enumerate(line.signals(mid)):
+            tags.append({"machine": mid, "signal": signal, "unit_id": unit, "table": "holding",
+                         "address": 2 * j, "type": "float32", "word_order": "big"})
+            tags.append({"machine": mid, "signal": signal, "unit_id": unit, "table": "input",
+                         "address": j, "type": "int16", "scale": 1 / INT16_SCALE})
+    return tags
+
+
+def _float_words(value: float) -> list[int]:
+    raw = struct.pack(">f", value)
+    return [int.from_bytes(raw[0:2], "big"), int.from_bytes(raw[2:4], "big")]
+
+
+def _int16_word(value: float) -> int:
+    number = max(-32768, min(32767, int(round(value * INT16_SCALE))))
+    return number & 0xFFFF
+
+
+class ModbusFace:
+    """Holds the latest samples and answers reads from them."""
+
+    def __init__(self, line: LatestSamples) -> None:
+        self.line = line
+        self.latest: dict[str, TelemetrySample] = {}
+        self.units = {unit: mid for unit, mid in enumerate(line.machine_ids(), start=1)}
+
+    async def _action(self, unit: int, function_code: int, start_address: int, address: int, count: int,
+                      current_registers: list[int], set_values) -> None:  # noqa: ANN001
+        sample = self.latest.get(self.units[unit])
+        if sample is None:
+            return None
+        signals = self.line.signals(sample.machine_id)
+        for offset in range(count):
+            reg = address + offset
+            if function_code in HOLDING_FC:
+                j, half = divmod(reg, 2)
+                if j < len(signals):
+                    current_registers[reg - start_address] = _float_words(sample.signals.get(signals[j]) or 0.0)[half]
+            elif function_code in INPUT_FC and reg < len(signals):
+                current_registers[reg - start_address] = _int16_word(sample.signals.get(signals[reg]) or 0.0)
+        return None
+
+    def devices(self) -> list[SimDevice]:
+        out = []
+        for unit, mid in self.units.items():
+            n = len(self.line.signals(mid))
+            blocks = ([SimData(0, count=1, values=False, datatype=DataType.BITS)],
+                      [SimData(0, count=1, values=False, datatype=DataType.BITS)],
+                      [SimData(0, count=2 * n, values=0, datatype=DataType.REGISTERS)],
+                      [SimData(0, count=n, values=0, datatype=DataType.REGISTERS)])
+            out.append(SimDevice(unit, simdata=blocks, action=partial(self._action, unit)))
+        return out
+
+
+async def serve(line: LatestSamples, port: int, period_s: float, stop: asyncio.Event) -> None:
+    """Run the Modbus TCP server on 127.0.0.1:``port`` until ``stop`` is set."""
+    face = ModbusFace(line)
+    face.latest = line.step()
+    server = ModbusTcpServer(face.devices(), address=("127.0.0.1", port))
+    task = asyncio.create_task(server.serve_forever())
+    log.info("Modbus TCP face on 127.0.0.1:%d (%d units)", port, len(face.units))
+    try:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=period_s)
+            except asyncio.TimeoutError:
+                face.latest = line.step()
+    finally:
+        await server.shutdown()
+        task.cancel()
