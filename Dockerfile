@@ -34,7 +34,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 linewatch \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/linewatch --shell /usr/sbin/nologin linewatch \
- && mkdir -p /var/lib/linewatch/registry /var/lib/linewatch/history /var/lib/linewatch/buffer \
+ && mkdir -p /var/lib/linewatch/registry /var/lib/linewatch/archive /var/lib/linewatch/buffer \
  && chown -R 10001:10001 /var/lib/linewatch
 COPY --from=build /opt/linewatch /opt/linewatch
 # HOME and MPLCONFIGDIR point at writable places so the image runs with a read-only root

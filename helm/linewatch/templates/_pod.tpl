@@ -12,6 +12,13 @@ Call with (dict "root" $ "name" "scoring"). Secrets are referenced (secretKeyRef
       name: {{ required "kafka.sasl.passwordSecret.name is required with kafka.sasl.mechanism" $v.kafka.sasl.passwordSecret.name }}
       key: {{ $v.kafka.sasl.passwordSecret.key }}
 {{- end }}
+{{- if eq .name "api" }}
+- name: LINEWATCH_TOKEN_PEPPER
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "components.api.tokenPepperSecret.name is required" $c.tokenPepperSecret.name }}
+      key: {{ $c.tokenPepperSecret.key }}
+{{- end }}
 {{- if and $c.usesStore $v.store.passwordSecret.name }}
 - name: LINEWATCH_STORE__PASSWORD
   valueFrom:
@@ -47,7 +54,7 @@ readinessProbe:
 {{- end }}
 
 {{/* Volume mounts: writable /tmp and data dir (the root filesystem is read-only), models,
-history, connector buffer and mapping, plant file, Kafka certificates. */}}
+archive, connector buffer and mapping, plant file, Kafka certificates. */}}
 {{- define "linewatch.volumeMounts" -}}
 {{- $v := .root.Values -}}
 - {name: tmp, mountPath: /tmp}
@@ -58,7 +65,7 @@ history, connector buffer and mapping, plant file, Kafka certificates. */}}
   readOnly: {{ and (eq .name "scoring") (ne $v.registry.existingClaim "") }}
 {{- end }}
 {{- if eq .name "archive" }}
-- {name: history, mountPath: /var/lib/linewatch/history}
+- {name: archive, mountPath: /var/lib/linewatch/archive}
 {{- end }}
 {{- if eq .name "connect" }}
 - {name: buffer, mountPath: /var/lib/linewatch/buffer}
@@ -75,7 +82,7 @@ history, connector buffer and mapping, plant file, Kafka certificates. */}}
 {{- end }}
 {{- end }}
 
-{{/* A PVC when a claim is named, else an emptyDir. Call with (dict "name" "history" "claim" "..."). */}}
+{{/* A PVC when a claim is named, else an emptyDir. Call with (dict "name" "archive" "claim" "..."). */}}
 {{- define "linewatch.claimOrEmpty" -}}
 - name: {{ .name }}
 {{- if .claim }}
@@ -96,7 +103,7 @@ history, connector buffer and mapping, plant file, Kafka certificates. */}}
 {{ include "linewatch.claimOrEmpty" (dict "name" "registry" "claim" $v.registry.existingClaim) }}
 {{- end }}
 {{- if eq .name "archive" }}
-{{ include "linewatch.claimOrEmpty" (dict "name" "history" "claim" $v.components.archive.persistence.existingClaim) }}
+{{ include "linewatch.claimOrEmpty" (dict "name" "archive" "claim" $v.components.archive.persistence.existingClaim) }}
 {{- end }}
 {{- if eq .name "connect" }}
 {{ include "linewatch.claimOrEmpty" (dict "name" "buffer" "claim" $v.components.connect.persistence.existingClaim) }}

@@ -187,6 +187,10 @@ def test_secrets_are_referenced_never_inlined(render) -> None:
         env = {e["name"]: e for e in spec["containers"][0]["env"]}
         assert env["LINEWATCH_KAFKA__SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "linewatch",
                                                                                        "key": "password"}
+        if name == "api":
+            assert env["LINEWATCH_TOKEN_PEPPER"]["valueFrom"]["secretKeyRef"]["name"] == "linewatch-api"
+        else:
+            assert "LINEWATCH_TOKEN_PEPPER" not in env
         store_user = name in {"scoring", "persist", "api"}
         assert ("LINEWATCH_STORE__PASSWORD" in env) == store_user, name
         assert all("value" not in e for k, e in env.items() if "PASSWORD" in k)

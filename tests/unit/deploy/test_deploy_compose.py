@@ -16,7 +16,8 @@ import yaml
 from _deploytools import ROOT, run
 
 COMPOSE = ROOT / "docker-compose.yml"
-SECRETS = {"POSTGRES_PASSWORD": "pg-test", "GRAFANA_ADMIN_PASSWORD": "gf-test", "LINEWATCH_READER_PASSWORD": "ro"}
+SECRETS = {"POSTGRES_PASSWORD": "pg-test", "GRAFANA_ADMIN_PASSWORD": "gf-test", "LINEWATCH_READER_PASSWORD": "ro",
+           "LINEWATCH_TOKEN_PEPPER": "p" * 32}
 LINEWATCH_WORKERS = {"simulator": 9402, "score": 9400, "persist": 9401, "connect": 9403, "archive": 9404}
 CORE = {"kafka", "kafka-topics", "postgres", "simulator", "score", "persist", "archive", "api", "prometheus",
         "grafana"}
@@ -108,6 +109,8 @@ def test_linewatch_containers_are_locked_down(model: dict[str, Any]) -> None:
         assert env["LINEWATCH_STORE__PASSWORD"] == SECRETS["POSTGRES_PASSWORD"], name
     for name, port in LINEWATCH_WORKERS.items():
         assert services[name]["environment"]["LINEWATCH_METRICS_PORT"] == str(port), name
+    assert services["api"]["environment"]["LINEWATCH_TOKEN_PEPPER"] == SECRETS["LINEWATCH_TOKEN_PEPPER"]
+    assert services["api"]["command"][:3] == ["serve", "--host", "0.0.0.0"], "bind beyond the container's loopback"
 
 
 def test_kafka_cluster_id_is_a_valid_kraft_id(model: dict[str, Any]) -> None:
