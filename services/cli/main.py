@@ -25,6 +25,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.persist", "persist"),
     ("services.cli.train", None),  # top-level train, evaluate, models, retrain, import-check
     ("services.cli.archive", "archive"),
+    ("services.cli.simulate", "simulate"),
 ]
 
 for module_name, name in SUBCOMMANDS:

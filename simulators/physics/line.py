@@ -34,6 +34,7 @@ class Line:
         self.start = start.astimezone(timezone.utc)
         self._now = self.start
         self.machines: dict[str, SimMachine] = {}
+        self.events_backlog: list[Event] = []
         for m in plant.machines():
             rng = np.random.default_rng([seed, zlib.crc32(m.id.encode())])
             self.machines[m.id] = SimMachine(m, rng, self.start, seed, faults, production)
@@ -45,10 +46,15 @@ class Line:
 
     def apply(self, command: MaintenanceCommand) -> None:
         """Hand a maintenance command to its machine; ``ContractError`` if it does not fit the plant."""
+        self.check(command)
+        self.machines[command.machine_id].apply(command)
+
+    def check(self, command: MaintenanceCommand) -> None:
+        """Raise ``ContractError`` with the reason if the line cannot carry out ``command`` (no side effects)."""
         machine = self.machines.get(command.machine_id)
         if machine is None:
             raise ContractError(f"command {command.command_id}: unknown machine {command.machine_id!r}")
-        machine.apply(command)
+        machine.check(command)
 
     def step_until(self, t: datetime) -> tuple[list[TelemetrySample], list[Event]]:
         """Advance to ``t``; samples and events in time order (machines interleaved)."""
@@ -71,6 +77,26 @@ class Line:
         while t < until:
             t = min(until, t + chunk)
             yield self.step_until(t)
+
+    # --- the ``LatestSamples`` face the PLC adapters read (simulators/plc/lines.py) -------
+    def machine_ids(self) -> list[str]:
+        """Machine ids in plant-file order."""
+        return list(self.machines)
+
+    def signals(self, machine_id: str) -> list[str]:
+        """Signal names of one machine, as declared in the plant file."""
+        return [s.name for s in self.machines[machine_id].spec.sensors]
+
+    def step(self) -> dict[str, TelemetrySample]:
+        """Advance one sample period of the fastest machine; the newest sample per machine.
+
+        Events of the period are kept in ``events_backlog`` for a caller that wants them.
+        """
+        period = min(m.period_s for m in self.machines.values())
+        _, events = self.step_until(self._now + timedelta(seconds=period))
+        self.events_backlog.extend(events)
+        del self.events_backlog[:-10_000]  # bounded: a PLC face that never reads them must not grow
+        return {mid: m.latest for mid, m in self.machines.items() if m.latest is not None}
 
     def latest(self, machine_id: str) -> TelemetrySample | None:
         """The machine's most recent sample (what a PLC face would show), None before the first."""

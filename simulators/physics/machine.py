@@ -92,6 +92,11 @@ class SimMachine:
     # --- commands -----------------------------------------------------------------------
     def apply(self, command: MaintenanceCommand) -> None:
         """Queue a maintenance command; it starts at the next tick the machine is not down."""
+        self.check(command)
+        self._pending.append(command)
+
+    def check(self, command: MaintenanceCommand) -> None:
+        """Raise ``ContractError`` with the reason if this machine cannot carry out ``command``."""
         if command.machine_id != self.id:
             raise ContractError(f"command {command.command_id}: for {command.machine_id}, not {self.id}")
         mode = ACTIONS.get(command.action)
@@ -99,7 +104,6 @@ class SimMachine:
             known = [a for a, m in ACTIONS.items() if m in FAILURE_MODES[self.spec.kind]]
             raise ContractError(f"command {command.command_id}: action {command.action!r} does not apply to "
                                 f"{self.spec.kind} {self.id}; known actions: {known}")
-        self._pending.append(command)
 
     # --- one sample period --------------------------------------------------------------
     def tick(self) -> tuple[TelemetrySample, list[Event]]:
