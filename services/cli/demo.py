@@ -1,61 +1,227 @@
-"""``linewatch demo``: the main job. Starts Kafka and shows a live telemetry round trip.
+"""``linewatch demo`` (``make demo``): the whole simulated pilot line on localhost.
 
-(Issue 7 grows this into the whole simulated pilot line with scoring, API and UI.)
+Starts Kafka (``runtime.broker``, own work folder), creates the topics, migrates the store,
+trains an initial model if the registry is empty, then runs the simulator, the scorer, the
+persist stage and the API as child processes (each in its own process group, logs in
+``<work>/logs``), creates the first admin login if there is none, prints the URL and that
+login, and waits for the first live score. Ctrl-C (or SIGTERM) stops everything it started:
+children by their process-group id, the broker by its pid.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import stat
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from contracts import TELEMETRY, TelemetrySample
 from runtime import broker
 from runtime.admin import ensure_topics
-from runtime.consumer import ConsumeLoop, Record
-from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
+from services.cli._children import Children, linewatch_argv, wait_for
+
+console = Console()
+# (name, argv after `linewatch`, issue that builds it). Children get all settings through the
+# environment (LINEWATCH_*), so only options the documented commands take appear here.
+PIECES = [
+    ("simulate", ["simulate", "--speed", "{speed}", "--seed", "{seed}"], 3),
+    ("score", ["score", "--metrics-port", "{metrics_port}"], 5),
+    ("persist", ["persist", "--metrics-port", "{metrics_port}"], 5),
+    ("serve", ["serve"], 6),
+]
+HISTORY_DAYS = 20
 
 
-def command(samples: int = typer.Option(200, min=1, max=1_000_000, help="Samples to send."),
-            keep_kafka: bool = typer.Option(False, help="Leave the broker running afterwards.")) -> None:
-    """Start Kafka, send telemetry through it and read it back, then stop what it started."""
-    console = Console()
-    info = broker.start()
-    console.print(f"kafka running at [bold]{info.bootstrap}[/] (pid {info.pid}, {info.started_s}s)")
-    settings = LineWatchSettings(kafka={"bootstrap_servers": info.bootstrap})
+def _free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _available_commands() -> set[str]:
+    """Subcommands registered in the ``linewatch`` CLI right now (pieces land over time)."""
+    import typer.main
+
+    from services.cli.main import app
+
+    return set(typer.main.get_command(app).commands)
+
+
+def _registry_empty(path: Path) -> bool:
     try:
-        ensure_topics(settings.kafka)
-        t0 = datetime.now(timezone.utc)
-        began = time.perf_counter()
-        with Producer(settings.kafka) as producer:
-            for i in range(samples):
-                machine = f"line-1/cnc-{i % 6 + 1:02d}"
-                producer.send(TELEMETRY, TelemetrySample(
-                    machine_id=machine, ts=t0 + timedelta(seconds=i), seq=i // 6,
-                    signals={"spindle_power_kw": 7.0 + (i % 10) / 10, "spindle_vibration_rms_mm_s": 1.2}))
-        seen: dict[str, int] = {}
+        from pipelines.models.registry import Registry
+    except ImportError:
+        return not (path / "index.json").exists()
+    return not Registry(path).list()
 
-        def handle(records: list[Record]) -> None:
-            for r in records:
-                if r.value.ts >= t0:
-                    seen[r.value.machine_id] = seen.get(r.value.machine_id, 0) + 1
 
-        loop = ConsumeLoop(settings.kafka, [TELEMETRY], f"linewatch-demo-{uuid.uuid4().hex[:6]}", handle, "demo")
-        deadline = time.monotonic() + 60
-        loop.run(until=lambda: sum(seen.values()) >= samples or time.monotonic() > deadline)
-        table = Table("machine", "samples received", title="telemetry round trip through Kafka")
-        for machine, n in sorted(seen.items()):
-            table.add_row(machine, str(n))
-        console.print(table)
-        console.print(f"{sum(seen.values())}/{samples} samples in {time.perf_counter() - began:.2f}s")
-        if sum(seen.values()) < samples:
-            raise typer.Exit(1)
+def _first_admin(store_url: str, login_file: Path) -> tuple[str, str | None]:
+    """Create the first admin if there is none; returns (user, password or None if it existed)."""
+    from contracts.settings import StoreSettings
+    from pipelines.store import Store
+    from services.api.repo.auth import create_user, user_count
+    from services.api.security import Role, new_password
+
+    store = Store.open(StoreSettings(url=store_url))
+    try:
+        with store.engine.begin() as conn:
+            if user_count(conn, Role.ADMIN) > 0:
+                return "admin", None
+            password = new_password()
+            create_user(conn, "admin", password, Role.ADMIN, "First administrator (linewatch demo)")
     finally:
-        if not keep_kafka:
-            broker.stop()
+        store.close()
+    login_file.write_text(f"user: admin\npassword: {password}\n")
+    login_file.chmod(stat.S_IRUSR | stat.S_IWUSR)  # the demo's own login, readable by its owner only
+    return "admin", password
+
+
+def _score_count(store_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM scores")).scalar_one()
+    except Exception:  # noqa: BLE001 - table not there yet counts as "no score yet"
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _http_ok(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _train_if_empty(registry: Path, env: dict[str, str], available: set[str], work: Path, seed: int) -> None:
+    """Simulated history -> ``linewatch train --quick`` when the registry is empty. Until the
+    simulator's history command exists, a small real LightGBM bundle per kind trained on the
+    seeded synthetic history (``pipelines.scoring.toymodel``) is registered instead."""
+    import subprocess
+
+    if not _registry_empty(registry):
+        console.print(f"model registry [bold]{registry}[/] has models: no training needed")
+        return
+    if {"simulate", "train"} <= available:
+        history = work / "history"
+        console.print(f"registry empty: simulating {HISTORY_DAYS} days of history, then [bold]linewatch train --quick[/]")
+        steps = [linewatch_argv("simulate", "history", "--days", str(HISTORY_DAYS), "--out", str(history), "--seed", str(seed)),
+                 linewatch_argv("train", "--quick", "--data", str(history))]
+        for argv in steps:  # foreground, inheriting the terminal, so their progress bars show
+            done = subprocess.run(argv, env=env, check=False)
+            if done.returncode != 0:
+                raise typer.Exit(done.returncode)
+        return
+    from pipelines.scoring.toymodel import publish_toy_champions
+
+    with console.status("registry empty and `linewatch simulate history` not available yet: "
+                        "training a small LightGBM bundle per kind on synthetic history"):
+        versions = publish_toy_champions(registry)
+    console.print(f"registered initial champions: {', '.join(versions.values())}")
+
+
+def command(work: Path = typer.Option(Path("var/demo"), help="State folder: broker, store, logs, first login."),
+            port: int = typer.Option(8000, min=1024, max=65535, help="API/UI port (a free one if taken)."),
+            speed: float = typer.Option(3600.0, min=1.0, help="Simulated seconds per real second."),
+            seed: int = typer.Option(7, help="Simulator seed."),
+            run_for: float = typer.Option(0.0, min=0.0, help="Stop after this many seconds (0: until Ctrl-C)."),
+            train: bool = typer.Option(True, help="Train an initial model if the registry is empty.")) -> None:
+    """Run the simulated pilot line end to end: Kafka, simulator, training, scoring, store, API and UI."""
+    began = time.monotonic()
+    work = work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    base = LineWatchSettings()
+    store_url = os.environ.get("LINEWATCH_STORE__URL") or f"sqlite:///{work / 'linewatch.db'}"
+    registry = Path(os.environ.get("LINEWATCH_REGISTRY_DIR") or base.registry_dir).resolve()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill <pid>` cleans up like Ctrl-C
+    kafka_work = work / "kafka"
+    children: Children | None = None
+    import threading
+
+    stop_stream = threading.Event()
+    try:
+        info = broker.start(kafka_work)
+        console.print(f"kafka running at [bold]{info.bootstrap}[/] (pid {info.pid}, {info.started_s}s)")
+        settings = LineWatchSettings(kafka={"bootstrap_servers": info.bootstrap})
+        created = ensure_topics(settings.kafka)
+        console.print(f"topics: {', '.join(created) or 'all exist'}")
+        api_port = _free_port(port)
+        env = {**os.environ, "LINEWATCH_KAFKA__BOOTSTRAP_SERVERS": info.bootstrap, "LINEWATCH_STORE__URL": store_url,
+               "LINEWATCH_REGISTRY_DIR": str(registry), "LINEWATCH_HOST": "127.0.0.1", "LINEWATCH_PORT": str(api_port),
+               "PYTHONUNBUFFERED": "1"}
+        available = _available_commands()
+        from contracts.settings import StoreSettings
+        from pipelines.store import Store
+
+        Store.open(StoreSettings(url=store_url)).close()  # migrate once, before any child races to it
+        if train:
+            _train_if_empty(registry, env, available, work, seed)
+        children = Children(work / "logs", env)
+        _start_pieces(children, available, speed, seed)
+        if "simulate" not in available:
+            from services.cli import _fallback_stream
+
+            _fallback_stream.start(settings, speed, seed, stop_stream)
+            console.print(f"[yellow]`linewatch simulate` not available yet (issue 3): streaming the seeded demo "
+                          f"source at {speed:g}x instead[/]")
+        url = f"http://127.0.0.1:{api_port}/"
+        if "serve" in available:
+            if not wait_for(lambda: _http_ok(f"{url}api/v1/auth/me"), 120, children):
+                raise typer.Exit(1)
+            user, password = _first_admin(store_url, work / "first-login.txt")
+            console.print(f"\n[bold]LineWatch is running:[/] {url}")
+            console.print(f"login: [bold]{user}[/] / [bold]{password}[/]" if password else
+                          f"login: [bold]{user}[/] (created earlier; see {work / 'first-login.txt'})")
+        deadline = began + run_for if run_for else None
+        if "score" in available:
+            _wait_first_score(store_url, children, began, deadline)
+        console.print(f"logs: {work / 'logs'} · Ctrl-C stops everything")
+        while deadline is None or time.monotonic() < deadline:
+            children.check()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+    finally:
+        stop_stream.set()
+        if children is not None:
+            names = children.stop_all()
+            console.print(f"stopped: {', '.join(names) or 'no children'}")
+        if broker.stop(kafka_work):
             console.print("kafka stopped")
+
+
+def _start_pieces(children: Children, available: set[str], speed: float, seed: int) -> None:
+    for name, args, issue in PIECES:
+        if name not in available:
+            if name != "simulate":
+                console.print(f"[yellow]skipped {name}: `linewatch {name}` not available yet (issue {issue})[/]")
+            continue
+        metrics_port = _free_port(0)
+        argv = linewatch_argv(*[a.format(speed=speed, seed=seed, metrics_port=metrics_port) for a in args])
+        child = children.start(name, argv, {"LINEWATCH_METRICS_PORT": str(metrics_port)})
+        console.print(f"started {name} (pid {child.proc.pid}, log {child.log})")
+
+
+def _wait_first_score(store_url: str, children: Children, began: float, deadline: float | None) -> None:
+    timeout = 300.0 if deadline is None else max(0.0, min(300.0, deadline - time.monotonic()))
+    if wait_for(lambda: _score_count(store_url) > 0, timeout, children, step_s=1.0):
+        console.print(f"first live score stored [bold]{time.monotonic() - began:.1f} s[/] after start")
+    else:
+        console.print(f"[yellow]no score stored after {timeout:.0f} s: see the score and persist logs[/]")

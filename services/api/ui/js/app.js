@@ -53,9 +53,8 @@ export async function refreshCounts() {
   if (!session.role) return;
   const box = document.getElementById("alert-counts");
   try {
-    const list = await get(`/alerts${qs({ limit: 1000 })}`);
-    const items = Array.isArray(list) ? list : list.items || list.alerts || [];
-    const n = (s) => items.filter((a) => (a.state || a.status) === s).length;
+    const page = await get(`/alerts${qs({ limit: 1 })}`);
+    const n = (s) => (page.counts || {})[s] || 0;
     const unack = n("unacknowledged") + n("rtn_unacknowledged");
     fill(box,
       h("a", { href: "#/alerts", id: "count-unack", "data-count": unack }, t("counts.unack", { n: unack })),

@@ -2,7 +2,7 @@
 // greys for data, a grey band for the normal range, dark blue for values outside it.
 // No alarm colours in charts: alert colour is reserved for alert indicators.
 import * as echarts from "../vendor/echarts.esm.min.js";
-import { currentLang, fmtDate, fmtNum } from "./i18n.js";
+import { currentLang, fmtAxisTime, fmtDate, fmtNum } from "./i18n.js";
 
 const INK = "#111111";
 const GREY = "#555555";
@@ -38,7 +38,7 @@ export function bandLine(el, { name, points, lo = null, hi = null, unit = "", yM
   chart.setOption({
     ...base(),
     title: { text: unit ? `${name} (${unit})` : name, textStyle: { fontSize: 13, fontWeight: "normal", color: INK } },
-    xAxis: { type: "time", axisLabel: { color: GREY, formatter: (v) => fmtDate(v).split(" ").pop() } },
+    xAxis: { type: "time", axisLabel: { color: GREY, formatter: (v) => fmtAxisTime(v), hideOverlap: true } },
     yAxis: { type: "value", scale: true, min: yMin, max: yMax, axisLabel: { color: GREY } },
     tooltip: { trigger: "axis", formatter: (ps) => `${fmtDate(ps[0].value[0])}<br>${fmtNum(ps[0].value[1], 3)} ${unit}` },
     series: [{
@@ -78,7 +78,7 @@ export function compareBars(el, { labels, now, baseline, nowName, baseName, form
       formatter: (ps) => [ps[0].axisValue, ...ps.map((p) => `${p.seriesName}: ${fmtNum(p.value, 3)} ${unit}`),
         formulas[ps[0].dataIndex] || ""].filter(Boolean).join("<br>"),
     },
-    xAxis: { type: "category", data: labels, axisLabel: { color: INK } },
+    xAxis: { type: "category", data: labels, axisLabel: { color: INK, interval: 0, width: 90, overflow: "break" } },
     yAxis: { type: "value", axisLabel: { color: GREY } },
     series: [
       { name: baseName, type: "bar", data: baseline, itemStyle: { color: LIGHT, borderColor: INK, borderWidth: 1 } },

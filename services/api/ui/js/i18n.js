@@ -85,5 +85,10 @@ export function fmtAgo(value) {
 export function localName(o, fallbackId = "") {
   if (!o) return fallbackId;
   if (lang === "zh-CN") return o.name_zh || o.label_zh || o.name || o.label_en || o.label || fallbackId;
-  return o.name || o.label_en || o.label || fallbackId;
+  return o.label_en || o.name || o.label || fallbackId;
+}
+
+/** Short axis label: day and time of day. */
+export function fmtAxisTime(value) {
+  return new Intl.DateTimeFormat(lang, { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }).format(new Date(value));
 }

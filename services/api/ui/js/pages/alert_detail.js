@@ -50,7 +50,7 @@ function actions(a, run) {
     h("label", {}, t("alerts.cause_found"), h("input", { name: "cause" })),
     h("label", {}, t("alerts.action_taken"), h("input", { name: "action" }))],
   t("alerts.resolve"), (fd) => run("resolve", { outcome: fd.get("outcome"), failure_mode: fd.get("failure_mode") || null,
-    cause: fd.get("cause") || null, corrective_action: fd.get("action") || null }));
+    cause: fd.get("cause") || null, action: fd.get("action") || null }));
   const comment = form("form-comment", h("label", {}, t("alerts.comment_text"), h("textarea", { name: "text", required: true, rows: 2, cols: 30 })),
     t("alerts.comment"), (fd) => run("comments", { text: fd.get("text") }));
   const toggle = (f) => () => { [assign, shelve, resolve, comment].forEach((x) => x !== f && x.classList.add("hidden")); f.classList.toggle("hidden"); f.querySelector("input,select,textarea")?.focus(); };
@@ -58,7 +58,7 @@ function actions(a, run) {
   return [h("div", { class: "actions", id: "alert-actions" },
     h("button", { type: "button", id: "act-acknowledge", disabled: !canAck, onclick: () => run("acknowledge", {}) }, t("alerts.acknowledge")),
     h("button", { type: "button", id: "act-assign", disabled: resolved, onclick: toggle(assign) }, t("alerts.assign")),
-    st === "shelved" ? h("button", { type: "button", id: "act-unshelve", onclick: () => run("unshelve", {}) }, t("alerts.unshelve"))
+    st === "shelved" ? h("button", { type: "button", id: "act-unshelve", onclick: () => run("unshelve", { reason: "" }) }, t("alerts.unshelve"))
       : h("button", { type: "button", id: "act-shelve", disabled: resolved, onclick: toggle(shelve) }, t("alerts.shelve")),
     h("button", { type: "button", id: "act-resolve", disabled: resolved, onclick: toggle(resolve) }, t("alerts.resolve")),
     h("button", { type: "button", id: "act-comment", onclick: toggle(comment) }, t("alerts.comment"))),

@@ -13,7 +13,11 @@ import { sensorTable, eventsTable } from "./machine_tables.js";
 export const name = "machine";
 const MAX_POINTS = 300;
 
-const scoreOf = (d) => d.latest_score || d.score || d.latest || null;
+// The API returns the latest score's fields on the machine itself (null before the first score).
+const scoreOf = (d) => (d.health === null || d.health === undefined ? null
+  : { ...d, ts: d.scored_at, top_factors: d.explanation?.factors || d.top_factors || [] });
+const PERIODS = { "6h": 6, "24h": 24, "7d": 168 };
+let period = "24h";
 
 function explanationText(score, detail) {
   const zh = currentLang() === "zh-CN";
@@ -73,11 +77,15 @@ export async function render(root, [line, machineId]) {
   const score = scoreOf(detail);
   const threshold = detail.alert_threshold ?? score?.alert_threshold ?? 0.5;
   const sensors = detail.sensors || [];
+  // Ranges end at the newest score, not the wall clock: a simulated line runs ahead of it.
+  const to = new Date(detail.scored_at || Date.now());
+  const from = new Date(to.getTime() - PERIODS[period] * 3600e3);
+  const range = { from: from.toISOString(), to: to.toISOString(), max_points: MAX_POINTS };
   const [scores, telemetry, events, alerts] = await Promise.all([
-    get(`${base}/scores${qs({ max_points: MAX_POINTS })}`).catch((e) => ({ error: e.message })),
-    get(`${base}/telemetry${qs({ signals: sensors.map((s) => s.name).join(","), max_points: MAX_POINTS })}`).catch((e) => ({ error: e.message })),
-    get(`${base}/events`).catch((e) => ({ error: e.message })),
-    get(`/alerts${qs({ machine_id: `${line}/${machineId}`, limit: 50 })}`).catch(() => []),
+    get(`${base}/scores${qs(range)}`).catch((e) => ({ error: e.message })),
+    get(`${base}/telemetry${qs({ signals: sensors.map((s) => s.name).join(","), ...range })}`).catch((e) => ({ error: e.message })),
+    get(`${base}/events${qs({ kind: "failure,maintenance_done,plc_alarm", limit: 100 })}`).catch((e) => ({ error: e.message })),
+    get(`/alerts${qs({ machine: `${line}/${machineId}`, limit: 50 })}`).catch(() => []),
   ]);
   const ex = explanation(score, detail);
   const healthEl = h("div", { class: "chart", id: "health-chart" });
@@ -93,6 +101,9 @@ export async function render(root, [line, machineId]) {
         stateTag(alertState(a)), " ", h("a", { href: `#/alerts/${encodeURIComponent(a.alert_id)}` }, t("machine.open_inbox")))))) : null,
     assessment(score, threshold),
     ex.sec,
+    h("div", { class: "filters" }, h("label", {}, t("machine.period"), h("select", { id: "machine-period",
+      onchange: (ev) => { period = ev.target.value; render(root, [line, machineId]); } },
+    Object.keys(PERIODS).map((p) => h("option", { value: p, selected: p === period }, t(`period.${p}`)))))),
     h("section", { class: "panel" }, h("h2", {}, t("machine.health_history")),
       scores.error ? errorBox(scores.error) : healthEl),
     h("section", { class: "panel", id: "signals" }, h("h2", {}, t("machine.signals")),
@@ -104,7 +115,7 @@ export async function render(root, [line, machineId]) {
   if (!scores.error) healthLine(healthEl, { title: t("machine.health"), points: toPoints(listOf(scores, "scores"), "health") });
   sigCharts.forEach(({ s, el }) => {
     const lbl = signalLabel(s.name);
-    bandLine(el, { name: localName(s, lbl.text), unit: lbl.unit, points: series[s.name] || [], lo: s.normal_low ?? null, hi: s.normal_high ?? null });
+    bandLine(el, { name: localName(s, lbl.text), unit: s.unit || lbl.unit, points: series[s.name] || [], lo: s.normal_low ?? null, hi: s.normal_high ?? null });
   });
   const onScore = (ev) => {
     if (ev.detail?.machine_id !== `${line}/${machineId}`) return;

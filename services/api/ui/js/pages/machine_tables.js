@@ -11,7 +11,7 @@ export function sensorTable(sensors) {
       const lbl = signalLabel(s.name);
       const value = s.latest ?? s.value ?? s.last ?? s.latest_value ?? null;
       return h("tr", { "data-signal": s.name }, h("td", {}, localName(s, lbl.text)),
-        h("td", {}, rangedValue(typeof value === "object" && value !== null ? value.value : value, s.normal_low, s.normal_high, lbl.unit)));
+        h("td", {}, rangedValue(typeof value === "object" && value !== null ? value.value : value, s.normal_low, s.normal_high, s.unit || lbl.unit)));
     })));
 }
 

@@ -13,6 +13,12 @@ export const minRole = "engineer";
 const flat = (obj, prefix = "") => Object.entries(obj || {}).flatMap(([k, v]) =>
   (v && typeof v === "object" && !Array.isArray(v) ? flat(v, `${prefix}${k}.`) : typeof v === "number" ? [[`${prefix}${k}`, v]] : []));
 
+function dataRange(r) {
+  if (!r || typeof r !== "object") return "—";
+  const vals = Object.entries(r).map(([k, v]) => `${termLabel(k)}: ${typeof v === "string" && !Number.isNaN(Date.parse(v)) && v.includes("T") ? fmtDate(v) : v}`);
+  return vals.join(" · ") || "—";
+}
+
 function roleOf(m) {
   if (m.champion || m.role === "champion" || m.status === "champion" || m.stage === "champion") return "champion";
   if (m.role === "challenger" || m.status === "challenger" || m.stage === "challenger") return "challenger";
@@ -27,9 +33,17 @@ export async function render(root, _p, ctx) {
     try { models = listOf(await get("/models"), "models"); } catch (exc) { fill(body, errorBox(exc.message)); return; }
     if (!models.length) { fill(body, h("p", { id: "models-empty" }, t("models.empty"))); return; }
     const metricKeys = [...new Set(models.flatMap((m) => flat(m.metrics).map(([k]) => k)))].slice(0, 24);
-    const promote = async (v) => {
+    const promote = async (v, force = false) => {
       if (!window.confirm(t("models.confirm", { v }))) return;
-      try { await post(`/models/${encodeURIComponent(v)}/promote`, {}); fill(msg, t("models.promoted", { v })); reload(); } catch (exc) { fill(msg, errorBox(exc.message)); }
+      try {
+        await post(`/models/${encodeURIComponent(v)}/promote${force ? "?force=true" : ""}`, {});
+        fill(msg, t("models.promoted", { v }));
+        reload();
+      } catch (exc) {
+        // 409: the promotion rule said no (e.g. not better on the shared holdout); an engineer may force it.
+        fill(msg, errorBox(t("models.refused", { reason: exc.message })), exc.status === 409
+          ? h("button", { type: "button", id: "promote-force", onclick: () => promote(v, true) }, t("models.force")) : null);
+      }
     };
     fill(body, h("h2", {}, t("models.compare")), h("div", { style: { overflowX: "auto" } }, h("table", { id: "models-table" },
       h("thead", {}, h("tr", {}, h("th", {}, t("models.version")), h("th", {}, t("models.role")), h("th", {}, t("models.trained")),
@@ -39,8 +53,9 @@ export async function render(root, _p, ctx) {
         const role = roleOf(m);
         const mets = Object.fromEntries(flat(m.metrics));
         return h("tr", { "data-version": v, "data-role": role, class: role === "champion" ? "champion" : "" },
-          h("td", {}, v), h("td", {}, label("models", role)), h("td", { class: "num" }, fmtDate(m.created_at || m.trained_at)),
-          h("td", { class: "num" }, m.data_from || m.train_from ? `${fmtDate(m.data_from || m.train_from)} – ${fmtDate(m.data_to || m.train_to)}` : "—"),
+          h("td", {}, v, h("div", { class: "muted" }, m.kind || "")), h("td", {}, label("models", role)),
+          h("td", { class: "num" }, fmtDate(m.created || m.created_at || m.trained_at)),
+          h("td", { class: "num" }, dataRange(m.data_range)),
           metricKeys.map((k) => h("td", { class: "num" }, fmtNum(mets[k], 3))),
           h("td", {}, role !== "champion" && ctx.hasRole("engineer")
             ? h("button", { type: "button", class: "promote", "data-version": v, onclick: () => promote(v) }, t("models.promote")) : ""));

@@ -12,7 +12,10 @@ const TREND_POINTS = 12;
 async function seedTrends(machines, trends) {
   await Promise.all(machines.map(async (m) => {
     try {
-      const res = await get(`${machinePath(m.machineId)}/scores${qs({ max_points: TREND_POINTS })}`);
+      if (!m.last_score_at) return;
+      const to = new Date(m.last_score_at);
+      const from = new Date(to.getTime() - 6 * 3600e3);
+      const res = await get(`${machinePath(m.machineId)}/scores${qs({ from: from.toISOString(), to: to.toISOString(), max_points: TREND_POINTS })}`);
       const pts = Array.isArray(res) ? res : res.points || res.items || res.scores || [];
       trends.set(m.machineId, pts.map((p) => p.health).filter((v) => v !== null && v !== undefined).slice(-TREND_POINTS));
     } catch { trends.set(m.machineId, []); }
