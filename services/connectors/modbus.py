@@ -31,7 +31,7 @@ class ModbusRunner:
         self.metrics = metrics
         self.assembler = SampleAssembler("modbus", seqs)
         self.blocks = plan_reads(list(cfg.tags), cfg.max_registers_per_read)
-        self._failing: set[ReadBlock] = set()
+        self._failing: set[tuple[int, str, int]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         delay, connected_before = 1.0, False
@@ -54,6 +54,9 @@ class ModbusRunner:
             except (ConnectionError, ModbusException, OSError, asyncio.TimeoutError) as exc:
                 self.metrics.errors.labels("modbus", "connect").inc()
                 log.warning("%s: %r; reconnect in %.0fs", self.cfg.name, exc, delay)
+            except Exception as exc:  # noqa: BLE001 - a bug or odd reply must not end the source for good
+                self.metrics.errors.labels("modbus", "internal").inc()
+                log.exception("%s: unexpected %r; reconnect in %.0fs", self.cfg.name, exc, delay)
             finally:
                 self.metrics.connected.labels(self.cfg.name).set(0)
                 client.close()
@@ -71,7 +74,7 @@ class ModbusRunner:
             if response.isError():
                 self._block_error(block, str(response), now)
                 continue
-            self._failing.discard(block)
+            self._failing.discard((block.unit_id, block.table, block.address))
             for tag, raw in decode_block(block, list(response.registers)):
                 accepted = self.assembler.update(tag, raw, now, Quality.GOOD)
                 self.metrics.tag_updates.labels("modbus", "accepted" if accepted else "deadband").inc()
@@ -79,8 +82,9 @@ class ModbusRunner:
 
     def _block_error(self, block: ReadBlock, reason: str, now: datetime) -> None:
         self.metrics.errors.labels("modbus", "read").inc()
-        if block not in self._failing:  # log once per failure streak, not every poll
-            self._failing.add(block)
+        key = (block.unit_id, block.table, block.address)
+        if key not in self._failing:  # log once per failure streak, not every poll
+            self._failing.add(key)
             log.error("%s: unit %d %s registers %d..%d refused: %s (tags: %s); other blocks continue",
                       self.cfg.name, block.unit_id, block.table, block.address, block.address + block.count - 1,
                       reason, ", ".join(f"{t.machine} {t.signal}" for t in block.tags))

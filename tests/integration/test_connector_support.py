@@ -3,7 +3,6 @@ server processes, a connector in-process, and reading telemetry back from Kafka.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -57,8 +56,8 @@ def connector(tmp_path: Path, kafka_settings: KafkaSettings, mapping_yaml: str, 
     return Connector(parse_mapping(mapping_yaml, "test.yaml"), settings, registry=CollectorRegistry())
 
 
-def read_until(kafka_settings: KafkaSettings, topic: str, done: Callable[[list[TelemetrySample]], bool],
-               timeout_s: float = 60.0) -> list[TelemetrySample]:
+def read_until(kafka_settings: KafkaSettings, topic: str, done: Callable[[list], bool],
+               timeout_s: float = 60.0, decode: Callable = TELEMETRY.decode) -> list:
     """All samples on ``topic`` from the start, read until ``done(samples)`` or the timeout."""
     consumer = KafkaConsumer(topic, auto_offset_reset="earliest", enable_auto_commit=False,
                              group_id=None, **kafka_settings.client_kwargs())
@@ -67,7 +66,7 @@ def read_until(kafka_settings: KafkaSettings, topic: str, done: Callable[[list[T
     try:
         while time.monotonic() < deadline and not done(out):
             for records in consumer.poll(timeout_ms=500).values():
-                out.extend(TELEMETRY.decode(r.value) for r in records)
+                out.extend(decode(r.value) for r in records)
     finally:
         consumer.close()
     return out
@@ -89,5 +88,20 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
 
 
-def env_without_proxy() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+class Mosquitto:
+    """Debian's mosquitto started by the project's script, in its own folder; restartable on its port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = 0
+
+    def start(self) -> "Mosquitto":
+        out = subprocess.run([str(ROOT / "scripts" / "mosquitto.sh"), "start", str(self.port), str(self.folder)],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, f"mosquitto did not start: {out.stderr}"
+        self.port = int(out.stdout.split("port=")[1].split()[0])
+        return self
+
+    def stop(self) -> None:
+        subprocess.run([str(ROOT / "scripts" / "mosquitto.sh"), "stop", str(self.folder)], capture_output=True,
+                       timeout=30)
