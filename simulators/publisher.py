@@ -121,13 +121,17 @@ class Publisher:
 
 def run(line: Line, settings: KafkaSettings, speed: float, until: datetime | None,
         stop: threading.Event | None = None, metrics: SimMetrics | None = None,
-        ready: threading.Event | None = None) -> Publisher:
-    """Publish ``line`` to Kafka while a background loop feeds it commands; returns when done."""
+        ready: threading.Event | None = None, group_id: str = GROUP_ID) -> Publisher:
+    """Publish ``line`` to Kafka while a background loop feeds it commands; returns when done.
+
+    ``ready`` is set once the command consumer has its partitions: commands sent after
+    that are obeyed (earlier ones too if the group has committed offsets).
+    """
     stop = stop or threading.Event()
     producer = Producer(settings)
     publisher = Publisher(line, producer, speed, metrics)
     ready = ready or threading.Event()
-    loop = ConsumeLoop(settings, [COMMANDS], GROUP_ID, publisher.handle_commands, stage="simulator",
+    loop = ConsumeLoop(settings, [COMMANDS], group_id, publisher.handle_commands, stage="simulator",
                        producer=producer, auto_offset_reset="latest", poll_timeout_ms=200,
                        on_assign=lambda parts: ready.set() if parts else None)
     thread = threading.Thread(target=loop.run, name="sim-commands", daemon=True)
