@@ -93,6 +93,11 @@ class ConsumeLoop:
         self.consumer.subscribe(list(self._topics))
         self.processed = 0
         self.dead_lettered = 0
+        self._last_poll = time.monotonic()
+
+    def seconds_since_poll(self) -> float:
+        """Seconds since the loop last returned from ``poll`` (liveness for /healthz)."""
+        return time.monotonic() - self._last_poll
 
     def stop(self) -> None:
         """Ask the loop to finish its current batch and return."""
@@ -115,6 +120,7 @@ class ConsumeLoop:
     def poll_once(self) -> int:
         """Poll one batch, process it, dead-letter rejects, commit. Returns records handled."""
         polled = self.consumer.poll(timeout_ms=self._poll_timeout_ms, max_records=self._max_records)
+        self._last_poll = time.monotonic()
         if not polled:
             return 0
         began = time.perf_counter()

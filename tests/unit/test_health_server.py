@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter
+
+from runtime.health import HealthServer, loop_liveness
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def served():
+    registry = CollectorRegistry()
+    Counter("linewatch_test_things_total", "things", registry=registry).inc(3)
+    silence = {"s": 1.0}
+    server = HealthServer(0, registry, live=loop_liveness(lambda: silence["s"], max_silence_s=30),
+                          addr="127.0.0.1").start()
+    yield server, silence
+    server.stop()
+
+
+def test_metrics_are_served(served) -> None:
+    server, _ = served
+    code, body = get(server.port, "/metrics")
+    assert code == 200 and "linewatch_test_things_total 3.0" in body
+
+
+def test_healthz_follows_the_loop(served) -> None:
+    server, silence = served
+    assert get(server.port, "/healthz")[0] == 200
+    silence["s"] = 120.0
+    code, body = get(server.port, "/healthz")
+    assert code == 503 and "silent for 120s" in body
+
+
+def test_unknown_path_is_404(served) -> None:
+    server, _ = served
+    assert get(server.port, "/nope")[0] == 404
