@@ -104,13 +104,16 @@ def _poll(ctx: AppContext, since: datetime, lines: frozenset[str]) -> tuple[list
 async def stream(request: Request, ctx: Ctx, who: Viewer,
                  since_s: Annotated[float, Query(ge=0, le=86400, description="Also replay changes this old")] = 0,
                  max_events: Annotated[int | None, Query(ge=1, le=100000,
-                                                         description="Close after this many events (scripts)")] = None
+                                                         description="Close after this many events (scripts)")] = None,
+                 max_seconds: Annotated[float | None, Query(gt=0, le=86400,
+                                                            description="Close after this long (scripts)")] = None,
                  ) -> StreamingResponse:
     async def events() -> AsyncIterator[str]:
         since = datetime.now(timezone.utc) - timedelta(seconds=since_s)
         sent, idle = 0, 0.0
+        deadline = time.monotonic() + max_seconds if max_seconds else None
         yield ": connected\n\n"
-        while not await request.is_disconnected():
+        while not await request.is_disconnected() and (deadline is None or time.monotonic() < deadline):
             scores, alerts, since = await asyncio.to_thread(_poll, ctx, since, who.lines)
             for kind, rows in (("score", [r["payload"] for r in scores]), ("alert", alerts)):
                 for row in rows:
