@@ -15,7 +15,7 @@ from pipelines.models.bundle import Calibration
 
 BASE_PARAMS: dict[str, Any] = {"learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 40,
                                "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-                               "lambda_l2": 1.0, "verbose": -1}
+                               "lambda_l2": 1.0, "max_bin": 63, "force_col_wise": True, "verbose": -1}
 SEARCH_SPACE: dict[str, list[Any]] = {"learning_rate": [0.03, 0.05, 0.1], "num_leaves": [15, 31, 63],
                                       "min_data_in_leaf": [20, 40, 100], "feature_fraction": [0.6, 0.8, 1.0]}
 

@@ -1,0 +1,1 @@
+"""Converters from public datasets to the import format (``docs/data-format.md``)."""
