@@ -36,3 +36,15 @@ def samples(plant: Plant, per_machine: int, *, seed: int = 0, start: datetime = 
             values = lows[m.id] + spans[m.id] * (level[m.id] + drift)
             yield TelemetrySample(machine_id=m.id, ts=ts, seq=i,
                                   signals={s.name: round(float(v), 4) for s, v in zip(m.sensors, values)})
+
+
+def renamed_plant(plant: Plant, prefix: str) -> Plant:
+    """The same plant with every line id prefixed (isolates tests and benchmark runs that
+    share one broker: another run's machines are unknown here and get dead-lettered)."""
+    data = plant.model_dump(mode="json")
+    for line in data["lines"]:
+        old = line["id"]
+        line["id"] = f"{prefix}-{old}"
+        for m in line["machines"]:
+            m["id"] = m["id"].replace(f"{old}/", f"{line['id']}/", 1)
+    return Plant.model_validate(data)

@@ -9,13 +9,15 @@ skill is not the product's: production scores come from the registry champion th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from contracts.plant import FAILURE_MODES
 from pipelines.features import FeatureSpec, compute, feature_names
-from pipelines.models import Calibration, ModelBundle
+from pipelines.models import Calibration, ModelBundle, Registry
 from pipelines.training.synthetic import synthetic_history
 
 CNC_SIGNALS = ("spindle_speed_rpm", "spindle_power_kw", "spindle_vibration_rms_mm_s", "spindle_bearing_temp_c",
@@ -64,3 +66,15 @@ def toy_bundle(kind: str = "cnc", spec: FeatureSpec = SMALL_SPEC, seed: int = 0,
                        thresholds={m: 0.5 for m in modes}, classifiers=classifiers,
                        calibrations={m: Calibration([], []) for m in modes}, rul=rul, normal=normal,
                        version=version or f"{kind}-toy-{seed}")
+
+
+def publish_toy_champions(registry_dir: Path, kinds: tuple[str, ...] = ("cnc", "robot")) -> dict[str, str]:
+    """Register and promote a toy bundle per kind in a registry; returns version per kind."""
+    registry = Registry(registry_dir)
+    versions = {}
+    for kind in kinds:
+        version = registry.register(toy_bundle(kind), {"holdout_id": "toy", "score": 0.0},
+                                    {"source": "pipelines.training.synthetic"})
+        registry.promote(version, force=True)
+        versions[kind] = version
+    return versions

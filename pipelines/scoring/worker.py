@@ -35,14 +35,17 @@ STAGE = "scoring"
 
 
 class _Listener(ConsumerRebalanceListener):
+    """Runs on kafka-python's IO thread, where no blocking client call is allowed: it only
+    notes the change; the worker rebuilds in its own thread before the next batch."""
+
     def __init__(self, worker: "ScoringWorker") -> None:
         self.worker = worker
 
     def on_partitions_revoked(self, revoked: Any) -> None:
-        self.worker.revoked = set(revoked)
+        self.worker.revoked |= set(revoked)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
-        self.worker.assigned(set(assigned))
+        self.worker.pending_assignment = set(assigned)
 
 
 class ScoringWorker:
@@ -56,6 +59,7 @@ class ScoringWorker:
         self.store = store or Store.open(settings.store)
         self.metrics = metrics or ScoringMetrics.create()
         self.revoked: set[TopicPartition] = set()
+        self.pending_assignment: set[TopicPartition] | None = None
         self.held: set[TopicPartition] = set()
         self._machines_of: dict[TopicPartition, set[str]] = {}
         self._stop = threading.Event()
@@ -75,7 +79,7 @@ class ScoringWorker:
                                 max_records=opts.max_records, poll_timeout_ms=opts.poll_timeout_ms,
                                 metrics=self.metrics.pipeline, producer=self.producer)
         self.loop.consumer.subscribe([TELEMETRY.name, EVENTS.name], listener=_Listener(self))
-        self.held, self._machines_of = set(), {}
+        self.held, self._machines_of, self.revoked, self.pending_assignment = set(), {}, set(), None
 
     def _teardown(self) -> None:
         for close in (lambda: self.loop and self.loop.close(), lambda: self.producer.close(timeout=5)):
@@ -103,6 +107,7 @@ class ScoringWorker:
         self._teardown()
 
     def _tick(self) -> bool:
+        self._apply_assignment()
         if time.monotonic() >= self._next_reload:
             self._reload()
         return self._stop.is_set()
@@ -122,6 +127,11 @@ class ScoringWorker:
             log.info("scoring %s with champion %s", kind, version)
 
     # ---------- rebalance
+    def _apply_assignment(self) -> None:
+        assigned, self.pending_assignment = self.pending_assignment, None
+        if assigned is not None:
+            self.assigned(assigned)
+
     def assigned(self, assigned: set[TopicPartition]) -> None:
         """Keep state of partitions still held; rebuild the new ones from Kafka."""
         gone = (self.held | self.revoked) - assigned
@@ -138,6 +148,7 @@ class ScoringWorker:
     # ---------- one batch
     def handle(self, records: list[Record]) -> list[Rejected]:
         """Apply the bad-input policy, score, make outputs durable; return the rejects."""
+        self._apply_assignment()  # before the first records of a new partition are used
         rejected: list[Rejected] = []
         outcomes: dict[str, int] = {}
         for rec in records:

@@ -1,0 +1,131 @@
+"""The scoring worker and persist stage against the real broker and a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer
+from sqlalchemy import func, select
+
+from contracts.messages import PartCompleted
+from contracts.plant import load_plant
+from contracts.settings import KafkaSettings, StoreSettings
+from contracts.topics import ALERTS, DEADLETTER, EVENTS, SCORES, TELEMETRY
+from pipelines.persist.worker import PersistWorker
+from pipelines.scoring.demostream import renamed_plant, samples
+from pipelines.scoring.settings import ScoringOptions, ScoringSettings
+from pipelines.scoring.toymodel import publish_toy_champions
+from pipelines.scoring.worker import ScoringWorker
+from pipelines.store import Store, schema
+from runtime.admin import ensure_topics
+from runtime.producer import Producer
+from runtime.settings import LineWatchSettings
+
+pytestmark = pytest.mark.integration
+PER_MACHINE = 60
+STEP = 5
+
+
+@pytest.fixture(scope="module")
+def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("registry")
+    publish_toy_champions(path)
+    return path
+
+
+def count(store: Store, table) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def read_topic(settings: KafkaSettings, topic: str, prefix: str) -> list[dict]:
+    consumer = KafkaConsumer(topic, group_id=None, auto_offset_reset="earliest", consumer_timeout_ms=3000,
+                             **settings.client_kwargs())
+    try:
+        return [json.loads(r.value) for r in consumer if (r.key or b"").decode().startswith(prefix)]
+    finally:
+        consumer.close()
+
+
+def run_until(worker, done, timeout_s: float = 90.0) -> None:
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    worker.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_worker_scores_stores_publishes_and_dead_letters_bad_input(kafka_settings, unique, registry_dir, tmp_path):
+    prefix = unique("s")
+    plant = renamed_plant(load_plant(LineWatchSettings().plant_file), prefix)
+    ensure_topics(kafka_settings, [t.name for t in (TELEMETRY, EVENTS, SCORES, ALERTS, DEADLETTER)])
+    items = list(samples(plant, PER_MACHINE, degrading=(plant.machines()[1].id,)))
+    cnc = items[0]
+    with Producer(kafka_settings) as producer:
+        for s in items:
+            producer.send(TELEMETRY, s)
+        producer.send(TELEMETRY, cnc)  # duplicate: dropped and counted
+        producer.send_raw(TELEMETRY.name, b"{not json", cnc.machine_id.encode())
+        nan = cnc.model_dump(mode="json") | {"seq": 999}
+        nan["signals"] = {**nan["signals"], "spindle_speed_rpm": float("nan")}
+        producer.send_raw(TELEMETRY.name, json.dumps(nan).encode(), cnc.machine_id.encode())
+        producer.send(TELEMETRY, cnc.model_copy(update={"machine_id": f"{prefix}-line-9/cnc-01"}))
+    store = Store.open(StoreSettings(url=f"sqlite:///{tmp_path}/lw.db"))
+    settings = ScoringSettings(kafka=kafka_settings, registry_dir=registry_dir, store=store_settings(tmp_path),
+                               scoring=ScoringOptions(group_id=unique("g"), score_every=STEP, max_records=500))
+    worker = ScoringWorker(settings, plant=plant, store=store)
+    expected = len(plant.machines()) * PER_MACHINE // STEP
+    run_until(worker, lambda: count(store, schema.scores) >= expected
+              and worker.metrics.outcomes.labels("unknown_machine")._value.get() >= 1)
+
+    assert count(store, schema.scores) == expected
+    published = read_topic(kafka_settings, SCORES.name, prefix)
+    assert len({s["score_id"] for s in published}) == expected
+    dead = [d for d in read_topic(kafka_settings, DEADLETTER.name, prefix) if d["stage"] == "scoring"]
+    reasons = sorted(d["error_type"] for d in dead)
+    assert reasons == ["ContractError", "ContractError", "UnknownMachine"], dead
+    assert any("not finite" in d["reason"] or "NaN" in d["reason"] for d in dead)
+    reg = worker.metrics.registry
+    assert reg.get_sample_value("linewatch_scoring_records_total", {"outcome": "duplicate"}) == 1
+    assert reg.get_sample_value("linewatch_scoring_end_to_end_latency_seconds_count") == expected
+    assert reg.get_sample_value("linewatch_scoring_model_info", {"kind": "cnc", "version": worker.engine.bundles[
+        "cnc"].version}) == 1
+    assert count(store, schema.alerts) >= 1  # the degrading machine
+    alerts = read_topic(kafka_settings, ALERTS.name, prefix)
+    assert all(a["message_zh"] and a["message_en"] for a in alerts)
+
+
+def store_settings(tmp_path: Path) -> StoreSettings:
+    return StoreSettings(url=f"sqlite:///{tmp_path}/lw.db")
+
+
+def test_persist_writes_events_and_minutes_idempotently(kafka_settings, unique, tmp_path):
+    prefix = unique("p")
+    plant = renamed_plant(load_plant(LineWatchSettings().plant_file), prefix)
+    ensure_topics(kafka_settings, [TELEMETRY.name, EVENTS.name, DEADLETTER.name])
+    items = list(samples(plant, 5))
+    machine = plant.machines()[0].id
+    parts = [PartCompleted(event_id=f"{machine}:part:{i}", machine_id=machine, ts=items[i * 10].ts, part_id=f"P{i}",
+                           cycle_time_s=90, ideal_cycle_time_s=88, energy_kwh=0.3, good=i != 1) for i in range(3)]
+    with Producer(kafka_settings) as producer:
+        for s in items:
+            producer.send(TELEMETRY, s)
+        for p in parts + parts[:1]:  # one event delivered twice
+            producer.send(EVENTS, p)
+        producer.send(EVENTS, parts[0].model_copy(update={"machine_id": f"{prefix}-line-9/x-1"}))
+    store = Store.open(store_settings(tmp_path))
+    settings = LineWatchSettings(kafka=kafka_settings, store=store_settings(tmp_path))
+    for _ in range(2):  # a second group replays everything: nothing may change
+        worker = PersistWorker(settings, plant=plant, store=store, group_id=unique("pg"))
+        run_until(worker, lambda: worker.pipeline.messages.labels("persist", "dead_letter")._value.get() >= 1)
+        assert count(store, schema.machine_events) == 3
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(schema.telemetry_minutes.c.n_samples)).scalars().all()
+        assert len(rows) == 5 * len(plant.machines()) and set(rows) == {1}
