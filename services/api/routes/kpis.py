@@ -34,8 +34,13 @@ def _kpis(ctx: Ctx, scope: Scope, scope_id: str | None, start: datetime, end: da
     with ctx.read() as conn:
         events = kpi_data.events_frame(conn, start, end, machines)
         alerts = kpi_data.alerts_frame(conn, start, end, machines)
-    result = compute_kpis(events, alerts=alerts, start=start, end=end, scope=scope, machines=machines)
-    return result[scope_id if scope != "plant" else "plant"]
+    key = scope_id if scope != "plant" else "plant"
+    # Only machines that reported something count: a machine never connected must not add
+    # "running" time. With no data at all the engine still answers for the listed machines.
+    result = compute_kpis(events, alerts=alerts, start=start, end=end, scope=scope)
+    if key not in result:
+        result = compute_kpis(events, alerts=alerts, start=start, end=end, scope=scope, machines=machines)
+    return result[key]
 
 
 @router.get("/kpis", response_model=KpiReport,

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import PlainTextResponse
 
+from contracts.plant import MODE_ACTION
 from services.api.deps import Admin, Ctx, Operator, Viewer
 from services.api.repo import alerts as alerts_repo
 from services.api.repo import audit
@@ -43,7 +44,7 @@ def create_work_order(body: WorkOrderCreate, ctx: Ctx, who: Operator) -> dict:
             if body.machine_id and body.machine_id != alert["machine_id"]:
                 raise HTTPException(422, f"alert {body.alert_id} is on {alert['machine_id']}, not {body.machine_id}")
             data["machine_id"] = alert["machine_id"]
-            data["action"] = data["action"] or alert["recommended_action"]
+            data["action"] = data["action"] or alert["recommended_action"] or MODE_ACTION.get(alert["mode"])
         elif not body.machine_id:
             raise HTTPException(422, "give machine_id or alert_id")
         try:
