@@ -107,7 +107,11 @@ class Connector:
         return self
 
     def stop(self, timeout_s: float = 30.0) -> None:
+        """Idempotent: stop the sources, forward what Kafka takes in a few seconds, keep the rest on disk."""
         if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+            try:
+                self._loop.call_soon_threadsafe(self._stop.set)
+            except RuntimeError:  # loop already finished: stopped before
+                pass
         if self._thread is not None:
             self._thread.join(timeout_s)

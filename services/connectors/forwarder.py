@@ -68,7 +68,8 @@ class Forwarder:
 
         # max_block_ms bounds a send() while metadata is unknown (Kafka down at start);
         # a long delivery timeout lets the producer ride out an outage with order intact.
-        return Producer(self.kafka, max_block_ms=5000, delivery_timeout_ms=600_000, linger_ms=20)
+        return Producer(self.kafka, max_block_ms=5000, delivery_timeout_ms=600_000, linger_ms=20,
+                        reconnect_backoff_max_ms=1000)
 
     def start(self) -> "Forwarder":
         self._thread.start()
