@@ -21,8 +21,9 @@ STAGE = "archive"
 class ArchiveHandler:
     """Consume-loop handler that appends each batch to the Parquet archive."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, telemetry_topic: str = TELEMETRY.name) -> None:
         self.root = Path(root)
+        self.telemetry_topic = telemetry_topic
         self.rows = {"telemetry": 0, "events": 0}
 
     def __call__(self, records: list[Record]) -> Iterable[Rejected]:
@@ -30,7 +31,7 @@ class ArchiveHandler:
         for r in records:
             by_slice.setdefault((r.topic, r.partition), []).append(r)
         for (topic, partition), recs in by_slice.items():
-            table = "telemetry" if topic == TELEMETRY.name else "events"
+            table = "telemetry" if topic == self.telemetry_topic else "events"
             build = telemetry_rows if table == "telemetry" else event_rows
             frame = build([r.value for r in recs])
             write_batch(self.root, table, frame, f"{topic}-p{partition}-o{recs[0].offset:012d}")
@@ -40,6 +41,6 @@ class ArchiveHandler:
 
 def archive_loop(settings: KafkaSettings, root: Path, group_id: str = GROUP,
                  topics: tuple = (TELEMETRY, EVENTS), **kw: object) -> tuple[ConsumeLoop, ArchiveHandler]:
-    """A ready consume loop (call ``.run()``) and its handler (row counters)."""
-    handler = ArchiveHandler(root)
+    """A ready consume loop (call ``.run()``) and its handler; ``topics`` = (telemetry, events)."""
+    handler = ArchiveHandler(root, topics[0].name)
     return ConsumeLoop(settings, list(topics), group_id, handler, STAGE, **kw), handler
