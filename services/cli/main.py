@@ -26,6 +26,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.train", None),  # top-level train, evaluate, models, retrain, import-check
     ("services.cli.archive", "archive"),
     ("services.cli.simulate", "simulate"),
+    ("services.cli.pilot", "pilot"),
 ]
 
 for module_name, name in SUBCOMMANDS:

@@ -22,10 +22,13 @@ class PilotConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    seeds: list[int] = Field(default=[1, 2, 3, 4, 5], min_length=1)
-    days: float = Field(default=30.0, gt=0, le=3650)
+    seeds: list[int] = Field(default=[1, 2, 3], min_length=1)
+    days: float = Field(default=14.0, gt=0, le=3650)
     start: datetime = datetime(2026, 1, 5, tzinfo=timezone.utc)
-    step_minutes: float = Field(default=10.0, gt=0, description="Policy decision step in simulated minutes.")
+    step_minutes: float = Field(
+        default=120.0, gt=0,
+        description="Decision step in simulated minutes: alerts are reviewed and commands issued this often.")
+    score_every: int = Field(default=30, ge=1, description="Score every N-th sample per machine (60 s samples).")
     arms: list[Literal["run_to_failure", "preventive", "predictive"]] = Field(default=list(ARMS), min_length=1)
     intervals_h: dict[str, float] = Field(
         default_factory=dict, description="Preventive interval per failure mode; missing modes use the default.")
@@ -33,6 +36,8 @@ class PilotConfig(BaseModel):
         default=0.7, gt=0, le=2,
         description="Default preventive interval = this fraction of the mode's mean life seen in the run-to-failure arm.")
     predictive: Literal["inprocess", "kafka"] = "inprocess"
+    train_if_missing: bool = Field(default=True, description="Train a quick model on separate seeds if none.")
+    training_days: float = Field(default=20.0, gt=0, description="Simulated history for that model.")
     shadow_scoring: bool = Field(
         default=True, description="Score the run-to-failure arm too (alerts not acted on) to measure alert quality.")
     cooldown_h: float = Field(default=6.0, ge=0)

@@ -47,7 +47,8 @@ def _policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str, fl
 
 def _run(arm: str, seed: int, plant: Plant, config: PilotConfig, make_line: LineFactory,
          sources: SourceFactory | None, intervals: dict[str, float], tick: Tick | None) -> ArmRun:
-    wants_scoring = arm == "predictive" or (config.shadow_scoring and sources is not None)
+    # shadow scoring only where nobody acts on alerts and failures run their course: the honest alert-quality arm
+    wants_scoring = arm == "predictive" or (arm == "run_to_failure" and config.shadow_scoring and sources is not None)
     source = sources(plant, seed) if wants_scoring and sources is not None else None
     if arm == "predictive" and source is None:
         raise ValueError("the predictive arm needs an alert source (the scoring pipeline)")

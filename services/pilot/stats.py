@@ -37,3 +37,18 @@ def seeds_needed(sd: float, margin: float, confidence: float = 0.95, power: floa
         return None
     z = sps.norm.ppf(0.5 + confidence / 2) + sps.norm.ppf(power)
     return max(2, math.ceil((z * sd / margin) ** 2))
+
+
+def parts_needed(defect_rate: float, reduction: float, confidence: float = 0.95, power: float = 0.8) -> int:
+    """Parts to inspect in each period (baseline and pilot) to detect a relative defect-rate ``reduction``.
+
+    Two-proportion z-test, two-sided: n = (z_a·√(2·p̄(1−p̄)) + z_b·√(p0(1−p0) + p1(1−p1)))² / (p0 − p1)²,
+    with p1 = p0·(1 − reduction). Assumes independent parts; see docs/pilot.md for clustering.
+    """
+    if not 0 < defect_rate < 1 or not 0 < reduction < 1:
+        raise ValueError("defect_rate and reduction must be between 0 and 1")
+    p0, p1 = defect_rate, defect_rate * (1 - reduction)
+    pbar = (p0 + p1) / 2
+    za, zb = sps.norm.ppf(0.5 + confidence / 2), sps.norm.ppf(power)
+    num = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p0 * (1 - p0) + p1 * (1 - p1))
+    return math.ceil(num ** 2 / (p0 - p1) ** 2)

@@ -1,0 +1,59 @@
+"""The in-process alert source: the scoring worker's own core (``pipelines.scoring.engine``)
+with the registry's champion bundles, fed the line's telemetry and events directly.
+
+Same features, same models, same alert rules as the Kafka worker; only the transport
+differs. The report names which source produced the predictive arm.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from contracts import AlertEvent, TelemetrySample
+from contracts.errors import ConfigError
+from contracts.plant import Plant
+
+
+def champion_bundles(plant: Plant, registry_dir: Path) -> dict[str, object]:
+    """The champion bundle of every machine kind in the plant; a clear error if one is missing."""
+    from pipelines.models import Registry  # heavy (LightGBM): only when the predictive arm runs
+
+    registry = Registry(registry_dir)
+    bundles, missing = {}, []
+    for kind in sorted({m.kind for m in plant.machines()}):
+        bundle = registry.champion(kind)
+        if bundle is None:
+            missing.append(kind)
+        else:
+            bundles[kind] = bundle
+    if not bundles:
+        raise ConfigError(f"no champion model for machine kind(s) {missing} in registry {registry_dir}: "
+                          "train one first (`linewatch train --quick`); `linewatch pilot` does it when allowed")
+    return bundles
+
+
+class InProcessScorer:
+    """Feeds a ``ScoringEngine`` step by step and returns the alert events it raises."""
+
+    def __init__(self, plant: Plant, bundles: dict[str, object], score_every: int | None = None) -> None:
+        from pipelines.scoring.engine import ScoringEngine
+
+        self.engine = ScoringEngine(plant, bundles, score_every=score_every)
+        versions = ", ".join(f"{k}={getattr(b, 'version', '?')}" for k, b in sorted(bundles.items()))
+        unscored = sorted({m.kind for m in plant.machines()} - set(bundles))
+        self.name = (f"in-process scoring core (pipelines.scoring.engine), models {versions}"
+                     + (f"; no model for {', '.join(unscored)}: those machines get no alerts" if unscored else ""))
+        self.scores = 0
+
+    def feed(self, samples: list[TelemetrySample], events: list[object]) -> list[AlertEvent]:
+        """Events first (maintenance counters), then the samples in time order, then score what is due."""
+        for event in events:
+            self.engine.add_event(event)
+        for sample in sorted(samples, key=lambda s: (s.ts, s.machine_id)):
+            self.engine.ingest(sample, record_ms=0)
+        batch = self.engine.score_pending()
+        self.scores += len(batch.scores)
+        return list(batch.alerts)
+
+    def close(self) -> None:
+        """Nothing held open in-process."""
