@@ -16,7 +16,9 @@ export function alertState(a) {
 export function priorityBadge(priority, state) {
   const p = PRIORITIES.includes(priority) ? priority : "low";
   const unack = UNACK_STATES.has(state);
-  return h("span", { class: `prio ${p}${unack ? " unack" : ""}`, "data-priority": p, "data-alert-state": state || "" },
+  // Alarm colour only while the alert is open; shelved, suppressed, resolved… keep shape and text in grey.
+  const inactive = state && !OPEN_STATES.has(state);
+  return h("span", { class: `prio ${p}${unack ? " unack" : ""}${inactive ? " inactive" : ""}`, "data-priority": p, "data-alert-state": state || "" },
     h("span", { class: "shape", "aria-hidden": "true" }),
     h("span", { class: "word" }, label("priority", p)));
 }

@@ -51,9 +51,10 @@ function row(a, selected, onOpen) {
   h("td", {}, label("mode", a.mode)),
   h("td", {}, stateTag(st)),
   h("td", { class: "num" }, fmtPct(a.probability, 0)),
-  h("td", { class: "num", title: fmtDate(a.raised_at || a.ts) }, fmtAgo(a.raised_at || a.ts)),
+  h("td", { class: "num", title: fmtAgo(a.raised_at || a.ts) }, fmtDate(a.raised_at || a.ts)),
   h("td", {}, a.assigned_to || "—"),
-  h("td", {}, a.escalation_level ? t("alerts.escalated", { n: a.escalation_level, ago: fmtAgo(a.escalated_at) }) : ""));
+  h("td", { title: a.escalation_level ? t("alerts.escalated", { n: a.escalation_level, ago: fmtAgo(a.escalated_at) }) : "" },
+    a.escalation_level ? `▲ ${a.escalation_level}` : ""));
 }
 
 export async function render(root, [selectedId], ctx) {
@@ -71,12 +72,16 @@ export async function render(root, [selectedId], ctx) {
     if (focusDetail) detail.querySelector("button")?.focus();
   };
   const drawList = () => {
+    // Live updates redraw the list: keep keyboard focus on the same alert.
+    const focusedId = listBox.contains(document.activeElement) ? document.activeElement.dataset.alertId : null;
     const shown = sortAlerts(all.filter(matches));
     if (!selected && shown.length) selected = shown[0].alert_id;
     rows = shown.map((a) => row(a, a.alert_id === selected, open));
     fill(listBox, shown.length ? h("table", { class: "alert-list", id: "alert-list", role: "grid", "aria-label": t("alerts.title") },
       h("thead", {}, h("tr", {}, ["priority", "machine", "mode", "state", "prob", "raised", "assigned", "escalation"].map((c) => h("th", {}, t(`alerts.col.${c}`))))),
       h("tbody", { onkeydown: onKey }, rows)) : h("p", { id: "alerts-empty" }, t("alerts.empty")));
+    const again = focusedId && rows.find((r) => r.dataset.alertId === focusedId);
+    if (again) { rows.forEach((x) => { x.tabIndex = -1; }); again.tabIndex = 0; again.focus(); }
   };
   const reload = async () => {
     try { all = await loadAlerts(filters.state === "open" ? {} : {}); drawList(); } catch (exc) { fill(listBox, errorBox(exc.message)); }
@@ -102,9 +107,10 @@ export async function render(root, [selectedId], ctx) {
     h("div", { class: "inbox" }, h("div", { class: "panel" }, listBox), detail));
   await reload();
   if (selected) await open(selected);
-  const onAlert = () => reload();
+  let pending = null;
+  const onAlert = () => { if (!pending) pending = setTimeout(() => { pending = null; reload(); }, 2000); }; // at most one reload per 2 s
   window.addEventListener("lw:alert", onAlert);
   document.addEventListener("keydown", onGlobalKey);
   const poll = setInterval(reload, 15000);
-  return () => { window.removeEventListener("lw:alert", onAlert); document.removeEventListener("keydown", onGlobalKey); clearInterval(poll); };
+  return () => { clearTimeout(pending); window.removeEventListener("lw:alert", onAlert); document.removeEventListener("keydown", onGlobalKey); clearInterval(poll); };
 }
