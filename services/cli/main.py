@@ -27,6 +27,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.archive", "archive"),
     ("services.cli.simulate", "simulate"),
     ("services.cli.pilot", "pilot"),
+    ("services.cli.connect", "connect"),
 ]
 
 for module_name, name in SUBCOMMANDS:

@@ -237,11 +237,11 @@ def check_against_plant(mapping: Mapping, plant: Plant, name: str = "mapping") -
             try:
                 machine = plant.machine(tag.machine)
             except KeyError:
-                problems.append(f"{name}: sources[{src.name}].tags[{i}].machine: {tag.machine!r} is not in "
+                problems.append(f"{name}: source {src.name!r} tags[{i}].machine: {tag.machine!r} is not in "
                                 f"plant {plant.id!r}")
                 continue
             if tag.kind == "signal" and tag.signal not in {s.name for s in machine.sensors}:
-                problems.append(f"{name}: sources[{src.name}].tags[{i}].signal: {tag.signal!r} is not a sensor "
+                problems.append(f"{name}: source {src.name!r} tags[{i}].signal: {tag.signal!r} is not a sensor "
                                 f"of {tag.machine}")
     if problems:
         raise ConfigError("\n".join(problems[:10]) + (f"\n(and {len(problems) - 10} more)"
