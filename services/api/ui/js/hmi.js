@@ -74,6 +74,12 @@ const UNITS = [["_mm_s", "mm/s"], ["_kw", "kW"], ["_kwh", "kWh"], ["_c", "°C"],
   ["_bar", "bar"], ["_rpm", "rpm"], ["_mm", "mm"], ["_um", "µm"], ["_deg", "°"], ["_s", "s"], ["_pct", "%"],
   ["_l_min", "L/min"], ["_hz", "Hz"], ["_g", "g"], ["_v", "V"], ["_ratio", ""]];
 export function signalLabel(name) {
+  // Feature names are "<signal>__<statistic>_<window>": label the signal, then the statistic.
+  const cut = name.indexOf("__");
+  if (cut > 0) {
+    const sig = signalLabel(name.slice(0, cut));
+    return { text: `${sig.text} · ${termLabel(name.slice(cut + 2))}`, unit: sig.unit };
+  }
   for (const [suffix, unit] of UNITS) {
     if (name.endsWith(suffix)) return { text: termLabel(name.slice(0, -suffix.length)), unit };
   }
