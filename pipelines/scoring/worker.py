@@ -98,6 +98,8 @@ class ScoringWorker:
             try:
                 self._build()
                 self.loop.run(until=lambda: self._tick() or bool(until and until()))
+                self.producer.flush()
+                self.producer.close()
                 return
             except Exception:  # noqa: BLE001 - any failure: restart from the committed offsets
                 log.exception("scoring worker failed; restarting from the committed offsets")
@@ -172,6 +174,8 @@ class ScoringWorker:
 
     def _emit(self) -> None:
         batch = self.engine.score_pending(lambda m, ts: open_alerts_before(self.store, m, ts))
+        if batch.unscored:
+            self.metrics.outcomes.labels("no_model").inc(batch.unscored)
         if not batch.scores:
             return
         self.store.upsert_scores(batch.scores)
