@@ -9,6 +9,7 @@ from pathlib import Path
 from statistics import mean
 
 from kafka import KafkaConsumer
+from prometheus_client import CollectorRegistry
 
 from contracts import COMMANDS, DEADLETTER, EVENTS, TELEMETRY, MachineState, MaintenanceCommand
 from contracts.plant import Plant, load_plant
@@ -31,7 +32,7 @@ def small_plant(prefix: str) -> Plant:
     return Plant.model_validate(data)
 
 
-def read_all(settings, topics, wanted, group: str, until, timeout_s: float = 60.0) -> list:
+def read_all(settings, topics, wanted, group: str, until, timeout_s: float = 120.0) -> list:
     consumer = KafkaConsumer(*[t.name for t in topics], group_id=group, auto_offset_reset="earliest",
                              enable_auto_commit=False, **settings.client_kwargs())
     by_name = {t.name: t for t in topics}
@@ -59,8 +60,11 @@ def test_streams_and_obeys_a_maintenance_command(kafka_settings, unique) -> None
     line.machines[cnc].physics.clog_rate = 1e-9
     ready, stop = threading.Event(), threading.Event()
     until = DEFAULT_START + timedelta(hours=6)
-    worker = threading.Thread(target=publisher.run, args=(line, kafka_settings, 1200.0, until, stop),
+    registry = CollectorRegistry()
+    metrics = publisher.SimMetrics.create(registry)
+    worker = threading.Thread(target=publisher.run, args=(line, kafka_settings, 1200.0, until, stop, metrics),
                               kwargs={"ready": ready, "group_id": unique("linewatch-simulator")})
+    began = time.monotonic()
     worker.start()
     try:
         assert ready.wait(60), "command consumer never got its partitions"
@@ -75,6 +79,11 @@ def test_streams_and_obeys_a_maintenance_command(kafka_settings, unique) -> None
         stop.set()
         worker.join(timeout=30)
     assert not worker.is_alive()
+    assert time.monotonic() - began >= 0.95 * 6 * 3600 / 1200  # paced by the speed factor, not faster
+    assert registry.get_sample_value("linewatch_sim_samples_total") == 2 * 6 * 60
+    assert registry.get_sample_value("linewatch_sim_commands_total", {"outcome": "applied"}) == 1
+    assert registry.get_sample_value("linewatch_sim_commands_total", {"outcome": "rejected"}) == 1
+    assert registry.get_sample_value("linewatch_sim_time_seconds") == until.timestamp()
 
     n_expected = 2 * 6 * 60
     msgs = read_all(kafka_settings, [TELEMETRY, EVENTS], {cnc, rob}, unique("check"),

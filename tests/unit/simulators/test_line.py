@@ -38,24 +38,24 @@ def stream(plant: Plant, seed: int, hours: float) -> list[bytes]:
 
 
 def test_same_seed_same_stream_different_seed_different(plant: Plant) -> None:
-    a, b, c = stream(plant, 7, 12), stream(plant, 7, 12), stream(plant, 8, 12)
+    a, b, c = stream(plant, 7, 6), stream(plant, 7, 6), stream(plant, 8, 6)
     assert a == b
     assert a != c
-    assert len(a) > 10 * 12 * 60  # every machine samples every minute, plus events
+    assert len(a) > 10 * 6 * 60  # every machine samples every minute, plus events
 
 
 def test_stream_is_contract_messages_in_time_order_with_unique_ids(plant: Plant) -> None:
     line = Line(plant, seed=3)
-    samples, events = line.step_until(DEFAULT_START + timedelta(days=2))
+    samples, events = line.step_until(DEFAULT_START + timedelta(days=1))
     assert [s.ts for s in samples] == sorted(s.ts for s in samples)
     per_machine = Counter(s.machine_id for s in samples)
-    assert set(per_machine.values()) == {2 * 24 * 60}
+    assert set(per_machine.values()) == {24 * 60}
     seqs = [s.seq for s in samples if s.machine_id == "line-1/cnc-01"]
     assert seqs == list(range(len(seqs)))
     ids = [e.event_id for e in events]
     assert len(ids) == len(set(ids))
     kinds = Counter(e.kind for e in events)
-    assert kinds["part_completed"] > 1000 and kinds["state_changed"] > 10
+    assert kinds["part_completed"] > 500 and kinds["state_changed"] > 10
     # hidden state never leaks: only the plant's declared sensors are on the wire
     declared = {s.name for m in plant.machines() for s in m.sensors}
     assert {n for s in samples for n in s.signals} <= declared
@@ -122,3 +122,25 @@ def test_failure_rates_over_60_days_fall_within_configured_bounds() -> None:
         for mode in FAILURE_MODES[phys.kind]:
             low, high = params.failure_bounds_60d[mode]
             assert low <= counts[mode] / machines <= high, (mode, counts[mode] / machines)
+
+
+def test_slower_sensors_report_on_their_own_period(plant: Plant) -> None:
+    data = small(plant).model_dump()
+    data["lines"] = data["lines"][:1]  # one CNC only
+    data["lines"][0]["machines"][0]["sensors"][4]["sample_period_s"] = 300.0  # spindle_bearing_temp_c
+    slow = data["lines"][0]["machines"][0]["sensors"][4]["name"]
+    samples, _ = Line(Plant.model_validate(data), seed=2).step_until(DEFAULT_START + timedelta(hours=1))
+    assert len(samples) == 60
+    assert [s.seq for s in samples if slow in s.signals] == list(range(0, 60, 5))
+    assert all(len(s.signals) >= 9 for s in samples)
+
+
+def test_plc_face_protocol_gives_the_newest_sample_per_machine(plant: Plant) -> None:
+    line = Line(small(plant), seed=6)
+    assert line.latest("line-1/cnc-01") is None
+    first = line.step()
+    second = line.step()
+    assert set(first) == set(line.machine_ids()) == {"line-1/cnc-01", "line-2/robot-01"}
+    assert second["line-1/cnc-01"].seq == first["line-1/cnc-01"].seq + 1
+    assert list(second["line-2/robot-01"].signals) == line.signals("line-2/robot-01")
+    assert line.latest("line-2/robot-01") is second["line-2/robot-01"]
