@@ -29,7 +29,7 @@ console = Console()
 # (name, argv after `linewatch`, issue that builds it). Children get all settings through the
 # environment (LINEWATCH_*), so only options the documented commands take appear here.
 PIECES = [
-    ("simulate", ["simulate", "--speed", "{speed}", "--seed", "{seed}"], 3),
+    ("simulate", ["simulate", "--speed", "{speed}", "--seed", "{seed}", "--metrics-port", "{metrics_port}"], 3),
     ("score", ["score", "--metrics-port", "{metrics_port}"], 5),
     ("persist", ["persist", "--metrics-port", "{metrics_port}"], 5),
     ("serve", ["serve"], 6),
