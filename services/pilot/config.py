@@ -40,7 +40,9 @@ class PilotConfig(BaseModel):
     training_days: float = Field(default=20.0, gt=0, description="Simulated history for that model.")
     shadow_scoring: bool = Field(
         default=True, description="Score the run-to-failure arm too (alerts not acted on) to measure alert quality.")
-    cooldown_h: float = Field(default=6.0, ge=0)
+    cooldown_h: float = Field(default=6.0, ge=0, description="Predictive: ignore alerts this soon after a restoration.")
+    cooldown_life_fraction: float = Field(
+        default=0.25, ge=0, le=1, description="Predictive: per-mode cooldown = this fraction of the mean life, if longer.")
     prices: KpiPrices = Field(default_factory=KpiPrices)
     kpi: KpiOptions = Field(default_factory=KpiOptions)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)

@@ -37,23 +37,31 @@ def preventive_intervals(config: PilotConfig, rtf_runs: list[ArmRun], plant: Pla
     return intervals, {"mean_life_h": lives, "source": source}
 
 
-def _policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str, float]) -> Policy:
+def _policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str, float],
+            lives: dict[str, float]) -> Policy:
     if arm == "run_to_failure":
         return RunToFailure()
     if arm == "preventive":
         return FixedInterval(plant=plant, intervals_h=intervals, start=config.start)
-    return Predictive(cooldown_h=config.cooldown_h)
+    return Predictive(cooldown_h=config.cooldown_h, mode_cooldown_h=cooldowns(config, lives))
+
+
+def cooldowns(config: PilotConfig, lives: dict[str, float]) -> dict[str, float]:
+    """Per-mode predictive cooldown: ``cooldown_life_fraction`` × mean life, never below ``cooldown_h``."""
+    return {mode: round(max(config.cooldown_h, config.cooldown_life_fraction * life), 1)
+            for mode, life in sorted(lives.items())}
 
 
 def _run(arm: str, seed: int, plant: Plant, config: PilotConfig, make_line: LineFactory,
-         sources: SourceFactory | None, intervals: dict[str, float], tick: Tick | None) -> ArmRun:
+         sources: SourceFactory | None, intervals: dict[str, float], lives: dict[str, float],
+         tick: Tick | None) -> ArmRun:
     # shadow scoring only where nobody acts on alerts and failures run their course: the honest alert-quality arm
     wants_scoring = arm == "predictive" or (arm == "run_to_failure" and config.shadow_scoring and sources is not None)
     source = sources(plant, seed) if wants_scoring and sources is not None else None
     if arm == "predictive" and source is None:
         raise ValueError("the predictive arm needs an alert source (the scoring pipeline)")
     try:
-        return run_arm(plant, seed, _policy(arm, plant, config, intervals), make_line, config.start, config.days,
+        return run_arm(plant, seed, _policy(arm, plant, config, intervals, lives), make_line, config.start, config.days,
                        timedelta(minutes=config.step_minutes), source,
                        (lambda f: tick(arm, seed, f)) if tick else None)
     finally:
@@ -71,10 +79,11 @@ def run_pilot(plant: Plant, config: PilotConfig, make_line: LineFactory, sources
     interval_info: dict = {}
     commands: dict[str, int] = {}
     for arm in sorted(config.arms, key=("run_to_failure", "preventive", "predictive").index):
-        if arm == "preventive":
+        if arm != "run_to_failure" and not interval_info:
             intervals, interval_info = preventive_intervals(config, rtf_runs, plant)
         for seed in config.seeds:
-            run = _run(arm, seed, plant, config, make_line, sources, intervals, tick)
+            run = _run(arm, seed, plant, config, make_line, sources, intervals,
+                       interval_info.get("mean_life_h", {}), tick)
             if arm == "run_to_failure":
                 rtf_runs.append(run)
             commands[arm] = commands.get(arm, 0) + len(run.commands)
@@ -104,7 +113,8 @@ def _report(plant: Plant, config: PilotConfig, per_arm: dict, intervals: dict, i
             "kpi_options": config.kpi.model_dump(mode="json"),
             "preventive_intervals_h": intervals, "preventive_interval_basis": interval_info,
             "horizon_days": config.days, "seeds": config.seeds, "decision_step_minutes": config.step_minutes,
-            "predictive_cooldown_h": config.cooldown_h, "commands_issued": commands,
+            "predictive_cooldown_h": cooldowns(config, interval_info.get("mean_life_h", {})),
+            "predictive_cooldown_floor_h": config.cooldown_h, "commands_issued": commands,
             "confidence": config.confidence,
         },
         "arms": arms,

@@ -96,12 +96,15 @@ class FixedInterval:
 class Predictive:
     """LineWatch-predictive: each newly raised alert becomes one maintenance command.
 
-    An alert for a component restored less than ``cooldown_h`` ago is ignored: the scorer
-    needs a few windows of fresh data before its alert clears, and acting twice would only
-    stop the machine again.
+    An alert for a component restored less than its cooldown ago is ignored: a restored
+    component is as good as new, the scorer needs a few windows of fresh data before its
+    alert clears, and acting twice would only stop the machine again. ``cooldown_h`` is the
+    floor; ``mode_cooldown_h`` may raise it per mode (the pilot uses a fraction of the mode's
+    mean life seen run-to-failure).
     """
 
     cooldown_h: float = 6.0
+    mode_cooldown_h: dict[str, float] = field(default_factory=dict)
     name: str = "predictive"
     _restored: dict[tuple[str, str], datetime] = field(default_factory=dict, init=False)
     _queue: list[AlertEvent] = field(default_factory=list, init=False)
@@ -127,7 +130,8 @@ class Predictive:
         for alert in self._queue:
             self._acted.add(alert.alert_id)
             restored = self._restored.get((alert.machine_id, alert.mode))
-            if restored is not None and alert.ts - restored < timedelta(hours=self.cooldown_h):
+            cooldown = max(self.cooldown_h, self.mode_cooldown_h.get(alert.mode, 0.0))
+            if restored is not None and alert.ts - restored < timedelta(hours=cooldown):
                 continue
             out.append(MaintenanceCommand(
                 command_id=_command_id(self.name, alert.machine_id, alert.mode, alert.ts), machine_id=alert.machine_id,
