@@ -77,8 +77,12 @@ def read_range(settings: KafkaSettings, targets: dict[TopicPartition, tuple[int,
 
 
 def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assigned: list[TopicPartition],
-            store_events: Callable[[list[str]], list[Any]] | None, event_depth: int) -> tuple[int, set[str]]:
-    """Refill ``engine`` for newly assigned partitions; returns (records replayed, machines seen)."""
+            store_events: Callable[[list[str]], list[Any]] | None, event_depth: int,
+            machines_of: dict[TopicPartition, set[str]] | None = None) -> tuple[int, set[str]]:
+    """Refill ``engine`` for newly assigned partitions; returns (records replayed, machines seen).
+
+    ``machines_of`` (partition → machines) is filled in, so a later revocation forgets them."""
+    machines_of = {} if machines_of is None else machines_of
     tel = [tp for tp in assigned if tp.topic == TELEMETRY.name]
     evs = [tp for tp in assigned if tp.topic == EVENTS.name]
     counts: dict[int, int] = {}
@@ -96,6 +100,7 @@ def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assig
             return  # dead-lettered when it was first read
         engine.ingest(sample, rec.timestamp, replay=True)
         machines.add(sample.machine_id)
+        machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(sample.machine_id)
 
     depth = lambda tp: int(history * max(1, counts.get(tp.partition, 0)) * SAFETY)  # noqa: E731
     n = read_range(settings, replay_targets(consumer, tel, depth), on_telemetry)

@@ -141,7 +141,8 @@ class ScoringWorker:
         self.engine.forget(lost)
         new = sorted(assigned - self.held, key=lambda tp: (tp.topic, tp.partition))
         n, machines = rebuild(self.engine, self.settings.kafka, self.loop.consumer, new,
-                              lambda ids: recent_events(self.store, ids), self.settings.scoring.event_replay)
+                              lambda ids: recent_events(self.store, ids), self.settings.scoring.event_replay,
+                              self._machines_of)
         self.metrics.rebuild_records.inc(n)
         self.held, self.revoked = set(assigned), set()
         log.info("assigned %d partitions, %d new: replayed %d records for %d machines",

@@ -47,6 +47,14 @@ def run(eng: ScoringEngine, items: list[TelemetrySample], batch: int = 400, repl
     return scores, alerts
 
 
+@lru_cache
+def full_run() -> tuple[list, list, list]:
+    """300 samples per machine scored without interruption (shared by two tests)."""
+    items = stream(300)
+    scores, alerts = run(engine(), items)
+    return items, scores, alerts
+
+
 def test_scores_every_nth_sample_by_seq_with_deterministic_ids() -> None:
     eng = engine()
     scores, _ = run(eng, stream(40))
@@ -78,7 +86,7 @@ def test_bad_input_policy() -> None:
 
 
 def test_degrading_machine_raises_and_healthy_one_does_not() -> None:
-    _, alerts = run(engine(), stream(300))
+    _, _, alerts = full_run()
     raised = {a.machine_id for a in alerts if a.action is AlertAction.RAISED}
     assert "line-1/cnc-02" in raised
     assert all(a.message_en and a.message_zh and a.recommended_action for a in alerts)
@@ -87,8 +95,7 @@ def test_degrading_machine_raises_and_healthy_one_does_not() -> None:
 
 
 def test_rebuild_by_replay_gives_the_same_scores_and_alerts_as_no_restart() -> None:
-    items = stream(300)
-    full_scores, full_alerts = run(engine(), items)
+    items, full_scores, full_alerts = full_run()
     cut = len(items) // 2
     first_scores, first_alerts = run(engine(), items[:cut])
     history = engine().history_rows() * len(PLANT.machines())
