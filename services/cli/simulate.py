@@ -83,12 +83,14 @@ def history(days: float = typer.Option(60.0, min=0.01, help="Simulated days to w
             out: Path = typer.Option(Path("var/history"), help="Output folder (telemetry.parquet, events.parquet)."),
             plant: Path = typer.Option(None, "--plant", help=PLANT_HELP),
             seed: int = typer.Option(7, help="Random seed."),
-            start: str = typer.Option(None, help="Simulated start time, ISO 8601."),
+            start: str = typer.Option(None, help="Simulated start time, ISO 8601 (default: DAYS before the "
+                                                 "live default start, so history ends where a live run begins)."),
             faults: bool = typer.Option(True, help="Sensor faults (dropouts, stuck values, spikes)."),
             ) -> None:
     """Write N simulated days of every machine as Parquet tables (docs/data-format.md)."""
     p = _plant(plant, LineWatchSettings())
-    line = Line(p, seed=seed, start=_start(start), faults=None if faults else FaultRates.off())
+    begin = _start(start) if start is not None else DEFAULT_START - timedelta(days=days)
+    line = Line(p, seed=seed, start=begin, faults=None if faults else FaultRates.off())
     total = expected_samples(p, days)
     with Progress(TextColumn("[bold]history"), BarColumn(), MofNCompleteColumn(), TextColumn("samples"),
                   TimeRemainingColumn(), console=console) as bar:

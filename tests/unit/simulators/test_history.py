@@ -73,6 +73,8 @@ def test_cli_bad_plant_names_the_field_and_exits_2(tmp_path: Path, monkeypatch, 
 def test_cli_history_writes_both_tables(tmp_path: Path, monkeypatch, capsys) -> None:
     out = tmp_path / "h"
     assert cli(monkeypatch, "simulate", "history", "--days", "0.05", "--out", str(out), "--seed", "3") == 0
-    assert len(pd.read_parquet(out / "telemetry.parquet")) == 10 * 72
+    tel = pd.read_parquet(out / "telemetry.parquet")
+    assert len(tel) == 10 * 72
+    assert tel["ts"].max() == pd.Timestamp(DEFAULT_START)  # history ends where a live run starts
     assert len(pd.read_parquet(out / "events.parquet")) > 0
     assert "samples/s" in capsys.readouterr().out
