@@ -46,6 +46,7 @@ async def server_limits(client: Client, cap: int) -> dict[str, int]:
 
 async def apply_security(client: Client, cfg: OpcUaSource) -> None:
     sec = cfg.security
+    client.application_uri = sec.application_uri
     if sec.username:
         password = os.environ.get(sec.password_env or "")
         if password is None:

@@ -78,6 +78,8 @@ class Security(_Strict):
     server_certificate: Path | None = None
     username: str | None = None
     password_env: str | None = Field(default=None, description="Environment variable holding the password.")
+    application_uri: str = Field(default="urn:linewatch:connector",
+                                 description="Must match the URI in the client certificate.")
 
     @model_validator(mode="after")
     def _check(self) -> "Security":
