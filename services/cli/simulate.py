@@ -13,11 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
+from kafka.errors import KafkaError
 from prometheus_client import start_http_server
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from contracts.errors import ConfigError
+from contracts.errors import BrokerError, ConfigError
 from contracts.plant import Plant, load_plant
 from runtime.admin import ensure_topics
 from runtime.settings import LineWatchSettings
@@ -65,7 +66,11 @@ def live(ctx: typer.Context,
                 faults=None if faults else FaultRates.off())
     until = line.now + timedelta(hours=duration_hours) if duration_hours is not None else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ensure_topics(settings.kafka)
+    try:
+        ensure_topics(settings.kafka)
+    except KafkaError as exc:  # unreachable broker: a clear message and exit 2, not a traceback
+        raise BrokerError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc} "
+                          "(start one with `linewatch kafka start`, or set LINEWATCH_KAFKA__BOOTSTRAP_SERVERS)") from exc
     if metrics_port:
         start_http_server(metrics_port)
     stop = threading.Event()
