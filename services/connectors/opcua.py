@@ -172,6 +172,7 @@ class OpcUaRunner:
         finally:
             if self._consumer is not None:
                 self._consumer.cancel()
+                await asyncio.gather(self._consumer, return_exceptions=True)  # let it finish cancelling
                 self._consumer = None
 
     async def _subscribe(self, client: Client, nodes: list[Any], per_call: int) -> None:
