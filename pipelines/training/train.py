@@ -190,6 +190,7 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
           progress: Progress | None = None) -> TrainResult:
     """Train and evaluate the models of one machine kind on its history."""
     tick = progress or (lambda what, frac: None)
+    telemetry = telemetry.dropna(axis=1, how="all")  # another kind's sensors: no columns for them
     p, spec, params, log = _search(telemetry, events, cfg, feedback, cut, tick)
     tick("fit final models", 0.65)
     bundle = fit_bundle(p, kind, spec.with_signals([c.split("__")[0] for c in p.names if c.endswith("__last")]),
