@@ -98,7 +98,7 @@ def command(
 
         ensure_champions(plant_obj, registry or settings.registry_dir, simulator_line, config.start,
                          config.training_days, say=console.print)
-    sources, label = alert_sources(plant_obj, config, registry or settings.registry_dir)
+    sources, label = alert_sources(plant_obj, config, registry or settings.registry_dir, settings.kafka)
     folder = out or settings.pilot_report_dir
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as progress:

@@ -11,10 +11,13 @@ one pilot owns its broker (``runtime.broker.start`` with its own work folder).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -22,6 +25,7 @@ from kafka import KafkaConsumer, TopicPartition
 from contracts import ALERTS, COMMANDS, EVENTS, TELEMETRY, AlertEvent, MaintenanceCommand, TelemetrySample
 from contracts.errors import BrokerError
 from contracts.plant import Plant
+from contracts.settings import StoreSettings
 from runtime.producer import Producer
 
 
@@ -63,7 +67,12 @@ class KafkaLoop:
         self.commands, self.command_parts = _consumer(self.kafka, COMMANDS.name)
         self.admin_probe = KafkaConsumer(**self.kafka.client_kwargs(), group_id=self.group, enable_auto_commit=False)
         self.timeout_s = timeout_s
+        self.obeyed: list[MaintenanceCommand] = []  # what the line read off the commands topic and applied
         self.name = "Kafka closed loop: scoring worker (pipelines.scoring.worker) over linewatch.*.v1 topics"
+
+    def wrap_line(self, line: Any) -> "CommandedLine":
+        """The line as this loop drives it: commands only through ``linewatch.commands.v1``."""
+        return CommandedLine(line, self)
 
     def _caught_up(self) -> bool:
         parts = [TopicPartition(t, p) for t in (TELEMETRY.name, EVENTS.name)
@@ -108,7 +117,6 @@ class CommandedLine:
 
     def __init__(self, line: Any, loop: KafkaLoop) -> None:
         self.line, self.loop = line, loop
-        self.obeyed: list[MaintenanceCommand] = []
 
     def apply(self, command: MaintenanceCommand) -> None:
         """Publish, do not apply: the line acts on what it reads from ``linewatch.commands.v1``."""
@@ -118,5 +126,35 @@ class CommandedLine:
         """Obey the commands waiting on the topic, then advance the line."""
         for command in self.loop.received():
             self.line.apply(command)
-            self.obeyed.append(command)
+            self.loop.obeyed.append(command)
         return self.line.step_until(until)
+
+
+class BrokerLoop(KafkaLoop):
+    """A ``KafkaLoop`` on a broker of its own (fresh topics per run), stopped on ``close``."""
+
+    def __init__(self, plant: Plant, registry_dir: Any, score_every: int, base: Any) -> None:
+        from pipelines.scoring.settings import ScoringOptions, ScoringSettings
+        from runtime import broker
+        from runtime.admin import ensure_topics
+
+        self._broker, self._work = broker, Path(tempfile.mkdtemp(prefix="linewatch-pilot-kafka-"))
+        info = broker.start(self._work, timeout_s=180)
+        try:
+            kafka = base.model_copy(update={"bootstrap_servers": info.bootstrap})
+            ensure_topics(kafka)
+            settings = ScoringSettings(kafka=kafka, registry_dir=registry_dir, metrics_port=0,
+                                       store=StoreSettings(url=f"sqlite:///{self._work / 'store.db'}"),
+                                       scoring=ScoringOptions(score_every=score_every))
+            super().__init__(plant, settings)
+        except BaseException:
+            broker.stop(self._work)
+            raise
+
+    def close(self) -> None:
+        """Stop the worker and clients, then the broker (by its pid)."""
+        try:
+            super().close()
+        finally:
+            self._broker.stop(self._work)
+            shutil.rmtree(self._work, ignore_errors=True)

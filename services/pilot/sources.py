@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from contracts.errors import ConfigError
 from contracts.plant import Plant
@@ -11,14 +11,15 @@ from services.pilot.config import PilotConfig
 from services.pilot.runner import AlertSource
 
 
-def alert_sources(plant: Plant, config: PilotConfig,
-                  registry_dir: Path) -> tuple[Callable[[Plant, int], AlertSource] | None, str | None]:
-    """A factory of alert sources (one per run) and its label, or ``(None, None)`` if no arm needs scoring."""
+def alert_sources(plant: Plant, config: PilotConfig, registry_dir: Path,
+                  kafka: Any = None) -> tuple[Callable[[Plant, int], AlertSource] | None, str | None]:
+    """A factory of alert sources (one per run) and its label, or ``(None, None)`` if no arm needs scoring.
+
+    ``inprocess``: the scoring core in this process. ``kafka``: per run, a broker of its own,
+    the real scoring worker in a thread, and commands through ``linewatch.commands.v1``.
+    """
     if "predictive" not in config.arms and not config.shadow_scoring:
         return None, None
-    if config.predictive == "kafka":
-        raise ConfigError("--predictive kafka: the closed loop over a broker is run by "
-                          "tests/integration/test_pilot_kafka.py; the report command uses --predictive inprocess")
     from services.pilot.scoring import InProcessScorer, champion_bundles
 
     try:
@@ -27,5 +28,11 @@ def alert_sources(plant: Plant, config: PilotConfig,
         if "predictive" in config.arms:
             raise
         return None, None  # shadow scoring is optional: without a model the baseline arms still run
+    if config.predictive == "kafka":
+        from services.pilot.kafkaloop import BrokerLoop
+
+        label = ("Kafka closed loop: scoring worker (pipelines.scoring.worker) on a private broker per run, "
+                 f"commands on linewatch.commands.v1; models {', '.join(sorted(bundles))}")
+        return (lambda p, seed: BrokerLoop(p, registry_dir, config.score_every, kafka)), label
     label = InProcessScorer(plant, bundles, config.score_every).name
     return (lambda p, seed: InProcessScorer(p, bundles, config.score_every)), label

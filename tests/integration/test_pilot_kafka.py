@@ -13,7 +13,7 @@ from contracts.settings import KafkaSettings, StoreSettings
 from pipelines.kpis import compute_scopes
 from runtime import broker
 from runtime.admin import ensure_topics
-from services.pilot.kafkaloop import CommandedLine, KafkaLoop
+from services.pilot.kafkaloop import KafkaLoop
 from services.pilot.line import simulator_line
 from services.pilot.policies import Predictive
 from services.pilot.runner import run_arm
@@ -46,21 +46,15 @@ def test_alerts_become_commands_the_line_obeys(own_broker: KafkaSettings, tmp_pa
                                store=StoreSettings(url=f"sqlite:///{tmp_path / 'store.db'}"),
                                scoring=ScoringOptions(score_every=15, raise_after=1))
     loop = KafkaLoop(plant, settings)
-    lines: list[CommandedLine] = []
-
-    def make_line(p, seed, start):  # noqa: ANN001, ANN202 - the runner's LineFactory
-        lines.append(CommandedLine(simulator_line(p, seed, start), loop))
-        return lines[-1]
-
-    try:
-        run = run_arm(plant, 1, Predictive(cooldown_h=1), make_line, T0, days=0.75, step=timedelta(hours=1),
+    try:  # run_arm wraps the line: commands reach it only through the commands topic
+        run = run_arm(plant, 1, Predictive(cooldown_h=1), simulator_line, T0, days=0.75, step=timedelta(hours=1),
                       alert_source=loop)
     finally:
         loop.close()
     raised = {a.alert_id for a in run.alerts if a.action == "raised"}
     assert raised, "the scoring worker raised no alert in 18 simulated hours"
     assert run.commands and all(c.alert_id in raised and c.reason == "predictive" for c in run.commands)
-    obeyed = {c.command_id for c in lines[0].obeyed}
+    obeyed = {c.command_id for c in loop.obeyed}
     assert obeyed and obeyed <= {c.command_id for c in run.commands}
     done = {e.command_id for e in run.events if getattr(e, "kind", "") == "maintenance_done" and e.planned}
     assert done and done <= obeyed, "planned maintenance must come only from commands read off the topic"
