@@ -23,7 +23,7 @@ class PilotConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seeds: list[int] = Field(default=[1, 2, 3], min_length=1)
-    days: float = Field(default=14.0, gt=0, le=3650)
+    days: float = Field(default=7.0, gt=0, le=3650)
     start: datetime = datetime(2026, 1, 5, tzinfo=timezone.utc)
     step_minutes: float = Field(
         default=120.0, gt=0,
