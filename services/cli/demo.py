@@ -150,7 +150,10 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
     base = LineWatchSettings()
     store_url = os.environ.get("LINEWATCH_STORE__URL") or f"sqlite:///{work / 'linewatch.db'}"
     registry = Path(os.environ.get("LINEWATCH_REGISTRY_DIR") or base.registry_dir).resolve()
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill <pid>` cleans up like Ctrl-C
+    # `kill <pid>` cleans up like Ctrl-C; SIGINT is set explicitly because a shell starting the
+    # demo in the background leaves it ignored, and then Python would never raise KeyboardInterrupt.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     kafka_work = work / "kafka"
     children: Children | None = None
     import threading
