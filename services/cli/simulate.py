@@ -41,6 +41,8 @@ def _plant(path: Path | None, settings: LineWatchSettings) -> Plant:
 def _start(text: str | None) -> datetime:
     if text is None:
         return DEFAULT_START
+    if text == "now":  # simulated time starts at the current wall-clock minute
+        return datetime.now(timezone.utc).replace(second=0, microsecond=0)
     try:
         t = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -54,7 +56,7 @@ def live(ctx: typer.Context,
          speed: float = typer.Option(3600.0, min=0, help="Simulated seconds per wall second; 0 = as fast as possible."),
          seed: int = typer.Option(7, help="Random seed: same seed and plant, same stream."),
          duration_hours: float = typer.Option(None, "--duration-hours", min=0, help="Stop after this much simulated time."),
-         start: str = typer.Option(None, help="Simulated start time, ISO 8601 (default 2026-01-05T00:00Z)."),
+         start: str = typer.Option(None, help="Simulated start: ISO 8601 or 'now' (default 2026-01-05T00:00Z)."),
          metrics_port: int = typer.Option(9402, help="Prometheus metrics port; 0 = off."),
          faults: bool = typer.Option(True, help="Sensor faults (dropouts, stuck values, spikes)."),
          ) -> None:
@@ -66,13 +68,17 @@ def live(ctx: typer.Context,
                 faults=None if faults else FaultRates.off())
     until = line.now + timedelta(hours=duration_hours) if duration_hours is not None else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if metrics_port:
+        try:
+            start_http_server(metrics_port)
+        except OSError as exc:
+            raise ConfigError(f"--metrics-port {metrics_port}: cannot listen ({exc.strerror}); "
+                              "pass another port or 0 to turn metrics off") from exc
     try:
         ensure_topics(settings.kafka)
     except KafkaError as exc:  # unreachable broker: a clear message and exit 2, not a traceback
         raise BrokerError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc} "
                           "(start one with `linewatch kafka start`, or set LINEWATCH_KAFKA__BOOTSTRAP_SERVERS)") from exc
-    if metrics_port:
-        start_http_server(metrics_port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
