@@ -59,7 +59,8 @@ def _summary(report: dict[str, Any]) -> None:
         table.add_row(name, *cells)
     console.print(table)
     for t in report["targets"]:
-        status = "met with confidence" if t["met_with_confidence"] else "met on average" if t["met"] else "NOT met"
+        status = ("no data" if t["mean"] is None else "met with confidence" if t["met_with_confidence"]
+                  else "met on average" if t["met"] else "NOT met")
         mean = "–" if t["mean"] is None else f"{t['mean'] * 100:+.1f} %"
         console.print(f"  {t['name']} vs {t['baseline']}: {mean} (goal ≥ {t['target'] * 100:.0f} %) → {status}")
 

@@ -57,7 +57,10 @@ def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, s
         return {}
     say(f"no champion for {missing} in {registry_dir}: simulating {days:g} days of run-to-failure history "
         f"(seed {TRAINING_SEED}) and training the quick profile")
-    telemetry, events = simulate_history(plant, make_line, TRAINING_SEED, start - timedelta(days=days), days)
+    # only the machines of the kinds that need a model: half the plant is half the simulation
+    lines = [ln.model_copy(update={"machines": [m for m in ln.machines if m.kind in missing]}) for ln in plant.lines]
+    sub = plant.model_copy(update={"lines": [ln for ln in lines if ln.machines]})
+    telemetry, events = simulate_history(sub, make_line, TRAINING_SEED, start - timedelta(days=days), days)
     trained = {}
     for kind in missing:
         ids = [m.id for m in plant.machines(kind)]

@@ -22,7 +22,7 @@ def arm_summary(per_seed: dict[int, Kpis], confidence: float) -> dict[str, Any]:
     return {
         "kpis": {name: interval([getattr(per_seed[s], name) for s in seeds], confidence) for name in REPORTED},
         "per_seed": [{"seed": s, **{name: getattr(per_seed[s], name) for name in REPORTED},
-                      "commands": per_seed[s].totals.get("planned_actions", 0)} for s in seeds],
+                      "planned_actions": per_seed[s].totals.get("planned_actions", 0)} for s in seeds],
     }
 
 

@@ -57,3 +57,18 @@ def test_bad_options_get_a_clear_error(tmp_path: Path, args: list[str], message:
     assert result.exit_code != 0
     assert message in (result.output + str(result.exception))
     assert not (tmp_path / "latest.json").exists()
+
+
+def test_training_history_is_in_the_documented_table_format() -> None:
+    from datetime import datetime, timezone
+
+    from contracts.plant import load_plant
+    from services.pilot.line import simulator_line
+    from services.pilot.model import simulate_history
+
+    plant = load_plant(Path(__file__).resolve().parents[2] / "simulators" / "plants" / "demo.yaml")
+    tel, events = simulate_history(plant, simulator_line, 10_000, datetime(2026, 1, 1, tzinfo=timezone.utc), 0.25)
+    assert {"machine_id", "ts", "state", "spindle_vibration_rms_mm_s"} <= set(tel.columns)
+    assert tel.groupby("machine_id")["ts"].is_monotonic_increasing.all()
+    assert len(tel) == 10 * 6 * 60 and str(tel["ts"].dt.tz) == "UTC"
+    assert "part_completed" in set(events["kind"]) and events["ts"].is_monotonic_increasing
