@@ -144,3 +144,38 @@ def test_plc_face_protocol_gives_the_newest_sample_per_machine(plant: Plant) -> 
     assert second["line-1/cnc-01"].seq == first["line-1/cnc-01"].seq + 1
     assert list(second["line-2/robot-01"].signals) == line.signals("line-2/robot-01")
     assert line.latest("line-2/robot-01") is second["line-2/robot-01"]
+
+
+def test_any_plant_runs_other_periods_and_sensor_subsets() -> None:
+    plant = Plant.model_validate({"id": "p", "lines": [{"id": "cell", "machines": [
+        {"id": "r1", "kind": "robot", "name": "R1", "sensors": [
+            {"name": "joint2_current_a", "normal_low": 1, "normal_high": 9, "sample_period_s": 10},
+            {"name": "gripper_pressure_bar", "normal_low": 5, "normal_high": 7, "sample_period_s": 10}]},
+        {"id": "m1", "kind": "cnc", "name": "M1", "sim": {"tool_life_ref_h": 2.0}, "sensors": [
+            {"name": "spindle_power_kw", "normal_low": 1, "normal_high": 20, "sample_period_s": 30}]}]}]})
+    samples, events = Line(plant, seed=1).step_until(DEFAULT_START + timedelta(hours=12))
+    robot = [s for s in samples if s.machine_id == "cell/r1"]
+    cnc = [s for s in samples if s.machine_id == "cell/m1"]
+    assert len(robot) == 12 * 360 and len(cnc) == 12 * 120
+    assert set(robot[0].signals) == {"joint2_current_a", "gripper_pressure_bar"}
+    assert any(e.kind == "failure" and e.mode == "tool_wear" for e in events)  # short tool life from `sim:`
+
+
+def test_commands_wait_for_a_repair_and_a_repaired_component_is_not_serviced_twice(plant: Plant) -> None:
+    line = Line(small(plant), seed=8, faults=None)
+    mid = "line-1/cnc-01"
+    m = line.machines[mid]
+    line.step_until(DEFAULT_START + timedelta(minutes=10))
+    m.state = MachineState.RUNNING
+    m.physics.tool_u = 5.0  # the edge breaks at the next running tick
+    samples, events = line.step_until(line.now + timedelta(minutes=1))
+    assert m.state == MachineState.DOWN
+    for i, (action, comp) in enumerate((("replace_tool", "tool"), ("service_coolant", "coolant_system"))):
+        line.apply(MaintenanceCommand(command_id=f"c{i}", machine_id=mid, ts=line.now, action=action,
+                                      component=comp, reason="manual"))
+    _, events = line.step_until(line.now + timedelta(hours=3))
+    done = [e for e in events if e.kind == "maintenance_done" and e.machine_id == mid]
+    assert [(e.action, e.planned, e.reason, e.command_id) for e in done[:2]] == [
+        ("replace_tool", False, "corrective", None), ("service_coolant", True, "manual", "c1")]
+    prices = CncParams().parts_cost
+    assert done[0].parts_cost == 3 * prices["tool_wear"] and done[1].parts_cost == prices["coolant"]
