@@ -70,6 +70,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (22 chars).
+
+    Ids starting with ``-`` are redrawn: the storage tool would read one as an option.
+    """
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cid.startswith("-"):
+            return cid
+
+
 def _java_cmd(work: Path) -> list[str]:
     if not LIBS.is_dir() or not any(LIBS.glob("kafka_2.13-*.jar")):
         raise BrokerError(f"Kafka jars missing in {LIBS}: run `scripts/kafka.sh install` (needs Maven).")
@@ -134,7 +145,7 @@ def start(work: Path = DEFAULT_WORK, timeout_s: float = 120.0, broker_port: int 
     bport, cport = broker_port or free_port(), free_port()
     props = work / "server.properties"
     props.write_text(SERVER_PROPERTIES.format(broker_port=bport, controller_port=cport, data_dir=data))
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = new_cluster_id()
     java = _java_cmd(work)
     fmt = subprocess.run(java + ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
                                  "-c", str(props)], capture_output=True, text=True, timeout=180)

@@ -45,3 +45,13 @@ def test_healthz_follows_the_loop(served) -> None:
 def test_unknown_path_is_404(served) -> None:
     server, _ = served
     assert get(server.port, "/nope")[0] == 404
+
+
+def test_cluster_ids_never_look_like_options() -> None:
+    import base64
+
+    from runtime.broker import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]  # ~31 would start with "-" if not redrawn
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
