@@ -205,17 +205,19 @@ class ScoringEngine:
                     alert_state: AlertStateSource | None) -> None:
         feats = self._features(bundle, items)
         preds = bundle.predict(feats).reset_index(drop=True)
+        columns = {c: preds[c].to_numpy() for c in preds.columns}  # row access via numpy, not .iloc
+        states = feats["state"].to_numpy()
         live = [i for i, d in enumerate(items) if not d.replay]
         factors: dict[int, list[Factor]] = {}
         if live:
             explained = bundle.explain(feats.iloc[live].reset_index(drop=True), self._top_k)
             factors = {i: [_rounded(f) for f in fs] for i, fs in zip(live, explained)}
         for i, d in enumerate(items):
-            score = self._health_score(bundle, d, preds.iloc[i], factors.get(i, []))
+            score = self._health_score(bundle, d, {c: v[i] for c, v in columns.items()}, factors.get(i, []))
             if not d.replay and d.machine_id in self._restore:
                 self._restore.discard(d.machine_id)
                 self._reload_alerts(d, score, alert_state)
-            events = self.tracker.step(score, bundle.thresholds, suppressed=feats["state"].iat[i] in SUPPRESSING_STATES)
+            events = self.tracker.step(score, bundle.thresholds, suppressed=states[i] in SUPPRESSING_STATES)
             if not d.replay:
                 out.scores.append(score)
                 out.alerts.extend(events)
@@ -229,7 +231,7 @@ class ScoringEngine:
         for mode in score.failure_probability:
             self.tracker.restore(d.machine_id, mode, opened.get(mode))
 
-    def _health_score(self, bundle: Bundle, d: Due, row: pd.Series, factors: list[Factor]) -> HealthScore:
+    def _health_score(self, bundle: Bundle, d: Due, row: dict[str, Any], factors: list[Factor]) -> HealthScore:
         probs = {m: min(1.0, max(0.0, _num(row.get(f"p_{m}")) or 0.0)) for m in bundle.modes}
         rul = _num(row.get("rul_hours"))
         rul = None if rul is None else max(0.0, rul)
