@@ -41,7 +41,7 @@ def test_values_scaled_chunked_and_survive_a_server_restart(kafka_settings, uniq
     runner = conn.runners[0]
     conn.start()
     try:
-        wait_for(lambda: runner.subscribed_items == 9, 30, "9 monitored items")
+        wait_for(lambda: runner.subscribed_items == 9, 60, "9 monitored items")
         # server limit 4 per call: 10 items (9 + the unknown node) need 3 calls
         assert runner.chunk_calls == 3
         assert conn.registry.get_sample_value("linewatch_connector_errors_total",

@@ -4,6 +4,7 @@ server processes, a connector in-process, and reading telemetry back from Kafka.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,8 +35,17 @@ class Face:
 
     def start(self) -> "Face":
         self.proc = subprocess.Popen([sys.executable, "-m", "simulators.plc", *self.args, "--port", str(self.port)],
-                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self._listening, 90, f"the {self.args[0]} face on port {self.port}")
         return self
+
+    def _listening(self) -> bool:
+        assert self.proc is not None and self.proc.poll() is None, f"{self.args[0]} face exited"
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
