@@ -22,7 +22,7 @@ from pipelines.training.config import TrainConfig
 from pipelines.training.evaluate import evaluate_bundle
 from pipelines.training.importer import History, load_history
 from pipelines.training.report import render
-from pipelines.training.train import TrainResult, kind_of, train
+from pipelines.training.train import TrainingError, TrainResult, kind_of, train
 from runtime.settings import LineWatchSettings
 
 app = typer.Typer(no_args_is_help=True)
@@ -146,9 +146,23 @@ def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (si
                   cost_missed_failure=cost_missed, cost_needless_stop=cost_stop)
     reg = Registry(settings.registry_dir)
     began = time.monotonic()
-    for k, tel in _kinds(h, kind).items():
-        _train_kind(settings, reg, k, tel, h, cfg, pd.Timestamp(cut) if cut else None, promote, report)
+    _train_all(settings, reg, h, kind, cfg, pd.Timestamp(cut) if cut else None, promote, report)
     console.print(f"done in {time.monotonic() - began:.1f} s")
+
+
+def _train_all(settings: LineWatchSettings, reg: Registry, h: History, kind: Optional[str], cfg: TrainConfig,
+               cut: Optional[pd.Timestamp], promote: bool, report: Optional[Path]) -> list[str]:
+    """Train every kind; a kind without enough failures is reported and skipped, not fatal."""
+    versions, skipped = [], []
+    for k, tel in _kinds(h, kind).items():
+        try:
+            versions.append(_train_kind(settings, reg, k, tel, h, cfg, cut, promote, report))
+        except TrainingError as exc:
+            skipped.append(k)
+            console.print(f"[yellow]skipped {k}[/]: {exc}")
+    if not versions:
+        raise TrainingError(f"no model trained (skipped: {skipped})")
+    return versions
 
 
 @app.command("evaluate")
@@ -282,8 +296,7 @@ def retrain_cmd(archive: Optional[Path] = typer.Option(None, help="Archive root 
         ev = validate_events(ev[ev["machine_id"].isin(machines)], machines) if len(ev) else None
         fb = validate_feedback(read_table(labels), machines) if labels else None
         h = History(tel, ev if ev is not None else pd.DataFrame(columns=["event_id", "machine_id", "ts", "kind"]), fb)
-        for k, t in _kinds(h, kind).items():
-            _train_kind(settings, reg, k, t, h, _config(quick, False), None, True, None)
+        _train_all(settings, reg, h, kind, _config(quick, False), None, True, None)
         if pause is None:
             return
         console.print(f"next retrain in {every}")
