@@ -32,8 +32,9 @@ STEP = 5
 
 @pytest.fixture(scope="module")
 def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("registry")
-    publish_toy_champions(path)
+    path = tmp_path_factory.getbasetemp() / "scoring-registry"  # shared by the scoring test modules
+    if not (path / "index.json").exists():
+        publish_toy_champions(path)
     return path
 
 
