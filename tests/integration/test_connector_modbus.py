@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contracts.messages import MachineState, Quality
-from test_connector_support import Face, by_machine, connector, read_until, wait_for
+from test_connector_support import stop_all, Face, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 MACHINES = {"line-b/m-0000": 1, "line-b/m-0001": 2}
@@ -53,8 +53,7 @@ def test_registers_decoded_scaled_and_survive_a_device_restart(kafka_settings, u
         count = len(read_until(kafka_settings, topic, lambda s: False, 2))
         samples = read_until(kafka_settings, topic, lambda s: len(s) >= count + 10, 30)
     finally:
-        conn.stop()
-        face.stop()
+        stop_all(conn.stop, face.stop)
     per_machine = by_machine(samples)
     assert set(per_machine) == set(MACHINES)
     for mid, items in per_machine.items():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from contracts.messages import MachineState
-from test_connector_support import Face, by_machine, connector, read_until, wait_for
+from test_connector_support import stop_all, Face, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 MACHINES = ["line-b/m-0000", "line-b/m-0001", "line-b/m-0002"]
@@ -56,8 +56,7 @@ def test_values_scaled_chunked_and_survive_a_server_restart(kafka_settings, uniq
         count = len(read_until(kafka_settings, topic, lambda s: False, 3))
         samples = read_until(kafka_settings, topic, lambda s: len(s) >= count + 15, 30)
     finally:
-        conn.stop()
-        face.stop()
+        stop_all(conn.stop, face.stop)
     assert first, "no telemetry before the restart"
     per_machine = by_machine(samples)
     # the unmapped node's machine never gets a value, only OFFLINE marks when the server goes away

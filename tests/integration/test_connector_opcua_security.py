@@ -10,7 +10,7 @@ import pytest
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from test_connector_support import Face, connector, read_until, wait_for
+from test_connector_support import stop_all, Face, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -62,8 +62,6 @@ def test_sign_and_encrypt_with_user_password(kafka_settings, unique, tmp_path: P
                  30, "the wrong password to be refused")
         refused = read_until(kafka_settings, bad_topic, lambda s: False, 2)
     finally:
-        good.stop()
-        bad.stop()
-        face.stop()
+        stop_all(good.stop, bad.stop, face.stop)
     assert len(samples) >= 5 and all(s.source == "opcua" for s in samples)
     assert refused == []

@@ -13,7 +13,7 @@ import pytest
 from runtime import broker
 from simulators.plc.lines import SyntheticLine
 from simulators.plc.sparkplug_face import SparkplugEdgeNode
-from test_connector_support import Face, Mosquitto, by_machine, connector, read_until, wait_for
+from test_connector_support import stop_all, Face, Mosquitto, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 OUTAGE_S = 10  # plus the broker restart itself (~15-45 s here): about a minute without Kafka
@@ -87,11 +87,7 @@ def test_kafka_outage_is_buffered_and_forwarded_in_order(kafka, kafka_settings, 
         conn.stop()
         samples = read_until(kafka_settings, topic, lambda s: False, 8)
     finally:
-        conn.stop()
-        edge.stop()
-        mqtt.stop()
-        opcua.stop()
-        modbus.stop()
+        stop_all(conn.stop, edge.stop, mqtt.stop, opcua.stop, modbus.stop)
     assert buffered >= 3 * (OUTAGE_S // 2), f"only {buffered} records were buffered during the outage"
     assert conn.registry.get_sample_value("linewatch_connector_buffer_dropped_total") == 0
     per_machine = by_machine(samples)

@@ -12,7 +12,7 @@ from contracts.messages import MachineState
 from contracts.topics import DEADLETTER
 from simulators.plc.lines import SyntheticLine
 from simulators.plc.sparkplug_face import SparkplugEdgeNode
-from test_connector_support import Mosquitto, by_machine, connector, read_until, wait_for
+from test_connector_support import stop_all, Mosquitto, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 SIGNALS = ["sensor000_c", "sensor001_c", "sensor002_c"]
@@ -77,9 +77,7 @@ def test_sparkplug_births_aliases_gaps_garbage_restart_and_death(kafka_settings,
         samples = read_until(kafka_settings, topic, lambda s: sum(
             x.state == MachineState.OFFLINE for x in s[count:]) >= 2, 20)
     finally:
-        conn.stop()
-        edge.stop() if edge.client.is_connected() else None
-        broker.stop()
+        stop_all(conn.stop, lambda: edge.stop() if edge.client.is_connected() else None, broker.stop)
     assert len(letters) == 1 and base64.b64decode(letters[0].value_b64) == garbage
     assert "undecodable Sparkplug B payload" in letters[0].reason
     assert runner.rebirths_sent >= 1

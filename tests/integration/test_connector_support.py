@@ -82,6 +82,18 @@ def read_until(kafka_settings: KafkaSettings, topic: str, done: Callable[[list],
     return out
 
 
+def stop_all(*stoppers: Callable[[], object]) -> None:
+    """Call every stop function even if one fails, so no server outlives its test."""
+    errors = []
+    for stop in stoppers:
+        try:
+            stop()
+        except Exception as exc:  # noqa: BLE001 - report after all are stopped
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
 def by_machine(samples: list[TelemetrySample]) -> dict[str, list[TelemetrySample]]:
     out: dict[str, list[TelemetrySample]] = {}
     for s in samples:
