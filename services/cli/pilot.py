@@ -55,7 +55,8 @@ def _summary(report: dict[str, Any]) -> None:
         cells = []
         for arm in report["arms"]:
             k = report["arms"][arm]["plant"]["kpis"][name]
-            cells.append("–" if k["mean"] is None else f"{k['mean']:.4g} [{k['low'] or 0:.4g}, {k['high'] or 0:.4g}]")
+            ci = "" if k["low"] is None else f" [{k['low']:.4g}, {k['high']:.4g}]"  # one seed: no interval
+            cells.append("–" if k["mean"] is None else f"{k['mean']:.4g}{ci}")
         table.add_row(name, *cells)
     console.print(table)
     for t in report["targets"]:
