@@ -26,15 +26,18 @@ from runtime.settings import LineWatchSettings
 from services.cli._children import Children, linewatch_argv, wait_for
 
 console = Console()
-# (name, argv after `linewatch`, issue that builds it). Children get all settings through the
-# environment (LINEWATCH_*), so only options the documented commands take appear here.
+# (name, argv after `linewatch`). Children get all settings through the environment
+# (LINEWATCH_*), so only options the documented commands take appear here.
 PIECES = [
-    ("simulate", ["simulate", "--speed", "{speed}", "--seed", "{seed}", "--metrics-port", "{metrics_port}"], 3),
-    ("score", ["score", "--metrics-port", "{metrics_port}"], 5),
-    ("persist", ["persist", "--metrics-port", "{metrics_port}"], 5),
-    ("serve", ["serve"], 6),
+    ("simulate", ["simulate", "--speed", "{speed}", "--seed", "{seed}", "--metrics-port", "{metrics_port}"]),
+    ("score", ["score", "--metrics-port", "{metrics_port}"]),
+    ("persist", ["persist", "--metrics-port", "{metrics_port}"]),
+    ("serve", ["serve"]),
 ]
 HISTORY_DAYS = 20
+# Training history comes from another seed than the live line, so the first model is judged
+# on draws it never saw (the same seed would replay the same random draws, shifted in time).
+HISTORY_SEED_OFFSET = 1000
 
 
 def _free_port(preferred: int) -> int:
@@ -44,15 +47,6 @@ def _free_port(preferred: int) -> int:
         except OSError:
             s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _available_commands() -> set[str]:
-    """Subcommands registered in the ``linewatch`` CLI right now (pieces land over time)."""
-    import typer.main
-
-    from services.cli.main import app
-
-    return set(typer.main.get_command(app).commands)
 
 
 def _registry_empty(path: Path) -> bool:
@@ -110,31 +104,25 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def _train_if_empty(registry: Path, env: dict[str, str], available: set[str], work: Path, seed: int) -> None:
-    """Simulated history -> ``linewatch train --quick`` when the registry is empty. Until the
-    simulator's history command exists, a small real LightGBM bundle per kind trained on the
-    seeded synthetic history (``pipelines.scoring.toymodel``) is registered instead."""
+def _train_if_empty(registry: Path, env: dict[str, str], work: Path, seed: int) -> None:
+    """Simulated history (another seed than the live line) -> ``linewatch train --quick``,
+    only when the registry has no champion yet."""
     import subprocess
 
     if not _registry_empty(registry):
         console.print(f"model registry [bold]{registry}[/] has models: no training needed")
         return
-    if {"simulate", "train"} <= available:
-        history = work / "history"
-        console.print(f"registry empty: simulating {HISTORY_DAYS} days of history, then [bold]linewatch train --quick[/]")
-        steps = [linewatch_argv("simulate", "history", "--days", str(HISTORY_DAYS), "--out", str(history), "--seed", str(seed)),
-                 linewatch_argv("train", "--quick", "--data", str(history))]
-        for argv in steps:  # foreground, inheriting the terminal, so their progress bars show
-            done = subprocess.run(argv, env=env, check=False)
-            if done.returncode != 0:
-                raise typer.Exit(done.returncode)
-        return
-    from pipelines.scoring.toymodel import publish_toy_champions
-
-    with console.status("registry empty and `linewatch simulate history` not available yet: "
-                        "training a small LightGBM bundle per kind on synthetic history"):
-        versions = publish_toy_champions(registry)
-    console.print(f"registered initial champions: {', '.join(versions.values())}")
+    history = work / "history"
+    history_seed = seed + HISTORY_SEED_OFFSET
+    console.print(f"registry empty: simulating {HISTORY_DAYS} days of history (seed {history_seed}), "
+                  "then [bold]linewatch train --quick[/]")
+    steps = [linewatch_argv("simulate", "history", "--days", str(HISTORY_DAYS), "--out", str(history),
+                            "--seed", str(history_seed)),
+             linewatch_argv("train", "--quick", "--data", str(history))]
+    for argv in steps:  # foreground, inheriting the terminal, so their progress bars show
+        done = subprocess.run(argv, env=env, check=False)
+        if done.returncode != 0:
+            raise typer.Exit(done.returncode)
 
 
 def command(work: Path = typer.Option(Path("var/demo"), help="State folder: broker, store, logs, first login."),
@@ -156,9 +144,6 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
     signal.signal(signal.SIGINT, _interrupt)
     kafka_work = work / "kafka"
     children: Children | None = None
-    import threading
-
-    stop_stream = threading.Event()
     try:
         info = broker.start(kafka_work)
         console.print(f"kafka running at [bold]{info.bootstrap}[/] (pid {info.pid}, {info.started_s}s)")
@@ -169,32 +154,23 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
         env = {**os.environ, "LINEWATCH_KAFKA__BOOTSTRAP_SERVERS": info.bootstrap, "LINEWATCH_STORE__URL": store_url,
                "LINEWATCH_REGISTRY_DIR": str(registry), "LINEWATCH_HOST": "127.0.0.1", "LINEWATCH_PORT": str(api_port),
                "PYTHONUNBUFFERED": "1"}
-        available = _available_commands()
         from contracts.settings import StoreSettings
         from pipelines.store import Store
 
         Store.open(StoreSettings(url=store_url)).close()  # migrate once, before any child races to it
         if train:
-            _train_if_empty(registry, env, available, work, seed)
+            _train_if_empty(registry, env, work, seed)
         children = Children(work / "logs", env)
-        _start_pieces(children, available, speed, seed)
-        if "simulate" not in available:
-            from services.cli import _fallback_stream
-
-            _fallback_stream.start(settings, speed, seed, stop_stream)
-            console.print(f"[yellow]`linewatch simulate` not available yet (issue 3): streaming the seeded demo "
-                          f"source at {speed:g}x instead[/]")
+        _start_pieces(children, speed, seed)
         url = f"http://127.0.0.1:{api_port}/"
-        if "serve" in available:
-            if not wait_for(lambda: _http_ok(f"{url}api/v1/auth/me"), 120, children):
-                raise typer.Exit(1)
-            user, password = _first_admin(store_url, work / "first-login.txt")
-            console.print(f"\n[bold]LineWatch is running:[/] {url}")
-            console.print(f"login: [bold]{user}[/] / [bold]{password}[/]" if password else
-                          f"login: [bold]{user}[/] (created earlier; see {work / 'first-login.txt'})")
+        if not wait_for(lambda: _http_ok(f"{url}api/v1/auth/me"), 120, children):
+            raise typer.Exit(1)
+        user, password = _first_admin(store_url, work / "first-login.txt")
+        console.print(f"\n[bold]LineWatch is running:[/] {url}")
+        console.print(f"login: [bold]{user}[/] / [bold]{password}[/]" if password else
+                      f"login: [bold]{user}[/] (created earlier; see {work / 'first-login.txt'})")
         deadline = began + run_for if run_for else None
-        if "score" in available:
-            _wait_first_score(store_url, children, began, deadline)
+        _wait_first_score(store_url, children, began, deadline)
         console.print(f"logs: {work / 'logs'} · Ctrl-C stops everything")
         while deadline is None or time.monotonic() < deadline:
             children.check()
@@ -202,7 +178,6 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
     except KeyboardInterrupt:
         console.print("\nstopping…")
     finally:
-        stop_stream.set()
         if children is not None:
             names = children.stop_all()
             console.print(f"stopped: {', '.join(names) or 'no children'}")
@@ -210,12 +185,8 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
             console.print("kafka stopped")
 
 
-def _start_pieces(children: Children, available: set[str], speed: float, seed: int) -> None:
-    for name, args, issue in PIECES:
-        if name not in available:
-            if name != "simulate":
-                console.print(f"[yellow]skipped {name}: `linewatch {name}` not available yet (issue {issue})[/]")
-            continue
+def _start_pieces(children: Children, speed: float, seed: int) -> None:
+    for name, args in PIECES:
         metrics_port = _free_port(0)
         argv = linewatch_argv(*[a.format(speed=speed, seed=seed, metrics_port=metrics_port) for a in args])
         child = children.start(name, argv, {"LINEWATCH_METRICS_PORT": str(metrics_port)})
