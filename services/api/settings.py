@@ -29,7 +29,8 @@ class ApiSettings(LineWatchSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     stream_poll_s: float = Field(default=1.0, gt=0, description="How often /stream looks for new rows.")
     check_broker: bool = Field(default=True, description="/readyz also checks the Kafka broker.")
-    pilot_report_path: Path | None = Field(default=None, description="JSON report written by `linewatch pilot`.")
+    pilot_report_path: Path | None = Field(default=Path("var/pilot/latest.json"),
+                                            description="JSON report written by `linewatch pilot` (its default place).")
     ui_dir: Path = Field(default=Path(__file__).resolve().parent / "ui")
     background_tasks: bool = Field(default=True, description="Run escalation and webhook delivery in-process.")
 
