@@ -44,7 +44,7 @@ _TOKENS: dict[str, tuple[str, str]] = {
     "energy": ("energy", "能耗"), "load": ("load", "负载"), "tool": ("tool", "刀具"), "servo": ("servo", "伺服"),
     "reducer": ("reducer", "减速机"), "acoustic": ("acoustic", "声发射"), "cutting": ("cutting", "切削"),
 }
-_UNITS: dict[str, str] = {"c": "°C", "mm_s": "mm/s", "kw": "kW", "rpm": "rpm", "bar": "bar", "a": "A",
+_UNITS: dict[str, str] = {"l_min": "L/min", "mm_min": "mm/min", "ms": "ms", "c": "°C", "mm_s": "mm/s", "kw": "kW", "rpm": "rpm", "bar": "bar", "a": "A",
                           "nm": "N·m", "um": "µm", "mm": "mm", "s": "s", "kwh": "kWh", "pct": "%", "lpm": "L/min",
                           "deg": "°", "hz": "Hz", "g": "g"}
 
@@ -71,14 +71,40 @@ def _split_unit(signal: str) -> tuple[list[str], str]:
     return parts, ""
 
 
+# Counter features (pipelines/features/counters.py): (English, zh-CN, unit).
+_COUNTERS: dict[str, tuple[str, str, str]] = {
+    "hours_since_maintenance": ("hours since maintenance", "距上次维护时间", "h"),
+    "hours_since_failure": ("hours since the last failure", "距上次故障时间", "h"),
+    "parts_since_maintenance": ("parts since maintenance", "维护后加工件数", ""),
+}
+# Window statistics of feature names (``<signal>__<stat>_<window>``).
+_STATS: dict[str, tuple[str, str]] = {
+    "mean": ("mean", "均值"), "std": ("spread", "波动"), "min": ("min", "最小值"), "max": ("max", "最大值"),
+    "slope": ("trend", "变化趋势"), "z": ("deviation from own normal", "偏离自身基线"), "last": ("now", "当前值"),
+    "norm": ("per unit of load", "按负载归一化"),
+}
+
+
+def _stat_text(stat: str) -> tuple[str, str]:
+    name, _, window = stat.partition("_")
+    en, zh = _STATS.get(name, (name, name))
+    if window:
+        return f"{en}, last {window} samples", f"{zh}，近 {window} 个采样"
+    return en, zh
+
+
 def signal_text(feature: str) -> tuple[str, str, str]:
-    """(English, zh-CN, unit) of a feature name such as ``spindle_vibration_rms_mm_s__mean_30m``."""
+    """(English, zh-CN, unit) of a feature name such as ``spindle_vibration_rms_mm_s__mean_60``."""
     signal, _, stat = feature.partition("__")
+    if signal in _COUNTERS:
+        en, zh, unit = _COUNTERS[signal]
+        return (f"{en} ({stat.replace('_', ' ')})", f"{zh}（{stat}）", unit) if stat else (en, zh, unit)
     words, unit = _split_unit(signal)
     en = " ".join(_TOKENS.get(w, (w, w))[0] for w in words)
     zh = "".join(_TOKENS.get(w, (w, w))[1] for w in words)
     if stat:
-        en, zh = f"{en} ({stat.replace('_', ' ')})", f"{zh}（{stat}）"
+        stat_en, stat_zh = _stat_text(stat)
+        en, zh = f"{en} ({stat_en})", f"{zh}（{stat_zh}）"
     return en, zh, unit
 
 
@@ -93,8 +119,8 @@ def factor_sentence(factors: Sequence[Factor]) -> tuple[str, str]:
     for f in factors:
         en, zh, unit = signal_text(f.feature)
         if f.value is None:
-            en_parts.append(f"{en} missing")
-            zh_parts.append(f"{zh}缺失")
+            en_parts.append(f"{en}: no value yet")
+            zh_parts.append(f"{zh}：暂无数据")
             continue
         value = f"{_fmt(f.value)} {unit}".strip()
         if f.normal_low is not None and f.normal_high is not None:

@@ -115,7 +115,11 @@ def test_factor_sentence_and_signal_names() -> None:
     assert signal_text("joint3_temp_c") == ("joint3 temperature", "joint3温度", "°C")
     low = Factor(feature="coolant_pressure_bar", contribution=0.2, value=4.0, normal_low=8.0, normal_high=11.0)
     en, zh = factor_sentence([low, Factor(feature="x_c", contribution=0.1, value=None)])
-    assert "below normal 8–11" in en and "x missing" in en and "低于正常范围" in zh
+    assert "below normal 8–11" in en and "x: no value yet" in en and "低于正常范围" in zh
+    assert signal_text("hours_since_failure")[:2] == ("hours since the last failure", "距上次故障时间")
+    assert signal_text("spindle_power_kw__slope_60") == ("spindle power (trend, last 60 samples)",
+                                                          "主轴功率（变化趋势，近 60 个采样）", "kW")
+    assert signal_text("coolant_flow_l_min")[2] == "L/min"
     assert factor_sentence([]) == ("", "")
 
 
