@@ -1,9 +1,13 @@
 """What the PLC faces expose: the latest sample of every machine.
 
 The faces only need ``LatestSamples``: the machine ids, each machine's signal names
-and ``step()`` (advance one period, return the newest sample per machine). The
-simulator's line publishes exactly that; ``SyntheticLine`` is a deterministic stand-in
-used by tests, the benchmark and ``python -m simulators.plc`` without physics.
+and ``step()`` (advance one period, return the newest sample per machine). The physics
+line (``simulators.physics.line.Line``) implements it; ``PacedLine`` wraps it so one face
+period advances ``speed x period`` simulated seconds. ``SyntheticLine`` is a deterministic
+stand-in without physics for the connector tests and the benchmark (``--grid``/``--synthetic``).
+
+Every face also exposes the machine's production state as an integer tag
+``machine_state`` coded by ``STATE_CODES`` (a mapping's ``kind: state`` tag decodes it).
 """
 
 from __future__ import annotations
@@ -11,12 +15,28 @@ from __future__ import annotations
 import math
 import zlib
 from datetime import datetime, timedelta, timezone
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from contracts.messages import MachineState, TelemetrySample
 from contracts.plant import Plant
 
+if TYPE_CHECKING:
+    from simulators.physics.line import Line
 
+
+STATE_TAG = "machine_state"
+#: Production state -> integer code on the wire (0/1/2 as in the mapping docs' example).
+STATE_CODES: dict[MachineState, int] = {MachineState.IDLE: 0, MachineState.RUNNING: 1, MachineState.DOWN: 2,
+                                        MachineState.SETUP: 3, MachineState.MAINTENANCE: 4,
+                                        MachineState.OFFLINE: 5}
+
+
+def state_code(sample: TelemetrySample) -> int:
+    """The ``machine_state`` tag value of a sample."""
+    return STATE_CODES[MachineState(sample.state)]
+
+
+@runtime_checkable
 class LatestSamples(Protocol):
     """The minimal interface a PLC face reads."""
 
@@ -25,6 +45,32 @@ class LatestSamples(Protocol):
     def signals(self, machine_id: str) -> list[str]: ...
 
     def step(self) -> dict[str, TelemetrySample]: ...
+
+
+class PacedLine:
+    """A physics line seen by a PLC face: each ``step()`` advances ``sim_step_s`` simulated seconds.
+
+    A face calls ``step()`` once per wall period, so ``sim_step_s = speed x period``.
+    Between two machine samples ``step()`` returns the same samples again; faces publish
+    a machine only when its sample time changed (report by exception).
+    """
+
+    def __init__(self, line: "Line", sim_step_s: float) -> None:
+        if sim_step_s <= 0:
+            raise ValueError("sim_step_s must be > 0 (speed x period)")
+        self.line = line
+        self.sim_step_s = sim_step_s
+
+    def machine_ids(self) -> list[str]:
+        return self.line.machine_ids()
+
+    def signals(self, machine_id: str) -> list[str]:
+        return self.line.signals(machine_id)
+
+    def step(self) -> dict[str, TelemetrySample]:
+        self.line.step_until(self.line.now + timedelta(seconds=self.sim_step_s))
+        latest = {mid: self.line.latest(mid) for mid in self.line.machine_ids()}
+        return {mid: s for mid, s in latest.items() if s is not None}
 
 
 class SyntheticLine:

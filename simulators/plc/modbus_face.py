@@ -2,7 +2,9 @@
 
 Layout, one Modbus unit per machine (unit id = machine position + 1):
 - holding registers: signal *j* as float32 at address ``2*j`` (high word first);
-- input registers: signal *j* as int16 of ``value * 10`` at address ``j`` (one decimal).
+- input registers: signal *j* as int16 of ``value * 10`` at address ``j`` (one decimal);
+- after the n signals: ``machine_state`` (``lines.STATE_CODES``) as uint16 at holding ``2*n``
+  and input ``n``.
 pymodbus 3.16 replaced the old datastore (``ModbusSequentialDataBlock`` became 1-based
 and ``ModbusServerContext.async_setValues`` answers DEVICE_BUSY), so values are filled
 in by the device's ``action`` hook at read time from the latest sample.
@@ -19,7 +21,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from contracts.messages import TelemetrySample
-from simulators.plc.lines import LatestSamples
+from simulators.plc.lines import STATE_CODES, STATE_TAG, LatestSamples, state_code
 
 log = logging.getLogger("linewatch.plc.modbus")
 HOLDING_FC = {3, 6, 16, 22, 23}
@@ -36,6 +38,10 @@ def layout(line: LatestSamples) -> list[dict]:
                          "address": 2 * j, "type": "float32", "word_order": "big"})
             tags.append({"machine": mid, "signal": signal, "unit_id": unit, "table": "input",
                          "address": j, "type": "int16", "scale": 1 / INT16_SCALE})
+        n = len(line.signals(mid))
+        states = {code: state.value for state, code in STATE_CODES.items()}
+        tags.append({"machine": mid, "signal": STATE_TAG, "kind": "state", "states": states, "unit_id": unit,
+                     "table": "holding", "address": 2 * n, "type": "uint16"})
     return tags
 
 
@@ -63,14 +69,19 @@ class ModbusFace:
         if sample is None:
             return None
         signals = self.line.signals(sample.machine_id)
+        n = len(signals)
         for offset in range(count):
             reg = address + offset
             if function_code in HOLDING_FC:
                 j, half = divmod(reg, 2)
-                if j < len(signals):
+                if j < n:
                     current_registers[reg - start_address] = _float_words(sample.signals.get(signals[j]) or 0.0)[half]
-            elif function_code in INPUT_FC and reg < len(signals):
+                elif reg == 2 * n:
+                    current_registers[reg - start_address] = state_code(sample)
+            elif function_code in INPUT_FC and reg < n:
                 current_registers[reg - start_address] = _int16_word(sample.signals.get(signals[reg]) or 0.0)
+            elif function_code in INPUT_FC and reg == n:
+                current_registers[reg - start_address] = state_code(sample)
         return None
 
     def devices(self) -> list[SimDevice]:
@@ -79,8 +90,8 @@ class ModbusFace:
             n = len(self.line.signals(mid))
             blocks = ([SimData(0, count=1, values=False, datatype=DataType.BITS)],
                       [SimData(0, count=1, values=False, datatype=DataType.BITS)],
-                      [SimData(0, count=2 * n, values=0, datatype=DataType.REGISTERS)],
-                      [SimData(0, count=n, values=0, datatype=DataType.REGISTERS)])
+                      [SimData(0, count=2 * n + 1, values=0, datatype=DataType.REGISTERS)],
+                      [SimData(0, count=n + 1, values=0, datatype=DataType.REGISTERS)])
             out.append(SimDevice(unit, simdata=blocks, action=partial(self._action, unit)))
         return out
 

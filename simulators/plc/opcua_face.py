@@ -3,6 +3,9 @@
 Address space (OPC 40501-like): ``Objects/Machines/<line>.<machine>/Monitoring/<signal>``;
 variable node ids are readable strings ``ns=2;s=<line>/<machine>/<signal>``, so a mapping
 file can be written without browsing. Values carry the sample time as SourceTimestamp.
+Each machine also has ``ns=2;s=<line>/<machine>/machine_state`` (Int32, ``lines.STATE_CODES``:
+0 idle, 1 running, 2 down, 3 setup, 4 maintenance). A machine is written only when its
+sample time changed (a paced physics line returns the same sample between two ticks).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from asyncua import Server, ua
 from asyncua.crypto.permission_rules import SimpleRoleRuleset, User, UserRole
 from asyncua.server.user_managers import UserManager
 
-from simulators.plc.lines import LatestSamples
+from simulators.plc.lines import STATE_TAG, LatestSamples, state_code
 
 NAMESPACE = "urn:linewatch:simulator"
 log = logging.getLogger("linewatch.plc.opcua")
@@ -66,16 +69,32 @@ async def build_server(line: LatestSamples, port: int, *, max_items_per_call: in
             var = await monitoring.add_variable(ua.NodeId(f"{mid}/{signal}", idx), ua.QualifiedName(signal, idx),
                                                 ua.Variant(0.0, ua.VariantType.Double))
             variables[(mid, signal)] = var.nodeid
+        state = await obj.add_variable(ua.NodeId(f"{mid}/{STATE_TAG}", idx), ua.QualifiedName(STATE_TAG, idx),
+                                       ua.Variant(0, ua.VariantType.Int32))
+        variables[(mid, STATE_TAG)] = state.nodeid
     if max_items_per_call:
         limit = ua.NodeId(ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall, 0)
         await server.write_attribute_value(limit, ua.DataValue(ua.Variant(max_items_per_call, ua.VariantType.UInt32)))
     return server, variables
 
 
-async def publish(server: Server, variables: dict[tuple[str, str], ua.NodeId], line: LatestSamples) -> int:
-    """Write one step of the line into the address space; returns the values written."""
+async def publish(server: Server, variables: dict[tuple[str, str], ua.NodeId], line: LatestSamples,
+                  last_ts: dict | None = None) -> int:
+    """Write one step of the line into the address space; returns the values written.
+
+    ``last_ts`` (machine -> sample time already written), when given, skips unchanged machines.
+    """
     written = 0
     for mid, sample in line.step().items():
+        if last_ts is not None:
+            if last_ts.get(mid) == sample.ts:
+                continue
+            last_ts[mid] = sample.ts
+        state_id = variables.get((mid, STATE_TAG))
+        if state_id is not None:
+            await server.write_attribute_value(state_id, ua.DataValue(
+                ua.Variant(state_code(sample), ua.VariantType.Int32), SourceTimestamp=sample.ts,
+                ServerTimestamp=sample.ts))
         for signal, value in sample.signals.items():
             nid = variables.get((mid, signal))
             if nid is None:
@@ -94,8 +113,9 @@ async def serve(line: LatestSamples, port: int, period_s: float, stop: asyncio.E
     server, variables = await build_server(line, port, **options)
     async with server:
         log.info("OPC UA face on opc.tcp://127.0.0.1:%d/linewatch/ (%d variables)", port, len(variables))
+        last_ts: dict = {}
         while not stop.is_set():
-            await publish(server, variables, line)
+            await publish(server, variables, line, last_ts)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=period_s)
             except asyncio.TimeoutError:

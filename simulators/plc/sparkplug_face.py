@@ -6,6 +6,12 @@ signal named like the signal. NBIRTH/DBIRTH announce names with aliases and the
 current values; DDATA then carries aliases only. The NDEATH (with the NBIRTH's bdSeq)
 is the MQTT will, so the host learns of a lost edge node from the broker.
 An NCMD ``Node Control/Rebirth`` makes the node publish its births again.
+Each device also carries the Int32 metric ``machine_state`` (``lines.STATE_CODES``).
+
+Several nodes can share ONE line (``machines=`` picks each node's devices): the caller
+steps the line once per period and hands the samples to every node's ``publish_data``
+(``start(drive=False)``); a node started with ``drive=True`` steps its own line.
+DDATA goes out only for devices whose sample time changed (report by exception).
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from datetime import datetime, timezone
 
 import paho.mqtt.client as mqtt
 
+from contracts.messages import TelemetrySample
+
 from simulators.plc import sparkplug_b_pb2 as pb
-from simulators.plc.lines import LatestSamples
+from simulators.plc.lines import STATE_TAG, LatestSamples, state_code
 
 log = logging.getLogger("linewatch.plc.sparkplug")
 NS = "spBv1.0"
@@ -32,7 +40,8 @@ class SparkplugEdgeNode:
     """Publishes the line as Sparkplug B; ``start()`` / ``stop()`` run it in a background thread."""
 
     def __init__(self, line: LatestSamples, host: str, port: int, group_id: str, edge_node: str,
-                 period_s: float = 1.0, bd_seq: int = 0) -> None:
+                 period_s: float = 1.0, bd_seq: int = 0, machines: list[str] | None = None,
+                 latest: dict[str, TelemetrySample] | None = None) -> None:
         self.line, self.group_id, self.edge_node, self.period_s = line, group_id, edge_node, period_s
         self.host, self.port = host, port
         self.bd_seq = bd_seq
@@ -41,9 +50,11 @@ class SparkplugEdgeNode:
         self.rebirth_requests = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._latest = line.step()
-        self.devices = {mid.split("/", 1)[1]: mid for mid in line.machine_ids()}
-        self.aliases = {mid: {s: i + 1 for i, s in enumerate(line.signals(mid))} for mid in line.machine_ids()}
+        self._latest = line.step() if latest is None else latest
+        chosen = [mid for mid in line.machine_ids() if machines is None or mid in machines]
+        self.devices = {mid.split("/", 1)[1]: mid for mid in chosen}
+        self.aliases = {mid: {s: i + 1 for i, s in enumerate([*line.signals(mid), STATE_TAG])} for mid in chosen}
+        self._sent: dict[str, datetime] = {}
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"lw-edge-{group_id}-{edge_node}")
         self.client.will_set(self.topic("NDEATH"), self._ndeath(), qos=1)
         self.client.on_connect = self._on_connect
@@ -76,26 +87,39 @@ class SparkplugEdgeNode:
                 payload = pb.Payload(timestamp=_ms(), seq=self._next_seq())
                 sample = self._latest[mid]
                 for signal, alias in self.aliases[mid].items():
-                    payload.metrics.add(name=signal, alias=alias, timestamp=_ms(sample.ts), datatype=pb.Double,
-                                        double_value=float(sample.signals.get(signal) or 0.0))
+                    self._metric(payload, sample, signal, alias, name=signal)
                 self.client.publish(self.topic("DBIRTH", device), payload.SerializeToString(), qos=0)
+                self._sent[mid] = sample.ts
             self.births += 1
 
-    def publish_data(self) -> None:
-        """One DDATA per machine with the next step's values (aliases only)."""
+    @staticmethod
+    def _metric(payload: pb.Payload, sample: TelemetrySample, signal: str, alias: int, name: str = "") -> None:
+        metric = payload.metrics.add(alias=alias, timestamp=_ms(sample.ts))
+        if name:
+            metric.name = name
+        if signal == STATE_TAG:
+            metric.datatype, metric.int_value = pb.Int32, state_code(sample)
+            return
+        metric.datatype = pb.Double
+        value = sample.signals.get(signal)
+        if value is None:
+            metric.is_null = True
+        else:
+            metric.double_value = float(value)
+
+    def publish_data(self, latest: dict[str, TelemetrySample] | None = None) -> None:
+        """One DDATA per machine whose sample changed (aliases only); steps the line unless given ``latest``."""
         with self._lock:
-            self._latest = self.line.step()
+            self._latest = self.line.step() if latest is None else latest
             for device, mid in self.devices.items():
-                sample = self._latest[mid]
+                sample = self._latest.get(mid)
+                if sample is None or self._sent.get(mid) == sample.ts:
+                    continue
                 payload = pb.Payload(timestamp=_ms(sample.ts), seq=self._next_seq())
                 for signal, alias in self.aliases[mid].items():
-                    value = sample.signals.get(signal)
-                    metric = payload.metrics.add(alias=alias, timestamp=_ms(sample.ts), datatype=pb.Double)
-                    if value is None:
-                        metric.is_null = True
-                    else:
-                        metric.double_value = float(value)
+                    self._metric(payload, sample, signal, alias)
                 self.client.publish(self.topic("DDATA", device), payload.SerializeToString(), qos=0)
+                self._sent[mid] = sample.ts
 
     def skip_sequence(self, n: int = 3) -> None:
         """Fault injection for tests: jump the sequence number as if messages were lost."""
@@ -115,10 +139,12 @@ class SparkplugEdgeNode:
             self.rebirth_requests += 1
             self.publish_births()
 
-    def start(self) -> "SparkplugEdgeNode":
+    def start(self, drive: bool = True) -> "SparkplugEdgeNode":
+        """Connect (in the background); ``drive``: step the line every period in a thread of its own."""
         self.client.connect_async(self.host, self.port, keepalive=5)
         self.client.loop_start()
-        self._thread.start()
+        if drive:
+            self._thread.start()
         return self
 
     def _run(self) -> None:
@@ -129,7 +155,8 @@ class SparkplugEdgeNode:
     def stop(self) -> None:
         """Publish the NDEATH (a clean stop sends no will) and disconnect."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         if self.client.is_connected():
             self.client.publish(self.topic("NDEATH"), self._ndeath(), qos=1).wait_for_publish(2)
         self.client.disconnect()
