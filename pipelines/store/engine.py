@@ -6,6 +6,7 @@ pipeline writes; PostgreSQL (``postgresql+psycopg://user@host/db``) is for produ
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,28 @@ def _alembic_config(connection: Any) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to ``revision`` (idempotent; safe to call on every start)."""
-    try:
-        with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), revision)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"store migration failed: {exc.__class__.__name__}: {exc}") from exc
+MIGRATION_LOCK_ID = 0x4C57_0001  # PostgreSQL advisory lock: one migrator at a time
+
+
+def migrate(engine: Engine, revision: str = "head", attempts: int = 6) -> None:
+    """Upgrade the schema to ``revision`` (idempotent; safe to call on every start).
+
+    Workers start together (compose, Helm), so several processes may migrate the same
+    database at once: PostgreSQL serialises them with an advisory lock; on SQLite the
+    loser of the race retries and finds the schema already at ``revision``.
+    """
+    last: SQLAlchemyError | None = None
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})")
+                command.upgrade(_alembic_config(connection), revision)
+            return
+        except SQLAlchemyError as exc:
+            last = exc
+            time.sleep(0.2 * (attempt + 1))
+    raise StoreError(f"store migration failed: {last.__class__.__name__}: {last}") from last
 
 
 def current_revision(engine: Engine) -> str | None:
