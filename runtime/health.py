@@ -72,3 +72,29 @@ def loop_liveness(seconds_since_poll: Callable[[], float], max_silence_s: float 
         return True, f"ok: last poll {silence:.1f}s ago"
 
     return check
+
+
+def loop_checks(get_loop: Callable[[], object | None], max_silence_s: float = 60.0,
+                startup_grace_s: float = 180.0) -> tuple[Check, Check]:
+    """Liveness and readiness for a worker whose ``ConsumeLoop`` may not exist yet.
+
+    Live: the loop polled within ``max_silence_s`` (before the loop exists, alive during a
+    start-up grace period). Ready: the loop exists and is live.
+    """
+    import time
+
+    born = time.monotonic()
+
+    def live() -> tuple[bool, str]:
+        loop = get_loop()
+        if loop is None:
+            waited = time.monotonic() - born
+            return waited < startup_grace_s, f"starting ({waited:.0f}s, grace {startup_grace_s:.0f}s)"
+        return loop_liveness(loop.seconds_since_poll, max_silence_s)()  # type: ignore[attr-defined]
+
+    def ready() -> tuple[bool, str]:
+        if get_loop() is None:
+            return False, "consume loop not started"
+        return live()
+
+    return live, ready

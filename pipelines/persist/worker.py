@@ -43,6 +43,7 @@ class PersistWorker:
         self.pipeline = PipelineMetrics.create(self.registry)
         self.rows = Counter("linewatch_persist_rows_total", "Rows written by kind: event, telemetry_sample.",
                             ["kind"], registry=self.registry)
+        self.loop: ConsumeLoop | None = None
         self._stop = threading.Event()
         self._group_id, self._max_records = group_id, max_records
 
@@ -72,4 +73,5 @@ class PersistWorker:
         """Consume until stopped (a failure propagates: the batch is replayed on restart)."""
         loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], self._group_id, self.handle, STAGE,
                            max_records=self._max_records, metrics=self.pipeline)
+        self.loop = loop  # read by the /healthz check
         loop.run(until=lambda: self._stop.is_set() or bool(until and until()))

@@ -19,7 +19,9 @@ console = Console()
 
 def command(out: Optional[Path] = typer.Option(None, help="Archive root (default <data_dir>/archive)."),
             seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: run)."),
-            compact_only: bool = typer.Option(False, "--compact", help="Only de-duplicate the archive files.")) -> None:
+            compact_only: bool = typer.Option(False, "--compact", help="Only de-duplicate the archive files."),
+            metrics_port: int = typer.Option(9404, min=0, max=65535, envvar="LINEWATCH_METRICS_PORT",
+                                             help="Port of /metrics, /healthz, /readyz (0 = off).")) -> None:
     """Archive telemetry and events from Kafka to Parquet, partitioned by day and machine."""
     settings = LineWatchSettings()
     root = out or settings.data_dir / "archive"
@@ -28,6 +30,11 @@ def command(out: Optional[Path] = typer.Option(None, help="Archive root (default
         return
     ensure_topics(settings.kafka)
     loop, handler = archive_loop(settings.kafka, root)
+    if metrics_port:
+        from runtime.health import HealthServer, loop_checks
+
+        live, ready = loop_checks(lambda: loop)
+        HealthServer(metrics_port, live=live, ready=ready).start()
     deadline = time.monotonic() + seconds if seconds else None
     console.print(f"archiving to {root} (Ctrl-C stops)")
     try:

@@ -8,17 +8,19 @@ import signal
 import typer
 
 
-def command(metrics_port: int = typer.Option(9401, min=0, max=65535, help="Prometheus port (0 = off)."),
+def command(metrics_port: int = typer.Option(9401, min=0, max=65535, envvar="LINEWATCH_METRICS_PORT",
+                                             help="Port of /metrics, /healthz, /readyz (0 = off)."),
             verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Persist stage, consumer group linewatch-persist (settings: LINEWATCH_* env, see docs/scoring.md)."""
-    from prometheus_client import start_http_server
-
     from pipelines.persist.worker import PersistWorker
     from runtime.settings import LineWatchSettings
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     worker = PersistWorker(LineWatchSettings())
     if metrics_port:
-        start_http_server(metrics_port, registry=worker.registry)
+        from runtime.health import HealthServer, loop_checks
+
+        live, ready = loop_checks(lambda: worker.loop)
+        HealthServer(metrics_port, worker.registry, live=live, ready=ready).start()
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     worker.run()

@@ -17,8 +17,6 @@ def command(metrics_port: int | None = typer.Option(None, min=0, max=65535,
     # One OpenMP thread per worker: batches are small and a box runs one worker per core;
     # LightGBM's default (all cores) made predict calls spin against each other.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from prometheus_client import start_http_server
-
     from pipelines.scoring.settings import ScoringSettings
     from pipelines.scoring.worker import ScoringWorker
 
@@ -28,7 +26,10 @@ def command(metrics_port: int | None = typer.Option(None, min=0, max=65535,
     port = settings.metrics_port if metrics_port is None else metrics_port
     worker = ScoringWorker(settings)
     if port:
-        start_http_server(port, registry=worker.metrics.registry)
+        from runtime.health import HealthServer, loop_checks
+
+        live, ready = loop_checks(lambda: worker.loop)
+        HealthServer(port, worker.metrics.registry, live=live, ready=ready).start()
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     typer.echo(f"scoring {settings.kafka.bootstrap_servers} as {settings.scoring.group_id}; metrics on :{port}")
     worker.run()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 from kafka.errors import KafkaError
-from prometheus_client import start_http_server
+from runtime.health import HealthServer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -70,7 +70,7 @@ def live(ctx: typer.Context,
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if metrics_port:
         try:
-            start_http_server(metrics_port)
+            HealthServer(metrics_port).start()  # /metrics, /healthz, /readyz
         except OSError as exc:
             raise ConfigError(f"--metrics-port {metrics_port}: cannot listen ({exc.strerror}); "
                               "pass another port or 0 to turn metrics off") from exc

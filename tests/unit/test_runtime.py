@@ -55,3 +55,21 @@ def test_cluster_ids_never_look_like_options() -> None:
     ids = [new_cluster_id() for _ in range(2000)]  # ~31 would start with "-" if not redrawn
     assert not any(i.startswith("-") for i in ids)
     assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
+
+
+def test_loop_checks_cover_startup_and_silence() -> None:
+    from runtime.health import loop_checks
+
+    class Loop:
+        silence = 5.0
+
+        def seconds_since_poll(self) -> float:
+            return self.silence
+
+    holder: dict = {"loop": None}
+    live, ready = loop_checks(lambda: holder["loop"], max_silence_s=30, startup_grace_s=60)
+    assert live()[0] and not ready()[0]  # starting: alive, not ready
+    holder["loop"] = Loop()
+    assert live()[0] and ready()[0]
+    holder["loop"].silence = 90.0
+    assert not live()[0] and not ready()[0]
