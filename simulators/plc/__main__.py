@@ -63,6 +63,8 @@ async def _sparkplug(args: argparse.Namespace, line: LatestSamples, stop: asynci
     from ONE line stepped once per period, so the lines share one simulated clock."""
     from simulators.plc.sparkplug_face import SparkplugEdgeNode
     latest = line.step()
+    while len(latest) < len(line.machine_ids()):  # births carry values: wait for every machine's first sample
+        latest = line.step()
     lines: dict[str, list[str]] = {}
     for mid in line.machine_ids():
         lines.setdefault(mid.split("/")[0], []).append(mid)

@@ -85,18 +85,24 @@ class SparkplugEdgeNode:
             self.client.publish(self.topic("NBIRTH"), node.SerializeToString(), qos=0)
             for device, mid in self.devices.items():
                 payload = pb.Payload(timestamp=_ms(), seq=self._next_seq())
-                sample = self._latest[mid]
+                sample = self._latest.get(mid)
                 for signal, alias in self.aliases[mid].items():
                     self._metric(payload, sample, signal, alias, name=signal)
                 self.client.publish(self.topic("DBIRTH", device), payload.SerializeToString(), qos=0)
-                self._sent[mid] = sample.ts
+                if sample is not None:
+                    self._sent[mid] = sample.ts
             self.births += 1
 
     @staticmethod
-    def _metric(payload: pb.Payload, sample: TelemetrySample, signal: str, alias: int, name: str = "") -> None:
-        metric = payload.metrics.add(alias=alias, timestamp=_ms(sample.ts))
+    def _metric(payload: pb.Payload, sample: TelemetrySample | None, signal: str, alias: int,
+                name: str = "") -> None:
+        """One metric of ``sample``; null (typed) before the machine's first sample."""
+        metric = payload.metrics.add(alias=alias, timestamp=_ms(sample.ts if sample else None))
         if name:
             metric.name = name
+        if sample is None:
+            metric.datatype, metric.is_null = (pb.Int32 if signal == STATE_TAG else pb.Double), True
+            return
         if signal == STATE_TAG:
             metric.datatype, metric.int_value = pb.Int32, state_code(sample)
             return
