@@ -13,9 +13,10 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
+from runtime.health import HealthServer
 from runtime.settings import LineWatchSettings
 from services.connectors.buffer import DiskBuffer
 from services.connectors.core.mapping import Mapping
@@ -80,13 +81,23 @@ class Connector:
     def run(self) -> None:
         """Block until ``stop()`` or Ctrl-C; on the way out forward what it can, keep the rest on disk."""
         if self.settings.connector.metrics_port and self.registry is REGISTRY:
-            start_http_server(self.settings.connector.metrics_port, addr="0.0.0.0")
+            HealthServer(self.settings.connector.metrics_port, self.registry, live=self.health).start()
         self.forwarder.start()
         try:
             asyncio.run(self._main())
         finally:
             self.forwarder.stop()
             self.buffer.close()
+
+    def health(self) -> tuple[bool, str]:
+        """Liveness for /healthz: the sources' event loop runs and the forwarder thread is alive."""
+        if self._loop is None:
+            return True, "starting"
+        if not self._loop.is_running():
+            return False, "source event loop stopped"
+        if not self.forwarder._thread.is_alive():
+            return False, "forwarder thread stopped"
+        return True, f"ok: {len(self.runners)} sources, {self.buffer.path}"
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
