@@ -80,11 +80,13 @@ def command(
     shadow: bool | None = typer.Option(None, "--shadow/--no-shadow",
                                        help="Score the run-to-failure arm too, to measure alert quality."),
     train: bool | None = typer.Option(None, "--train/--no-train", help="Train a model if the registry has none."),
+    cost_gate: bool | None = typer.Option(None, "--cost-gate/--no-cost-gate",
+                                          help="Predictive: act only when expected cost favours it (default on)."),
 ) -> None:
     """Compare run-to-failure, fixed-interval preventive and LineWatch-predictive maintenance."""
     from services.pilot.line import simulator_line  # the simulator only when a pilot really runs
     from services.pilot.pilot import run_pilot
-    from services.pilot.sources import alert_sources
+    from services.pilot.sources import alert_sources, model_thresholds
     from services.pilot.html import write_report
 
     settings = PilotSettings()
@@ -93,6 +95,8 @@ def command(
         overrides["shadow_scoring"] = shadow
     if train is not None:
         overrides["train_if_missing"] = train
+    if cost_gate is not None:
+        overrides["cost_gate"] = cost_gate
     config = settings.pilot.model_validate({**settings.pilot.model_dump(), **overrides})
     plant_obj = load_plant(plant or settings.plant_file)
     if config.train_if_missing and ("predictive" in config.arms or config.shadow_scoring):
@@ -111,7 +115,8 @@ def command(
             base = order.setdefault((arm, seed), len(order))
             progress.update(task, completed=base + fraction, description=f"{arm:<15} seed {seed}")
 
-        report = run_pilot(plant_obj, config, simulator_line, sources, tick, label)
+        report = run_pilot(plant_obj, config, simulator_line, sources, tick, label,
+                           model_thresholds(plant_obj, registry or settings.registry_dir) if sources else {})
     text = json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     write_report(report, folder / "latest.json", folder / "latest.html", text)

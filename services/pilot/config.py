@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.kpis import KpiOptions, KpiPrices
+from services.pilot.decision import DEFAULT_ACTION_COSTS, ModeCosts
 
 ARMS = ("run_to_failure", "preventive", "predictive")
 
@@ -37,12 +38,21 @@ class PilotConfig(BaseModel):
         description="Default preventive interval = this fraction of the mode's mean life seen in the run-to-failure arm.")
     predictive: Literal["inprocess", "kafka"] = "inprocess"
     train_if_missing: bool = Field(default=True, description="Train a quick model on separate seeds if none.")
-    training_days: float = Field(default=20.0, gt=0, description="Simulated history for that model.")
+    training_days: float = Field(
+        default=60.0, gt=0, description="Simulated history for that model (60 days: enough robot failures to train).")
     shadow_scoring: bool = Field(
         default=True, description="Score the run-to-failure arm too (alerts not acted on) to measure alert quality.")
     cooldown_h: float = Field(default=6.0, ge=0, description="Predictive: ignore alerts this soon after a restoration.")
     cooldown_life_fraction: float = Field(
         default=0.25, ge=0, le=1, description="Predictive: per-mode cooldown = this fraction of the mean life, if longer.")
+    cost_gate: bool = Field(
+        default=True, description="Predictive: act only when expected cost favours it (services.pilot.decision).")
+    action_costs: dict[str, ModeCosts] = Field(
+        default_factory=lambda: dict(DEFAULT_ACTION_COSTS),
+        description="Predictive: the plant's rate card per mode (planned and repair hours and parts cost).")
+    group_ratio: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Predictive: on a machine stopped anyway, act on alerts at this share of their threshold.")
     prices: KpiPrices = Field(default_factory=KpiPrices)
     kpi: KpiOptions = Field(default_factory=KpiOptions)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)

@@ -40,8 +40,14 @@ def simulate_history(plant: Plant, make_line: LineFactory, seed: int, start: dat
     return telemetry.sort_values(["machine_id", "ts"], kind="stable").reset_index(drop=True), frame
 
 
+def _is_toy(registry: object, kind: str) -> bool:
+    """A champion registered by ``pipelines.scoring.toymodel`` (demo wiring, not a trained model)."""
+    version = registry.champion_version(kind)
+    return version is not None and registry.show(version).get("metrics", {}).get("holdout_id") == "toy"
+
+
 def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, start: datetime,
-                     days: float = 20.0, say: Callable[[str], None] = print) -> dict[str, str]:
+                     days: float = 60.0, say: Callable[[str], None] = print) -> dict[str, str]:
     """Train and register a champion for each kind that has none; returns {kind: version} trained.
 
     A kind whose history has too few failures to learn from gets no model; its machines then
@@ -52,9 +58,13 @@ def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, s
     from pipelines.training.train import TrainingError, train
 
     registry = Registry(registry_dir)
-    missing = sorted({m.kind for m in plant.machines()} - {k for k in ("cnc", "robot") if registry.champion(k)})
+    kinds = {m.kind for m in plant.machines()}
+    toys = sorted(k for k in kinds if _is_toy(registry, k))
+    missing = sorted(k for k in kinds if k in toys or registry.champion_version(k) is None)
     if not missing:
-        return {}
+        return {}  # a trained champion per kind: reuse it (no retraining on every pilot)
+    if toys:
+        say(f"champion for {toys} in {registry_dir} is a toy model (synthetic, untrained): not judging LineWatch by it")
     say(f"no champion for {missing} in {registry_dir}: simulating {days:g} days of run-to-failure history "
         f"(seed {TRAINING_SEED}) and training the quick profile")
     # only the machines of the kinds that need a model: half the plant is half the simulation
@@ -70,8 +80,10 @@ def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, s
         except TrainingError as exc:  # e.g. too few failures of this kind: it runs without alerts
             say(f"no model for {kind}: {exc}")
             continue
-        version = registry.register(result.bundle, result.metrics, result.data_range)
-        registry.promote(version)
+        data_range = {**result.data_range, "source": "linewatch pilot: simulated run-to-failure history",
+                      "seed": TRAINING_SEED, "days": days}
+        version = registry.register(result.bundle, result.metrics, data_range)
+        registry.promote(version, force=kind in toys)
         trained[kind] = version
         say(f"trained {kind}: {version}")
     return trained

@@ -13,9 +13,11 @@ from typing import Any, Callable
 from contracts.plant import Plant
 from pipelines.kpis import Kpis, compute_scopes
 from services.pilot.config import PilotConfig
+from services.pilot.decision import ActionRule
 from services.pilot.policies import FixedInterval, Policy, Predictive, RunToFailure
 from services.pilot.results import arm_summary, comparisons, paired_improvements, targets_table
-from services.pilot.runner import AlertSource, ArmRun, LineFactory, operating_hours_to_failure, run_arm
+from services.pilot.runner import (AlertSource, ArmRun, LineFactory, cycle_by_mode, operating_hours_to_failure,
+                                  run_arm)
 
 Tick = Callable[[str, int, float], None]
 SourceFactory = Callable[[Plant, int], AlertSource]
@@ -37,13 +39,24 @@ def preventive_intervals(config: PilotConfig, rtf_runs: list[ArmRun], plant: Pla
     return intervals, {"mean_life_h": lives, "source": source}
 
 
+def action_rule(config: PilotConfig, thresholds: dict[str, float]) -> ActionRule | None:
+    """The predictive arm's expected-cost rule from the pilot's prices and rate card (None: act on every alert)."""
+    if not config.cost_gate:
+        return None
+    p = config.prices
+    return ActionRule(costs=dict(config.action_costs), model_thresholds=dict(thresholds),
+                      labour_per_hour=p.labour_per_hour, technicians_per_job=p.technicians_per_job,
+                      lost_production_per_part=p.lost_production_per_part, group_ratio=config.group_ratio)
+
+
 def _policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str, float],
-            lives: dict[str, float]) -> Policy:
+            lives: dict[str, float], thresholds: dict[str, float]) -> Policy:
     if arm == "run_to_failure":
         return RunToFailure()
     if arm == "preventive":
         return FixedInterval(plant=plant, intervals_h=intervals, start=config.start)
-    return Predictive(cooldown_h=config.cooldown_h, mode_cooldown_h=cooldowns(config, lives))
+    return Predictive(cooldown_h=config.cooldown_h, mode_cooldown_h=cooldowns(config, lives),
+                      rule=action_rule(config, thresholds))
 
 
 def cooldowns(config: PilotConfig, lives: dict[str, float]) -> dict[str, float]:
@@ -54,14 +67,14 @@ def cooldowns(config: PilotConfig, lives: dict[str, float]) -> dict[str, float]:
 
 def _run(arm: str, seed: int, plant: Plant, config: PilotConfig, make_line: LineFactory,
          sources: SourceFactory | None, intervals: dict[str, float], lives: dict[str, float],
-         tick: Tick | None) -> ArmRun:
+         thresholds: dict[str, float], tick: Tick | None) -> ArmRun:
     # shadow scoring only where nobody acts on alerts and failures run their course: the honest alert-quality arm
     wants_scoring = arm == "predictive" or (arm == "run_to_failure" and config.shadow_scoring and sources is not None)
     source = sources(plant, seed) if wants_scoring and sources is not None else None
     if arm == "predictive" and source is None:
         raise ValueError("the predictive arm needs an alert source (the scoring pipeline)")
     try:
-        return run_arm(plant, seed, _policy(arm, plant, config, intervals, lives), make_line, config.start, config.days,
+        return run_arm(plant, seed, _policy(arm, plant, config, intervals, lives, thresholds), make_line, config.start, config.days,
                        timedelta(minutes=config.step_minutes), source,
                        (lambda f: tick(arm, seed, f)) if tick else None)
     finally:
@@ -70,8 +83,14 @@ def _run(arm: str, seed: int, plant: Plant, config: PilotConfig, make_line: Line
 
 
 def run_pilot(plant: Plant, config: PilotConfig, make_line: LineFactory, sources: SourceFactory | None = None,
-              tick: Tick | None = None, predictive_label: str | None = None) -> dict[str, Any]:
-    """Run every arm for every seed and return the report (a JSON-ready dict)."""
+              tick: Tick | None = None, predictive_label: str | None = None,
+              thresholds: dict[str, float] | None = None) -> dict[str, Any]:
+    """Run every arm for every seed and return the report (a JSON-ready dict).
+
+    ``thresholds``: the champion models' alert threshold per mode, the floor of the predictive
+    arm's expected-cost rule.
+    """
+    thresholds = thresholds or {}
     began = time.perf_counter()
     per_arm: dict[str, dict[str, dict[int, Kpis]]] = {}   # arm -> scope -> seed -> Kpis
     rtf_runs: list[ArmRun] = []
@@ -83,12 +102,14 @@ def run_pilot(plant: Plant, config: PilotConfig, make_line: LineFactory, sources
             intervals, interval_info = preventive_intervals(config, rtf_runs, plant)
         for seed in config.seeds:
             run = _run(arm, seed, plant, config, make_line, sources, intervals,
-                       interval_info.get("mean_life_h", {}), tick)
+                       interval_info.get("mean_life_h", {}), thresholds, tick)
             if arm == "run_to_failure":
                 rtf_runs.append(run)
             commands[arm] = commands.get(arm, 0) + len(run.commands)
             for scope_id, k in _kpis(run, plant, config).items():
                 per_arm.setdefault(arm, {}).setdefault(scope_id, {})[seed] = k
+    rule = action_rule(config, thresholds)
+    interval_info["predictive_rule"] = None if rule is None else rule.describe(cycle_by_mode(rtf_runs, plant))
     return _report(plant, config, per_arm, intervals, interval_info, commands,
                    predictive_label, time.perf_counter() - began)
 
@@ -115,6 +136,9 @@ def _report(plant: Plant, config: PilotConfig, per_arm: dict, intervals: dict, i
             "horizon_days": config.days, "seeds": config.seeds, "decision_step_minutes": config.step_minutes,
             "predictive_cooldown_h": cooldowns(config, interval_info.get("mean_life_h", {})),
             "predictive_cooldown_floor_h": config.cooldown_h, "commands_issued": commands,
+            "predictive_action_rule": interval_info.get("predictive_rule"),
+            "predictive_action_costs": {m: c.model_dump() for m, c in sorted(config.action_costs.items())},
+            "predictive_group_ratio": config.group_ratio, "predictive_cost_gate": config.cost_gate,
             "confidence": config.confidence,
         },
         "arms": arms,

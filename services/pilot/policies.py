@@ -4,7 +4,8 @@ alerts) and answers with ``MaintenanceCommand``s; none reads simulator internals
 - ``RunToFailure``: never maintains; components are repaired after they fail.
 - ``FixedInterval``: restores each component a fixed time after its last restoration
   (repair or maintenance), like a calendar-based preventive plan.
-- ``Predictive``: turns LineWatch alerts (raised by the scoring pipeline) into commands.
+- ``Predictive``: turns LineWatch alerts (raised by the scoring pipeline) into commands,
+  gated by the expected-cost rule of ``services.pilot.decision``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Protocol
 
-from contracts import AlertAction, AlertEvent, FailureOccurred, MaintenanceCommand, MaintenanceDone
+from contracts import (AlertAction, AlertEvent, MachineState, MaintenanceCommand, MaintenanceDone, PartCompleted,
+                       StateChanged)
 from contracts.plant import MODE_ACTION, MODE_COMPONENT, Plant
+from services.pilot.decision import ActionRule
 
 
 class Policy(Protocol):
@@ -94,7 +97,12 @@ class FixedInterval:
 
 @dataclass
 class Predictive:
-    """LineWatch-predictive: each newly raised alert becomes one maintenance command.
+    """LineWatch-predictive: alerts raised by the scoring pipeline become maintenance commands.
+
+    Without a ``rule`` every newly raised alert becomes one command (the naive policy). With an
+    :class:`~services.pilot.decision.ActionRule` the policy keeps each open alert with its
+    latest probability and, at each review, acts only on those where expected cost favours
+    acting, plus the nearly-due ones on a machine that is stopped anyway (grouping).
 
     An alert for a component restored less than its cooldown ago is ignored: a restored
     component is as good as new, the scorer needs a few windows of fresh data before its
@@ -105,37 +113,71 @@ class Predictive:
 
     cooldown_h: float = 6.0
     mode_cooldown_h: dict[str, float] = field(default_factory=dict)
+    rule: ActionRule | None = None
     name: str = "predictive"
     _restored: dict[tuple[str, str], datetime] = field(default_factory=dict, init=False)
-    _queue: list[AlertEvent] = field(default_factory=list, init=False)
+    _open: dict[tuple[str, str], AlertEvent] = field(default_factory=dict, init=False)
     _acted: set[str] = field(default_factory=set, init=False)
-    _failed: set[tuple[str, str]] = field(default_factory=set, init=False)
+    _stopped: set[str] = field(default_factory=set, init=False)
+    _cycle_s: dict[str, float] = field(default_factory=dict, init=False)
 
     def observe(self, events: Iterable[object], alerts: Iterable[AlertEvent]) -> None:
-        """Note restorations and queue newly raised alerts."""
+        """Note restorations, stops, ideal cycle times and the open alerts with their latest probability."""
         for event in events:
             if isinstance(event, MaintenanceDone):
                 for mode, component in MODE_COMPONENT.items():
                     if component == event.component:
                         self._restored[(event.machine_id, mode)] = event.ts
-            elif isinstance(event, FailureOccurred):
-                self._failed.add((event.machine_id, event.mode))
+            elif isinstance(event, StateChanged):
+                if event.to_state in (MachineState.DOWN, MachineState.MAINTENANCE):
+                    self._stopped.add(event.machine_id)
+                else:
+                    self._stopped.discard(event.machine_id)
+            elif isinstance(event, PartCompleted):
+                self._cycle_s[event.machine_id] = event.ideal_cycle_time_s
         for alert in alerts:
-            if alert.action == AlertAction.RAISED and alert.alert_id not in self._acted and alert.mode in MODE_ACTION:
-                self._queue.append(alert)
+            key = (alert.machine_id, alert.mode)
+            if alert.mode not in MODE_ACTION:
+                continue
+            if alert.action == AlertAction.CLEARED:
+                self._open.pop(key, None)
+            elif alert.alert_id not in self._acted:
+                self._open[key] = alert  # raised or updated: keep the latest probability
+
+    def _cooling(self, alert: AlertEvent) -> bool:
+        restored = self._restored.get((alert.machine_id, alert.mode))
+        cooldown = max(self.cooldown_h, self.mode_cooldown_h.get(alert.mode, 0.0))
+        return restored is not None and alert.ts - restored < timedelta(hours=cooldown)
+
+    def _chosen(self, candidates: list[AlertEvent]) -> list[AlertEvent]:
+        if self.rule is None:
+            return candidates
+        rule = self.rule
+        chosen = [a for a in candidates
+                  if rule.should_act(a.mode, a.probability, self._cycle_s.get(a.machine_id))]
+        stopped = self._stopped | {a.machine_id for a in chosen}
+        return [a for a in candidates if a in chosen or (a.machine_id in stopped and rule.should_act(
+            a.mode, a.probability, self._cycle_s.get(a.machine_id), machine_stopped=True))]
 
     def due(self, now: datetime) -> list[MaintenanceCommand]:
-        """One command per new alert outside the cooldown of its component."""
+        """Commands for the open alerts the rule acts on (all new ones without a rule), outside cooldown."""
+        candidates = []
+        for key, alert in sorted(self._open.items()):
+            if self._cooling(alert):
+                self._acted.add(alert.alert_id)  # raised on a fresh component: stale, never act on it
+                del self._open[key]
+            else:
+                candidates.append(alert)
         out = []
-        for alert in self._queue:
+        for alert in self._chosen(candidates):
             self._acted.add(alert.alert_id)
-            restored = self._restored.get((alert.machine_id, alert.mode))
-            cooldown = max(self.cooldown_h, self.mode_cooldown_h.get(alert.mode, 0.0))
-            if restored is not None and alert.ts - restored < timedelta(hours=cooldown):
-                continue
+            del self._open[(alert.machine_id, alert.mode)]
             out.append(MaintenanceCommand(
                 command_id=_command_id(self.name, alert.machine_id, alert.mode, alert.ts), machine_id=alert.machine_id,
                 ts=now, action=MODE_ACTION[alert.mode], component=MODE_COMPONENT[alert.mode], reason="predictive",
                 alert_id=alert.alert_id))
-        self._queue.clear()
+        if self.rule is None:
+            for key, alert in list(self._open.items()):  # the naive policy looks at each alert once
+                self._acted.add(alert.alert_id)
+                del self._open[key]
         return out

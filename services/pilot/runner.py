@@ -97,3 +97,15 @@ def operating_hours_to_failure(runs: Iterable[ArmRun], plant: Plant) -> dict[str
             if getattr(event, "kind", None) == "failure":
                 failures[event.mode] = failures.get(event.mode, 0) + 1
     return {mode: exposure[mode] / failures[mode] for mode in sorted(exposure) if failures.get(mode)}
+
+
+def cycle_by_mode(runs: Iterable[ArmRun], plant: Plant) -> dict[str, float]:
+    """Median ideal cycle time (s) of the machines each failure mode belongs to, from ``PartCompleted`` events."""
+    cycles: dict[str, list[float]] = {}
+    kinds = {m.id: m for m in plant.machines()}
+    for run in runs:
+        for event in run.events:
+            if getattr(event, "kind", None) == "part_completed" and event.machine_id in kinds:
+                for mode in kinds[event.machine_id].failure_modes:
+                    cycles.setdefault(mode, []).append(event.ideal_cycle_time_s)
+    return {mode: sorted(v)[len(v) // 2] for mode, v in sorted(cycles.items())}

@@ -36,3 +36,14 @@ def alert_sources(plant: Plant, config: PilotConfig, registry_dir: Path,
         return (lambda p, seed: BrokerLoop(p, registry_dir, config.score_every, kafka)), label
     label = InProcessScorer(plant, bundles, config.score_every).name
     return (lambda p, seed: InProcessScorer(p, bundles, config.score_every)), label
+
+
+def model_thresholds(plant: Plant, registry_dir: Path) -> dict[str, float]:
+    """The champion models' alert threshold per failure mode (empty without champions)."""
+    from services.pilot.scoring import champion_bundles
+
+    try:
+        bundles = champion_bundles(plant, registry_dir)
+    except ConfigError:
+        return {}
+    return {mode: float(t) for b in bundles.values() for mode, t in getattr(b, "thresholds", {}).items()}
