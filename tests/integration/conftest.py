@@ -40,3 +40,14 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         pytest.fail(f"real PostgreSQL could not start: {done.stderr.strip()}", pytrace=False)
     yield done.stdout.strip().splitlines()[-1]
     subprocess.run([str(script), "destroy", work], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def registry_dir(tmp_path_factory: pytest.TempPathFactory):
+    """A registry with small real LightGBM champions per kind, shared by the scoring tests."""
+    from pipelines.scoring.toymodel import publish_toy_champions
+
+    path = tmp_path_factory.getbasetemp() / "scoring-registry"
+    if not (path / "index.json").exists():
+        publish_toy_champions(path)
+    return path

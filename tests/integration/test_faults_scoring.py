@@ -27,7 +27,6 @@ from pipelines.models import Registry
 from pipelines.scoring.demostream import renamed_plant, samples
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
-from pipelines.scoring.toymodel import publish_toy_champions
 from pipelines.scoring.worker import ScoringWorker
 from pipelines.store import Store, schema
 from runtime import broker
@@ -38,14 +37,6 @@ from runtime.settings import LineWatchSettings
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 PER_MACHINE, STEP = 200, 5
-
-
-@pytest.fixture(scope="module")
-def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.getbasetemp() / "scoring-registry"  # shared by the scoring test modules
-    if not (path / "index.json").exists():
-        publish_toy_champions(path)
-    return path
 
 
 def setup_stream(prefix: str, kafka_settings: KafkaSettings):

@@ -18,7 +18,6 @@ from contracts.topics import ALERTS, DEADLETTER, EVENTS, SCORES, TELEMETRY
 from pipelines.persist.worker import PersistWorker
 from pipelines.scoring.demostream import renamed_plant, samples
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
-from pipelines.scoring.toymodel import publish_toy_champions
 from pipelines.scoring.worker import ScoringWorker
 from pipelines.store import Store, schema
 from runtime.admin import ensure_topics
@@ -28,14 +27,6 @@ from runtime.settings import LineWatchSettings
 pytestmark = pytest.mark.integration
 PER_MACHINE = 60
 STEP = 5
-
-
-@pytest.fixture(scope="module")
-def registry_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.getbasetemp() / "scoring-registry"  # shared by the scoring test modules
-    if not (path / "index.json").exists():
-        publish_toy_champions(path)
-    return path
 
 
 def count(store: Store, table) -> int:
