@@ -69,12 +69,14 @@ export function fmtDate(value) {
   return new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "medium" }).format(d);
 }
 
-/** "3 minutes ago" style, localised. */
+/** "3 minutes ago" style, localised. Beyond two days (a replayed or simulated line runs on its
+ * own clock) the absolute date and time say more than "321 days ago". */
 export function fmtAgo(value) {
   if (!value) return "—";
   const s = (new Date(value).getTime() - Date.now()) / 1000;
   const rtf = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
   const abs = Math.abs(s);
+  if (abs > 2 * 86400) return fmtDate(value);
   if (abs < 60) return rtf.format(Math.round(s), "second");
   if (abs < 3600) return rtf.format(Math.round(s / 60), "minute");
   if (abs < 86400) return rtf.format(Math.round(s / 3600), "hour");

@@ -38,7 +38,7 @@ function tile(m, alerts, trend) {
     ? h("div", { class: "muted no-score" }, t("overview.no_score"))
     : h("div", {}, h("span", { class: "health num" }, fmtNum(m.health, 0)),
       h("span", { class: "trend", title: t(arrow.key), "aria-label": t(arrow.key) }, arrow.symbol),
-      h("span", { class: "muted" }, ` ${t("overview.health")} · ${t(`band.${band}`)}`), healthValue(m.health)),
+      h("span", { class: "muted" }, ` ${t("overview.health")} · ${t(`band.${band}`)} · `), healthValue(m.health)),
   h("div", { class: "muted alerts-line" }, open.length
     ? `${t("overview.open_alerts")}: ${open.length}` : t("overview.no_alerts")),
   m.last_score_at || m.score_ts ? h("div", { class: "muted", style: { fontSize: ".8rem" } },
