@@ -23,7 +23,9 @@ def main(argv: list[str]) -> int:
         began = time.monotonic()
         summary[name] = importlib.import_module(f"bench.bench_{name}").run(results)
         print(f"=== bench {name} done in {time.monotonic() - began:.1f}s", flush=True)
-    (results / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    path = results / "summary.json"  # merged: running one benchmark keeps the others' figures
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps(merged | summary, indent=2, default=str) + "\n")
     return 0
 
 
