@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, shot
 from tests.e2e.hmi_checks import alarm_colour_violations, blinking_not_unacknowledged, low_contrast
@@ -58,11 +59,15 @@ def test_machine_page_shows_assessment_trends_and_history(browser, stack):
 
 def test_acknowledge_and_resolve_an_alert_by_keyboard(browser, stack):
     token = stack.token()
-    alert = _wait_for_alert(stack, token)
+    _wait_for_alert(stack, token)  # the live pipeline has raised one
     page = login(browser, stack)
     page.goto(f"{stack.url}#/alerts")
     rows = page.locator("#alert-list tbody tr")
     rows.first.wait_for()
+    # The inbox updates live: act on an alert it shows as unacknowledged right now.
+    unacked = page.locator("#alert-list tbody tr:has(.prio.unack)")
+    unacked.first.wait_for()
+    alert = {"alert_id": unacked.first.get_attribute("data-alert-id")}
     # Keyboard: focus the list, move with the arrow keys, acknowledge with "a".
     page.focus('#alert-list tbody tr[tabindex="0"]')
     if rows.count() > 1:
@@ -72,7 +77,7 @@ def test_acknowledge_and_resolve_an_alert_by_keyboard(browser, stack):
     page.goto(f"{stack.url}#/alerts/{alert['alert_id']}")
     page.wait_for_selector("#alert-detail #alert-actions")
     row = page.locator(f'#alert-list tbody tr[data-alert-id="{alert["alert_id"]}"]')
-    assert row.locator(".prio.unack").count() == 1  # unacknowledged: blinks
+    expect(row.locator(".prio.unack")).to_have_count(1)  # unacknowledged: blinks
     # every alert colour comes with a shape and a word
     assert alarm_colour_violations(page) == []
     shot(page, "ui-alerts-en")
@@ -80,7 +85,7 @@ def test_acknowledge_and_resolve_an_alert_by_keyboard(browser, stack):
     page.wait_for_function(f"document.activeElement && document.activeElement.dataset.alertId === {alert['alert_id']!r}")
     page.keyboard.press("a")
     page.wait_for_selector('#alert-detail .state-tag[data-state="acknowledged"]')
-    assert page.locator(f'#alert-list tbody tr[data-alert-id="{alert["alert_id"]}"] .prio.unack').count() == 0
+    expect(page.locator(f'#alert-list tbody tr[data-alert-id="{alert["alert_id"]}"] .prio.unack')).to_have_count(0)
     assert blinking_not_unacknowledged(page) == []
     page.click("#act-resolve")
     page.select_option("#form-resolve select[name=outcome]", "confirmed_fault")
