@@ -86,10 +86,15 @@ class ConsumeLoop:
             "max_poll_records": max_records,
             "session_timeout_ms": 15_000,
             "heartbeat_interval_ms": 3_000,
+            # A group joined before the consumer has its topics' metadata gets no partitions and
+            # waits for the next metadata refresh: keep that wait short (default is 5 minutes).
+            "metadata_max_age_ms": 30_000,
             **settings.client_kwargs(),
         }
         kw.update(consumer_overrides)
         self.consumer = KafkaConsumer(**kw)
+        for name in self._topics:  # fetch topic metadata before joining the group (see above)
+            self.consumer.partitions_for_topic(name)
         self.consumer.subscribe(list(self._topics))
         self.processed = 0
         self.dead_lettered = 0
