@@ -95,7 +95,7 @@ class Connector:
             return True, "starting"
         if not self._loop.is_running():
             return False, "source event loop stopped"
-        if not self.forwarder._thread.is_alive():
+        if not self.forwarder.is_alive():
             return False, "forwarder thread stopped"
         return True, f"ok: {len(self.runners)} sources, {self.buffer.path}"
 

@@ -71,6 +71,10 @@ class Forwarder:
         return Producer(self.kafka, max_block_ms=5000, delivery_timeout_ms=600_000, linger_ms=20,
                         reconnect_backoff_max_ms=1000)
 
+    def is_alive(self) -> bool:
+        """Whether the forwarding thread runs (the connector's /healthz)."""
+        return self._thread.is_alive()
+
     def start(self) -> "Forwarder":
         self._thread.start()
         return self
