@@ -17,6 +17,7 @@ RUN mkdir contracts && touch contracts/__init__.py \
  && /opt/linewatch/bin/pip uninstall -y linewatch
 COPY contracts ./contracts
 COPY runtime ./runtime
+COPY store ./store
 COPY simulators ./simulators
 COPY pipelines ./pipelines
 COPY services ./services

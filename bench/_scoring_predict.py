@@ -13,7 +13,7 @@ import lightgbm as lgb
 import numpy as np
 
 from pipelines.features import compute
-from pipelines.scoring.toymodel import CNC_SIGNALS, SMALL_SPEC
+from pipelines.testing.toymodel import CNC_SIGNALS, SMALL_SPEC
 from pipelines.training.synthetic import synthetic_history
 
 

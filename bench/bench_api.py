@@ -18,10 +18,10 @@ import uvicorn
 
 from contracts import AlertAction, AlertEvent, HealthScore, StoreSettings
 from contracts.plant import load_plant
-from pipelines.store import Store
+from store import Store
 from services.api import ApiSettings, create_app
-from services.api.repo.auth import create_user
-from services.api.security import Role
+from store.repos.auth import create_user
+from store.credentials import Role
 
 RATE_PER_S = 50
 SECONDS = 10

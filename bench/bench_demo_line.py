@@ -96,7 +96,7 @@ def run(results_dir: Path) -> dict:
                "LINEWATCH_DATA_DIR": str(registry.parent), "PYTHONUNBUFFERED": "1"}
         trained_s = ensure_champion(registry, env)
         from contracts.settings import StoreSettings
-        from pipelines.store import Store
+        from store import Store
 
         Store.open(StoreSettings(url=env["LINEWATCH_STORE__URL"])).close()
         logs = work / "logs"

@@ -33,7 +33,7 @@ def run(results_dir: Path) -> dict:
     """Measure both arms and write the results file."""
     from datetime import timedelta
 
-    from pipelines.scoring.toymodel import publish_toy_champions
+    from pipelines.testing.toymodel import publish_toy_champions
 
     plant = load_plant(ROOT / "simulators" / "plants" / "demo.yaml")
     step = timedelta(hours=2)

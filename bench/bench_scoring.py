@@ -36,11 +36,11 @@ from bench._scoring_predict import predict_cost
 from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import TELEMETRY
-from pipelines.scoring.demostream import renamed_plant, samples
+from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
-from pipelines.scoring.toymodel import publish_toy_champions
+from pipelines.testing.toymodel import publish_toy_champions
 from pipelines.scoring.worker import ScoringWorker
-from pipelines.store import Store, schema
+from store import Store, schema
 from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.settings import LineWatchSettings

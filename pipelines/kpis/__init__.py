@@ -12,7 +12,7 @@ Imports no Kafka, database or simulator code (tests/unit/test_import_direction.p
 from pipelines.kpis.events import EventFrames, KpiInputError, event_frames
 from pipelines.kpis.improvements import TARGETS, Improvement, improvements, relative_change
 from pipelines.kpis.kpis import Kpis, compute_kpis, compute_scopes, plant_kpis
-from pipelines.kpis.settings import KpiOptions, KpiPrices
+from pipelines.kpis.prices import KpiOptions, KpiPrices
 
 __all__ = ["TARGETS", "EventFrames", "Improvement", "KpiInputError", "KpiOptions", "KpiPrices", "Kpis",
            "compute_kpis", "compute_scopes", "event_frames", "improvements", "plant_kpis", "relative_change"]

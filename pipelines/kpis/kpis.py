@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from pipelines.kpis.events import EventFrames, KpiInputError, as_utc, event_frames
-from pipelines.kpis.settings import KpiOptions, KpiPrices
+from pipelines.kpis.prices import KpiOptions, KpiPrices
 from pipelines.kpis.totals import Totals, by_machine, machine_totals
 
 Scope = Literal["machine", "line", "plant"]

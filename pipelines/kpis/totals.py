@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.kpis.events import EventFrames
-from pipelines.kpis.settings import KpiOptions
+from pipelines.kpis.prices import KpiOptions
 
 STATES = ("running", "idle", "setup", "down", "maintenance", "offline")
 

@@ -23,6 +23,16 @@ from contracts.errors import LineWatchError
 from pipelines.models.bundle import ModelBundle, content_hash
 
 
+# ``data_range.source`` of a bundle that stands in for a trained model (``pipelines.testing``):
+# it proves the wiring, never the product, so the pilot retrains over it.
+STAND_IN_SOURCE = "stand-in (pipelines.testing, not trained on plant history)"
+
+
+def is_stand_in(meta: dict[str, Any]) -> bool:
+    """Whether a registry entry (``Registry.show``) is a testing stand-in, not a trained model."""
+    return bool((meta.get("data_range") or {}).get("source") == STAND_IN_SOURCE)
+
+
 class RegistryError(LineWatchError):
     """Unknown version, tampered bundle, or a registry folder that cannot be used."""
 

@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter
 from contracts.plant import Plant, load_plant
 from contracts.topics import EVENTS, TELEMETRY
 from pipelines.scoring.sanity import clean, limits_for
-from pipelines.store import Store
+from store import Store
 from runtime.consumer import ConsumeLoop, Record, Rejected
 from runtime.metrics import PipelineMetrics
 from runtime.settings import LineWatchSettings

@@ -24,7 +24,7 @@ from pipelines.features import FeatureSpec, compute
 from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
 from pipelines.scoring.eventlog import EventLog
 from pipelines.scoring.sanity import Limits, clean, limits_for
-from pipelines.scoring.windows import MachineWindow, Outcome
+from pipelines.scoring.buffers import MachineWindow, Outcome
 
 SUPPRESSING_STATES = ("setup", "maintenance")
 

@@ -25,8 +25,8 @@ from pipelines.scoring.metrics import ScoringMetrics
 from pipelines.scoring.rebuild import rebuild
 from pipelines.scoring.settings import ScoringSettings
 from pipelines.scoring.storeview import open_alerts_before, recent_events
-from pipelines.scoring.windows import Outcome
-from pipelines.store import Store
+from pipelines.scoring.buffers import Outcome
+from store import Store
 from runtime.consumer import ConsumeLoop, Record, Rejected
 from runtime.producer import Producer
 

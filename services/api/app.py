@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from contracts.plant import load_plant
-from pipelines.store import Store
+from store import Store
 from services.api import errors
 from services.api.context import AppContext
 from services.api.metrics import ApiMetrics

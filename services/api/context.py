@@ -6,10 +6,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from sqlalchemy import Connection
-
 from contracts.plant import Plant
-from pipelines.store import Store
+from store import Connection, Store
 from services.api.metrics import ApiMetrics
 from services.api.settings import ApiSettings
 

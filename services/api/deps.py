@@ -13,8 +13,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.context import AppContext
-from services.api.repo import auth as auth_repo
-from services.api.security import Principal, Role
+from store.repos import auth as auth_repo
+from store.credentials import Principal, Role
 
 bearer = HTTPBearer(auto_error=False, description="Login token from POST /auth/login, or an API key")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrators")

@@ -7,30 +7,19 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError
-
 from contracts.errors import ConfigError, ContractError, LineWatchError
+from store.errors import (Conflict, DataError, IntegrityError, Invalid, NotFound, OperationalError, RecordError,
+                          SQLAlchemyError)
 
 log = logging.getLogger("linewatch.api")
 
 
-class ApiError(LineWatchError):
-    """An error with its HTTP status; raised by repositories and routes."""
-
-    status = 400
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        if status is not None:
-            self.status = status
+# What each refusal of the store's records means over HTTP (the most specific class wins).
+RECORD_STATUS: dict[type[RecordError], int] = {NotFound: 404, Conflict: 409, Invalid: 400}
 
 
-class NotFound(ApiError):
-    status = 404
-
-
-class Conflict(ApiError):
-    status = 409
+def record_status(exc: RecordError) -> int:
+    return next((status for cls, status in RECORD_STATUS.items() if isinstance(exc, cls)), 400)
 
 
 def _body(message: str, **extra: object) -> dict[str, object]:
@@ -59,9 +48,9 @@ def install(app: FastAPI) -> None:
                   for e in exc.errors()[:20]]
         return JSONResponse(status_code=422, content=_body(_validation_text(exc), errors=errors))
 
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=_body(str(exc)))
+    @app.exception_handler(RecordError)
+    async def _record(_: Request, exc: RecordError) -> JSONResponse:
+        return JSONResponse(status_code=record_status(exc), content=_body(str(exc)))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -15,12 +15,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection
-
 from services.api.context import AppContext
-from services.api.repo import alerts as alerts_repo
-from services.api.repo import webhooks as hooks
-from services.api.security import sign
+from store import Connection
+from store.repos import alerts as alerts_repo
+from store.repos import webhooks as hooks
+from store.credentials import sign
 
 log = logging.getLogger("linewatch.api.notify")
 ALERT_FIELDS = ("alert_id", "machine_id", "line_id", "mode", "priority", "probability", "rul_hours", "state",

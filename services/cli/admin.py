@@ -13,7 +13,7 @@ console = Console()
 
 
 def _store():  # type: ignore[no-untyped-def]
-    from pipelines.store import Store
+    from store import Store
     from services.api.settings import ApiSettings
 
     settings = ApiSettings()
@@ -23,8 +23,8 @@ def _store():  # type: ignore[no-untyped-def]
 @app.command()
 def init(username: str = typer.Option("admin", help="Name of the first administrator")) -> None:
     """Create the first admin with a random password, printed once. Refuses if an admin exists."""
-    from services.api.repo.auth import create_user, user_count
-    from services.api.security import Role, new_password
+    from store.repos.auth import create_user, user_count
+    from store.credentials import Role, new_password
 
     _, store = _store()
     try:
@@ -43,8 +43,8 @@ def init(username: str = typer.Option("admin", help="Name of the first administr
 @app.command("create-user")
 def create_user_cmd(username: str, role: str = typer.Option("operator", help="viewer|operator|engineer|admin")) -> None:
     """Create a user with a random password (printed once)."""
-    from services.api.repo.auth import create_user
-    from services.api.security import Role, new_password
+    from store.repos.auth import create_user
+    from store.credentials import Role, new_password
 
     _, store = _store()
     password = new_password()
@@ -63,8 +63,8 @@ def create_key(name: str, role: str = typer.Option("viewer", help="viewer|operat
     """Create a scoped API key for an integrator (printed once)."""
     from datetime import timezone
 
-    from services.api.repo.auth import create_key as create
-    from services.api.security import Role
+    from store.repos.auth import create_key as create
+    from store.credentials import Role
 
     settings, store = _store()
     try:

@@ -31,7 +31,7 @@ def command(out: Optional[Path] = typer.Option(None, help="Archive root (default
     ensure_topics(settings.kafka)
     loop, handler = archive_loop(settings.kafka, root)
     if metrics_port:
-        from runtime.health import HealthServer, loop_checks
+        from runtime.probes import HealthServer, loop_checks
 
         live, ready = loop_checks(lambda: loop)
         HealthServer(metrics_port, live=live, ready=ready).start()

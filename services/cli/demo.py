@@ -23,7 +23,7 @@ from rich.console import Console
 from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.settings import LineWatchSettings
-from services.cli._children import Children, linewatch_argv, wait_for
+from services.cli.children import Children, linewatch_argv, wait_for
 
 console = Console()
 # (name, argv after `linewatch`). Children get all settings through the environment
@@ -60,9 +60,9 @@ def _registry_empty(path: Path) -> bool:
 def _first_admin(store_url: str, login_file: Path) -> tuple[str, str | None]:
     """Create the first admin if there is none; returns (user, password or None if it existed)."""
     from contracts.settings import StoreSettings
-    from pipelines.store import Store
-    from services.api.repo.auth import create_user, user_count
-    from services.api.security import Role, new_password
+    from store import Store
+    from store.repos.auth import create_user, user_count
+    from store.credentials import Role, new_password
 
     store = Store.open(StoreSettings(url=store_url))
     try:
@@ -79,16 +79,21 @@ def _first_admin(store_url: str, login_file: Path) -> tuple[str, str | None]:
 
 
 def _score_count(store_url: str) -> int:
-    from sqlalchemy import create_engine, text
+    from contracts.settings import StoreSettings
+    from store import Store
+    from store.repos import scores
 
-    engine = create_engine(store_url)
     try:
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM scores")).scalar_one()
+        store = Store.open(StoreSettings(url=store_url), upgrade=False)
+    except Exception:  # noqa: BLE001 - a store that cannot open yet counts as "no score yet"
+        return 0
+    try:
+        with store.engine.connect() as conn:
+            return scores.count(conn)
     except Exception:  # noqa: BLE001 - table not there yet counts as "no score yet"
         return 0
     finally:
-        engine.dispose()
+        store.close()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -155,7 +160,7 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
                "LINEWATCH_REGISTRY_DIR": str(registry), "LINEWATCH_HOST": "127.0.0.1", "LINEWATCH_PORT": str(api_port),
                "PYTHONUNBUFFERED": "1"}
         from contracts.settings import StoreSettings
-        from pipelines.store import Store
+        from store import Store
 
         Store.open(StoreSettings(url=store_url)).close()  # migrate once, before any child races to it
         if train:

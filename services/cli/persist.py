@@ -18,7 +18,7 @@ def command(metrics_port: int = typer.Option(9401, min=0, max=65535, envvar="LIN
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     worker = PersistWorker(LineWatchSettings())
     if metrics_port:
-        from runtime.health import HealthServer, loop_checks
+        from runtime.probes import HealthServer, loop_checks
 
         live, ready = loop_checks(lambda: worker.loop)
         HealthServer(metrics_port, worker.registry, live=live, ready=ready).start()

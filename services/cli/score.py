@@ -26,7 +26,7 @@ def command(metrics_port: int | None = typer.Option(None, min=0, max=65535,
     port = settings.metrics_port if metrics_port is None else metrics_port
     worker = ScoringWorker(settings)
     if port:
-        from runtime.health import HealthServer, loop_checks
+        from runtime.probes import HealthServer, loop_checks
 
         live, ready = loop_checks(lambda: worker.loop)
         HealthServer(port, worker.metrics.registry, live=live, ready=ready).start()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 from kafka.errors import KafkaError
-from runtime.health import HealthServer
+from runtime.probes import HealthServer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtime.health import HealthServer
+from runtime.probes import HealthServer
 from runtime.settings import LineWatchSettings
 from services.connectors.buffer import DiskBuffer
 from services.connectors.core.mapping import Mapping

@@ -15,7 +15,7 @@ from services.connectors.core.registers import ReadBlock, decode_block, plan_rea
 from services.connectors.core.samples import SampleAssembler
 from services.connectors.forwarder import Sink
 from services.connectors.metrics import ConnectorMetrics
-from services.connectors.opcua import _wait
+from services.connectors.pacing import sleep_unless
 
 log = logging.getLogger("linewatch.connectors.modbus")
 
@@ -50,7 +50,7 @@ class ModbusRunner:
                     began = asyncio.get_running_loop().time()
                     await self.poll_once(client)
                     spent = asyncio.get_running_loop().time() - began
-                    await _wait(stop, max(0.0, period - spent))
+                    await sleep_unless(stop, max(0.0, period - spent))
             except (ConnectionError, ModbusException, OSError, asyncio.TimeoutError) as exc:
                 self.metrics.errors.labels("modbus", "connect").inc()
                 log.warning("%s: %r; reconnect in %.0fs", self.cfg.name, exc, delay)
@@ -62,7 +62,7 @@ class ModbusRunner:
                 client.close()
             if not stop.is_set():
                 self.sink.emit("modbus", self.assembler.offline(sorted({t.machine for t in self.cfg.tags})))
-                await _wait(stop, delay)
+                await sleep_unless(stop, delay)
                 delay = min(delay * 2, 30.0)
 
     async def poll_once(self, client: AsyncModbusTcpClient) -> None:

@@ -19,6 +19,7 @@ from services.connectors.core.mapping import OpcUaSource, OpcUaTag
 from services.connectors.core.samples import SampleAssembler, opcua_quality
 from services.connectors.forwarder import Sink
 from services.connectors.metrics import ConnectorMetrics
+from services.connectors.pacing import sleep_unless, sleep_unless_any
 
 log = logging.getLogger("linewatch.connectors.opcua")
 LIMIT_NODES = {
@@ -125,7 +126,7 @@ class OpcUaRunner:
                 self.metrics.errors.labels("opcua", "connect").inc()
                 log.warning("%s: cannot connect to %s: %r; retry in %.0fs", self.cfg.name, self.cfg.endpoint,
                             exc, delay)
-                await _wait(stop, delay)
+                await sleep_unless(stop, delay)
                 delay = min(delay * 2, 30.0)
                 continue
             if connected_before:
@@ -143,7 +144,7 @@ class OpcUaRunner:
             self.flush()
             if not stop.is_set():
                 self.sink.emit("opcua", self.assembler.offline(sorted({t.machine for t in self.cfg.tags})))
-                await _wait(stop, delay)
+                await sleep_unless(stop, delay)
 
     async def _session(self, client: Client, stop: asyncio.Event) -> None:
         limits = await server_limits(client, self.cfg.max_items_per_call)
@@ -168,7 +169,7 @@ class OpcUaRunner:
                 if self._consumer is not None and self._consumer.done():
                     break  # the notification stream ended: reconnect
                 self.flush()
-                await _wait_any(stop, self.lost, tick)
+                await sleep_unless_any(stop, self.lost, tick)
         finally:
             if self._consumer is not None:
                 self._consumer.cancel()
@@ -221,20 +222,6 @@ def _number(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value)
     return None
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
-        pass
-
-
-async def _wait_any(a: asyncio.Event, b: asyncio.Event, seconds: float) -> None:
-    tasks = [asyncio.ensure_future(a.wait()), asyncio.ensure_future(b.wait())]
-    await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    for t in tasks:
-        t.cancel()
 
 
 async def _quiet_disconnect(client: Client) -> None:

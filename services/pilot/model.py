@@ -41,9 +41,11 @@ def simulate_history(plant: Plant, make_line: LineFactory, seed: int, start: dat
 
 
 def _is_toy(registry: object, kind: str) -> bool:
-    """A champion registered by ``pipelines.scoring.toymodel`` (demo wiring, not a trained model)."""
+    """A champion that is a testing stand-in (``pipelines.testing.toymodel``), not a trained model."""
+    from pipelines.models.registry import is_stand_in
+
     version = registry.champion_version(kind)
-    return version is not None and registry.show(version).get("metrics", {}).get("holdout_id") == "toy"
+    return version is not None and is_stand_in(registry.show(version))
 
 
 def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, start: datetime,

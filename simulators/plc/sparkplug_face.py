@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 
 from contracts.messages import TelemetrySample
 
-from simulators.plc import sparkplug_b_pb2 as pb
+from contracts import sparkplug_b_pb2 as pb
 from simulators.plc.lines import STATE_TAG, LatestSamples, state_code
 
 log = logging.getLogger("linewatch.plc.sparkplug")

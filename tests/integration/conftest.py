@@ -45,7 +45,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def registry_dir(tmp_path_factory: pytest.TempPathFactory):
     """A registry with small real LightGBM champions per kind, shared by the scoring tests."""
-    from pipelines.scoring.toymodel import publish_toy_champions
+    from pipelines.testing.toymodel import publish_toy_champions
 
     path = tmp_path_factory.getbasetemp() / "scoring-registry"
     if not (path / "index.json").exists():

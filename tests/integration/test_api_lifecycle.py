@@ -20,10 +20,10 @@ from fastapi.testclient import TestClient
 
 from contracts import AlertAction, AlertEvent, FailureOccurred, MachineState, MaintenanceDone, PartCompleted, StateChanged
 from contracts import StoreSettings
-from pipelines.store import Store, schema
+from store import Store, schema
 from services.api import ApiSettings, create_app
-from services.api.repo.auth import create_user
-from services.api.security import Role
+from store.repos.auth import create_user
+from store.credentials import Role
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-battery-staple"

@@ -10,10 +10,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from contracts import StoreSettings
-from pipelines.store import Store
+from store import Store
 from services.api import ApiSettings, create_app
-from services.api.repo.auth import create_user, login
-from services.api.security import Role
+from store.repos.auth import create_user, login
+from store.credentials import Role
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 from contracts.settings import StoreSettings
-from pipelines.store import Store
-from pipelines.store.schema import alerts, scores
+from store import Store
+from store.schema import alerts, scores
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "helm" / "linewatch" / "files" / "dashboards" / "linewatch.json"
 

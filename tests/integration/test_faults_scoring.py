@@ -24,11 +24,11 @@ from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import ALERTS, DEADLETTER, EVENTS, SCORES, TELEMETRY
 from pipelines.health import AlertRules
 from pipelines.models import Registry
-from pipelines.scoring.demostream import renamed_plant, samples
+from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
 from pipelines.scoring.worker import ScoringWorker
-from pipelines.store import Store, schema
+from store import Store, schema
 from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.producer import Producer

@@ -37,7 +37,7 @@ def own_broker(tmp_path: Path) -> KafkaSettings:
 @pytest.mark.integration
 def test_alerts_become_commands_the_line_obeys(own_broker: KafkaSettings, tmp_path: Path) -> None:
     from pipelines.scoring.settings import ScoringOptions, ScoringSettings
-    from pipelines.scoring.toymodel import publish_toy_champions
+    from pipelines.testing.toymodel import publish_toy_champions
 
     ensure_topics(own_broker)
     publish_toy_champions(tmp_path / "registry")

@@ -16,10 +16,10 @@ from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import ALERTS, DEADLETTER, EVENTS, SCORES, TELEMETRY
 from pipelines.persist.worker import PersistWorker
-from pipelines.scoring.demostream import renamed_plant, samples
+from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
 from pipelines.scoring.worker import ScoringWorker
-from pipelines.store import Store, schema
+from store import Store, schema
 from runtime.admin import ensure_topics
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from contracts import AlertAction, MachineState, StateChanged, StoreSettings
 from contracts.examples import T0, examples, telemetry
-from pipelines.store import AlertState, Store, current_revision, schema
+from store import AlertState, Store, current_revision, schema
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-OPEN = ("from contracts.settings import StoreSettings; from pipelines.store import Store; "
+OPEN = ("from contracts.settings import StoreSettings; from store import Store; "
         "import sys; Store.open(StoreSettings(url=sys.argv[1])).close()")
 
 
@@ -26,7 +26,7 @@ def assert_all_migrated(url: str, results: list[subprocess.CompletedProcess[str]
     from sqlalchemy import inspect
 
     from contracts.settings import StoreSettings
-    from pipelines.store.engine import create_store_engine, current_revision
+    from store.database import create_store_engine, current_revision
 
     engine = create_store_engine(StoreSettings(url=url))
     assert current_revision(engine) is not None

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from services.cli._children import ChildError, Children
+from services.cli.children import ChildError, Children
 
 
 def _alive(pid: int) -> bool:

@@ -37,7 +37,7 @@ def test_same_seeds_reproduce_the_same_numbers(tmp_path: Path) -> None:
 
 
 def test_predictive_arm_runs_through_the_scoring_core(tmp_path: Path) -> None:
-    from pipelines.scoring.toymodel import publish_toy_champions
+    from pipelines.testing.toymodel import publish_toy_champions
 
     publish_toy_champions(tmp_path / "registry")
     report = pilot(tmp_path / "out", "--seeds", "1", "--arms", "run_to_failure,predictive", "--no-train",

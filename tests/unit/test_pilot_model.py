@@ -9,7 +9,7 @@ import pytest
 
 from contracts.plant import load_plant
 from pipelines.models import Registry
-from pipelines.scoring.toymodel import publish_toy_champions, toy_bundle
+from pipelines.testing.toymodel import publish_toy_champions, toy_bundle
 from services.pilot.model import ensure_champions
 
 PLANT = load_plant(Path(__file__).resolve().parents[2] / "simulators" / "plants" / "demo.yaml")

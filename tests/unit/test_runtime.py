@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from runtime.health import HealthServer, loop_liveness
+from runtime.probes import HealthServer, loop_liveness
 
 
 def get(port: int, path: str) -> tuple[int, str]:
@@ -58,7 +58,7 @@ def test_cluster_ids_never_look_like_options() -> None:
 
 
 def test_loop_checks_cover_startup_and_silence() -> None:
-    from runtime.health import loop_checks
+    from runtime.probes import loop_checks
 
     class Loop:
         silence = 5.0

@@ -7,17 +7,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
-from sqlalchemy import select
 
-from pipelines.store import schema
-from pipelines.store.lifecycle import AlertState
+from store.lifecycle import AlertState
 from services.api import notify
 from services.api.alert_quality import RaisedAlert, alert_kpis
 from services.api.deps import Ctx, Engineer, Operator, Viewer
 from services.api.rationale import rationale
-from services.api.repo import alerts as repo
-from services.api.repo import audit
-from services.api.repo import work_orders as wo_repo
+from store.repos import alerts as repo
+from store.repos import audit
+from store.repos import work_orders as wo_repo
 from services.api.schemas.alerts import (
     AlertDetail, AlertKpisPublic, AlertPage, AlertPublic, AssignCreate, AuditPublic, CommentCreate, CommentPublic,
     ReasonCreate, ResolveCreate, ShelveCreate,
@@ -143,14 +141,7 @@ def alert_system_kpis(ctx: Ctx, who: Viewer, line: Annotated[str | None, Query(m
     start = start or end - timedelta(days=30)
     if end <= start:
         raise HTTPException(422, "'to' must be after 'from'")
-    A = schema.alerts
-    q = select(A.c.machine_id, A.c.mode, A.c.priority, A.c.raised_at, A.c.active, A.c.resolved_at).where(
-        A.c.raised_at >= start, A.c.raised_at < end)
-    if line:
-        q = q.where(A.c.line_id == line)
-    if who.lines:
-        q = q.where(A.c.line_id.in_(sorted(who.lines)))
     with ctx.read() as conn:
-        rows = [RaisedAlert(r.machine_id, r.mode, r.priority, r.raised_at, bool(r.active), r.resolved_at is not None)
-                for r in conn.execute(q)]
+        rows = [RaisedAlert(r.machine_id, r.mode, r.priority, r.raised_at, r.active, r.resolved)
+                for r in repo.raised_between(conn, start, end, line, who.lines)]
     return alert_kpis(rows, start, end, now)

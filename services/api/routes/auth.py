@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from services.api.deps import Admin, Ctx, Viewer
-from services.api.repo import audit
-from services.api.repo import auth as repo
-from services.api.schemas._base import Message
+from store.repos import audit
+from store.repos import auth as repo
+from services.api.schemas.common import Message
 from services.api.schemas.auth import (
     ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, LoginCreate, MePublic, TokenPublic, UserCreate, UserPublic,
 )

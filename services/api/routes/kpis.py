@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from pipelines.kpis import compute_kpis, improvements
 from services.api.deps import Ctx, Engineer, Viewer
-from services.api.repo import audit, kpi_data
+from store.repos import audit, kpi_data
 from services.api.schemas.work import BaselineCreate, BaselinePublic, KpiReport
 
 router = APIRouter(tags=["kpis"])

@@ -11,12 +11,11 @@ from typing import Annotated, Any, AsyncIterator
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
 
-from pipelines.store import schema
 from services.api.context import AppContext
 from services.api.deps import Ctx, Viewer
-from services.api.repo import alerts as alerts_repo
+from store.repos import alerts as alerts_repo
+from store.repos import scores as scores_repo
 
 router = APIRouter(tags=["operations"])
 stream_router = APIRouter(tags=["stream"])
@@ -67,10 +66,9 @@ def readyz(ctx: Ctx) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
             responses={200: {"content": {"text/plain": {"example": "linewatch_api_request_duration_seconds_bucket{…} 3"}}}})
 def metrics(ctx: Ctx) -> Response:
-    a = schema.alerts
     try:
         with ctx.read() as conn:
-            rows = conn.execute(select(a.c.state, a.c.priority, func.count()).group_by(a.c.state, a.c.priority)).all()
+            rows = alerts_repo.counts_by_state_priority(conn)
         ctx.metrics.alerts_open.clear()
         for state, priority, n in rows:
             ctx.metrics.alerts_open.labels(state, priority).set(n)
@@ -85,11 +83,8 @@ def _sse(event: str, data: Any, ident: str | None = None) -> str:
 
 
 def _poll(ctx: AppContext, since: datetime, lines: frozenset[str]) -> tuple[list[dict], list[dict], datetime]:
-    s = schema.scores
     with ctx.read() as conn:
-        scores = [dict(r) for r in conn.execute(select(s.c.payload, s.c.ingested_at, s.c.line_id)
-                                                .where(s.c.ingested_at > since).order_by(s.c.ingested_at).limit(500))
-                  .mappings()]
+        scores = scores_repo.ingested_since(conn, since)
         alerts = alerts_repo.changed_since(conn, since)
     newest = max([since] + [r["ingested_at"] for r in scores] + [r["changed_at"] for r in alerts])
     if lines:

@@ -12,10 +12,10 @@ from contracts.plant import Machine
 from pipelines.health.score import band
 from pipelines.health.text import factor_sentence
 from services.api.deps import Ctx, Viewer
-from services.api.repo import alerts as alerts_repo
-from services.api.repo import assets
+from store.repos import alerts as alerts_repo
+from store.repos import assets
 from services.api.schemas.assets import EventPublic, MachineDetail, PlantPublic, ScoreHistory, TelemetryHistory
-from services.api.security import Principal
+from store.credentials import Principal
 
 router = APIRouter(tags=["plant"])
 From = Annotated[datetime | None, Query(alias="from", description="Start (UTC, ISO 8601 with offset)")]

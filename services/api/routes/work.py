@@ -12,10 +12,10 @@ from fastapi.responses import PlainTextResponse
 
 from contracts.plant import MODE_ACTION
 from services.api.deps import Admin, Ctx, Operator, Viewer
-from services.api.repo import alerts as alerts_repo
-from services.api.repo import audit
-from services.api.repo import webhooks as hooks
-from services.api.repo import work_orders as repo
+from store.repos import alerts as alerts_repo
+from store.repos import audit
+from store.repos import webhooks as hooks
+from store.repos import work_orders as repo
 from services.api.schemas.work import (
     LabelPublic, WebhookCreate, WebhookCreated, WebhookPublic, WorkOrderClose, WorkOrderCreate, WorkOrderPublic,
 )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from services.api.schemas._base import In, Name, Page, Text, UtcDatetime, examples
+from services.api.schemas.common import In, Name, Page, Text, UtcDatetime, examples
 
 ALERT_EXAMPLE = {
     "alert_id": "line-1/cnc-01|tool_wear|2026-01-05T08:00:00+00:00", "machine_id": "line-1/cnc-01",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.api.schemas._base import UtcDatetime, examples
+from services.api.schemas.common import UtcDatetime, examples
 
 
 class ComponentPublic(BaseModel):

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from services.api.schemas._base import In, Name, UtcDatetime, examples
-from services.api.security import Role
+from services.api.schemas.common import In, Name, UtcDatetime, examples
+from store.credentials import Role
 
 LineId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
 from contracts.messages import MACHINE_ID_PATTERN
-from services.api.schemas._base import In, Name, Text, UtcDatetime, examples
+from services.api.schemas.common import In, Name, Text, UtcDatetime, examples
 
 MachineId = Annotated[str, Field(pattern=MACHINE_ID_PATTERN, examples=["line-1/cnc-01"])]
 Outcome = Literal["confirmed_fault", "false_alarm", "no_fault_found"]

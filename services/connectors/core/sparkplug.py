@@ -19,7 +19,7 @@ from contracts.errors import ContractError
 from contracts.messages import Quality
 from services.connectors.core.mapping import SparkplugTag
 from services.connectors.core.samples import sparkplug_quality
-from simulators.plc import sparkplug_b_pb2 as pb
+from contracts import sparkplug_b_pb2 as pb
 
 NAMESPACE = "spBv1.0"
 REBIRTH_METRIC = "Node Control/Rebirth"

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts import StoreSettings
-from pipelines.store import Store
+from store import Store
 from services.api import ApiSettings, create_app
-from services.api.repo.auth import create_user
-from services.api.security import Role
+from store.repos.auth import create_user
+from store.credentials import Role
 
 PASSWORD = "correct-horse-battery-staple"
 

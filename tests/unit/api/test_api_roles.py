@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from services.api import ApiSettings, create_app
-from services.api.security import Role
+from store.credentials import Role
 from tests.unit.api.conftest import auth, login_all, make_settings, open_client
 
 PUBLIC = {("POST", "/api/v1/auth/login"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}

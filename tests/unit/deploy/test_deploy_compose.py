@@ -168,3 +168,16 @@ def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
     assert lines.index(users[-1]) > lines.index(froms[-1])
     assert 'ENTRYPOINT ["linewatch"]' in lines
     assert (ROOT / ".dockerignore").read_text().splitlines()[1] == "*", "whitelist the build context"
+
+
+def test_image_gets_every_python_package() -> None:
+    """A top-level package added to pyproject must also reach the build context and the image."""
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = [p.rstrip("*") for p in include]
+    allowed = (ROOT / ".dockerignore").read_text().splitlines()
+    copies = (ROOT / "Dockerfile").read_text().splitlines()
+    for package in packages:
+        assert f"!{package}/" in allowed, f"{package}/ missing from the .dockerignore whitelist"
+        assert f"COPY {package} ./{package}" in copies, f"Dockerfile does not copy {package}/"

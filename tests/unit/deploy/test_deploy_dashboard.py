@@ -132,7 +132,7 @@ def test_dashboard_covers_what_operators_asked_for() -> None:
 
 
 def test_sql_panels_use_existing_store_tables_and_columns() -> None:
-    from pipelines.store.schema import metadata
+    from store.schema import metadata
 
     columns = {t.name: set(t.columns.keys()) for t in metadata.tables.values()}
     sql = [t["rawSql"] for p in dashboard()["panels"] for t in p.get("targets", []) if "rawSql" in t]

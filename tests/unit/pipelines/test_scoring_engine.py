@@ -11,10 +11,10 @@ import pytest
 from contracts.messages import AlertAction, MaintenanceDone, TelemetrySample
 from contracts.plant import load_plant
 from pipelines.health import AlertRules, OpenAlert
-from pipelines.scoring.demostream import samples
+from pipelines.testing.samplestream import samples
 from pipelines.scoring.engine import ScoringEngine
-from pipelines.scoring.toymodel import toy_bundle
-from pipelines.scoring.windows import Outcome
+from pipelines.testing.toymodel import toy_bundle
+from pipelines.scoring.buffers import Outcome
 from runtime.settings import LineWatchSettings
 
 PLANT = load_plant(LineWatchSettings().plant_file)

@@ -8,9 +8,9 @@ from contracts.settings import StoreSettings
 from pipelines.models import Registry
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
-from pipelines.scoring.toymodel import publish_toy_champions, toy_bundle
+from pipelines.testing.toymodel import publish_toy_champions, toy_bundle
 from pipelines.scoring.worker import ScoringWorker
-from pipelines.store import Store
+from store import Store
 
 
 def test_promoted_champion_is_swapped_in_without_losing_windows(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
-import pipelines.store._types
+import store.coltypes
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -29,28 +29,28 @@ def upgrade() -> None:
     sa.Column('message_zh', sa.Text(), nullable=False),
     sa.Column('recommended_action', sa.String(length=200), nullable=True),
     sa.Column('top_factors', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('raised_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('scorer_ts', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('cleared_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('raised_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('scorer_ts', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('cleared_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('state', sa.String(length=30), nullable=False, comment='ISA-18.2 state, see lifecycle.py'),
-    sa.Column('acknowledged_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.Column('acknowledged_by', sa.String(length=100), nullable=True),
     sa.Column('assigned_to', sa.String(length=100), nullable=True),
-    sa.Column('shelved_until', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('shelved_until', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.Column('shelved_by', sa.String(length=100), nullable=True),
     sa.Column('shelve_reason', sa.Text(), nullable=True),
     sa.Column('suppressed', sa.Boolean(), nullable=False),
     sa.Column('out_of_service', sa.Boolean(), nullable=False),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
-    sa.Column('escalated_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.Column('resolved_by', sa.String(length=100), nullable=True),
     sa.Column('outcome', sa.String(length=30), nullable=True),
     sa.Column('failure_mode', sa.String(length=100), nullable=True),
     sa.Column('cause', sa.Text(), nullable=True),
     sa.Column('corrective_action', sa.Text(), nullable=True),
-    sa.Column('changed_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('alert_id', name=op.f('pk_alerts'))
     )
     with op.batch_alter_table('alerts', schema=None) as batch_op:
@@ -65,16 +65,16 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('scopes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, comment='line ids the key may see; [] = all'),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('key_id', name=op.f('pk_api_keys')),
     sa.UniqueConstraint('secret_hash', name=op.f('uq_api_keys_secret_hash'))
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('ts', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ts', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('target_type', sa.String(length=40), nullable=False),
@@ -91,18 +91,18 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('scope', sa.String(length=10), nullable=False),
     sa.Column('scope_id', sa.String(length=200), nullable=True),
-    sa.Column('start', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('end', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('start', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('end', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('baseline_id', name=op.f('pk_baselines'))
     )
     op.create_table('machine_events',
     sa.Column('event_id', sa.String(length=200), nullable=False),
     sa.Column('machine_id', sa.String(length=200), nullable=False),
     sa.Column('line_id', sa.String(length=100), nullable=False),
-    sa.Column('ts', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ts', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('part_good', sa.Boolean(), nullable=True),
     sa.Column('energy_kwh', sa.Float(), nullable=True),
@@ -130,13 +130,13 @@ def upgrade() -> None:
 
     op.create_table('pilot_reports',
     sa.Column('report_id', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('report', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('report_id', name=op.f('pk_pilot_reports'))
     )
     op.create_table('scores',
     sa.Column('machine_id', sa.String(length=200), nullable=False),
-    sa.Column('ts', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ts', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('model_version', sa.String(length=100), nullable=False),
     sa.Column('score_id', sa.String(length=400), nullable=False),
     sa.Column('line_id', sa.String(length=100), nullable=False),
@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.Column('defect_risk', sa.Float(), nullable=True),
     sa.Column('anomaly_score', sa.Float(), nullable=True),
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, comment='the full HealthScore as JSON'),
-    sa.Column('ingested_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ingested_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('machine_id', 'ts', 'model_version', name=op.f('pk_scores'))
     )
     with op.batch_alter_table('scores', schema=None) as batch_op:
@@ -158,10 +158,10 @@ def upgrade() -> None:
 
     op.create_table('telemetry_minutes',
     sa.Column('machine_id', sa.String(length=200), nullable=False),
-    sa.Column('minute', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('minute', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('line_id', sa.String(length=100), nullable=False),
     sa.Column('n_samples', sa.Integer(), nullable=False),
-    sa.Column('last_ts', pipelines.store._types.UtcDateTime(timezone=True), nullable=False, comment='newest sample merged: replays stop here'),
+    sa.Column('last_ts', store.coltypes.UtcDateTime(timezone=True), nullable=False, comment='newest sample merged: replays stop here'),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('signals', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, comment='{signal: [n, sum, min, max, last]}'),
     sa.PrimaryKeyConstraint('machine_id', 'minute', name=op.f('pk_telemetry_minutes'))
@@ -172,7 +172,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('username', name=op.f('pk_users'))
     )
     op.create_table('webhooks',
@@ -181,7 +181,7 @@ def upgrade() -> None:
     sa.Column('secret', sa.String(length=200), nullable=False, comment='HMAC-SHA256 key; shown once at creation'),
     sa.Column('events', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('webhook_id', name=op.f('pk_webhooks'))
     )
@@ -198,8 +198,8 @@ def upgrade() -> None:
     sa.Column('assigned_to', sa.String(length=100), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False, comment='open, closed'),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.String(length=100), nullable=True),
     sa.Column('outcome', sa.String(length=30), nullable=True),
     sa.Column('failure_mode', sa.String(length=100), nullable=True),
@@ -215,7 +215,7 @@ def upgrade() -> None:
     op.create_table('alert_comments',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('alert_id', sa.String(length=400), nullable=False),
-    sa.Column('ts', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ts', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('author', sa.String(length=100), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['alert_id'], ['alerts.alert_id'], name=op.f('fk_alert_comments_alert_id_alerts')),
@@ -227,8 +227,8 @@ def upgrade() -> None:
     op.create_table('sessions',
     sa.Column('token_hash', sa.String(length=128), nullable=False),
     sa.Column('username', sa.String(length=100), nullable=False),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['username'], ['users.username'], name=op.f('fk_sessions_username_users')),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_sessions'))
     )
@@ -239,10 +239,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False, comment='pending, delivered, failed'),
-    sa.Column('next_attempt_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', pipelines.store._types.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', store.coltypes.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', store.coltypes.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['webhook_id'], ['webhooks.webhook_id'], name=op.f('fk_webhook_deliveries_webhook_id_webhooks')),
     sa.PrimaryKeyConstraint('delivery_id', name=op.f('pk_webhook_deliveries'))
     )

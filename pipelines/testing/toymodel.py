@@ -18,6 +18,7 @@ import pandas as pd
 from contracts.plant import FAILURE_MODES
 from pipelines.features import FeatureSpec, compute, feature_names
 from pipelines.models import Calibration, ModelBundle, Registry
+from pipelines.models.registry import STAND_IN_SOURCE
 from pipelines.training.synthetic import synthetic_history
 
 CNC_SIGNALS = ("spindle_speed_rpm", "spindle_power_kw", "spindle_vibration_rms_mm_s", "spindle_bearing_temp_c",
@@ -74,7 +75,7 @@ def publish_toy_champions(registry_dir: Path, kinds: tuple[str, ...] = ("cnc", "
     versions = {}
     for kind in kinds:
         version = registry.register(toy_bundle(kind), {"holdout_id": "toy", "score": 0.0},
-                                    {"source": "pipelines.training.synthetic"})
+                                    {"source": STAND_IN_SOURCE})
         registry.promote(version, force=True)
         versions[kind] = version
     return versions

@@ -1,21 +1,22 @@
 """Alerts for the API: queries and the operator side of the ISA-18.2 life cycle.
 
-The scorer writes the process condition (``pipelines.store.writes``); this module writes
+The scorer writes the process condition (``store.writes``); this module writes
 only operator-owned fields, then re-derives the state, so neither side clobbers the other.
 Every change writes an audit row in the same transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from pipelines.store import schema
-from pipelines.store.lifecycle import AlertState, derive_state, facts_of
-from services.api.errors import ApiError, Conflict, NotFound
-from services.api.repo import audit
+from store import schema
+from store.lifecycle import AlertState, derive_state, facts_of
+from store.errors import Conflict, Invalid, NotFound
+from store.repos import audit
 
 A = schema.alerts
 
@@ -113,9 +114,9 @@ def shelve(conn: Connection, row: dict[str, Any], actor: str, reason: str, until
     _not_closed(row)
     at = now()
     if until <= at:
-        raise ApiError(f"'until' ({until.isoformat()}) must be in the future")
+        raise Invalid(f"'until' ({until.isoformat()}) must be in the future")
     if until > at + timedelta(seconds=max_shelve_s):
-        raise ApiError(f"shelving is time-limited: 'until' must be within {max_shelve_s / 3600:g} h from now")
+        raise Invalid(f"shelving is time-limited: 'until' must be within {max_shelve_s / 3600:g} h from now")
     if row["out_of_service"]:
         raise Conflict("alert is out of service; return it to service before shelving")
     return _apply(conn, row, {"shelved_until": until, "shelved_by": actor, "shelve_reason": reason}, actor, "shelve",
@@ -190,3 +191,34 @@ def expire_shelves(conn: Connection) -> list[str]:
 def changed_since(conn: Connection, since: datetime, limit: int = 500) -> list[dict[str, Any]]:
     rows = conn.execute(select(A).where(A.c.changed_at > since).order_by(A.c.changed_at).limit(limit)).mappings()
     return [dict(r) for r in rows]
+
+
+def counts_by_state_priority(conn: Connection) -> list[tuple[str, str, int]]:
+    """(state, priority, number of alerts) for every state and priority present."""
+    rows = conn.execute(select(A.c.state, A.c.priority, func.count()).group_by(A.c.state, A.c.priority)).all()
+    return [(state, priority, n) for state, priority, n in rows]
+
+
+@dataclass(frozen=True)
+class Raised:
+    """One alert raised in a period, as the alert-system KPIs need it."""
+
+    machine_id: str
+    mode: str
+    priority: str
+    raised_at: datetime
+    active: bool
+    resolved: bool
+
+
+def raised_between(conn: Connection, start: datetime, end: datetime, line: str | None,
+                   lines: frozenset[str]) -> list[Raised]:
+    """Alerts raised in ``[start, end)`` on ``line`` (all lines if ``None``), within the caller's ``lines``."""
+    q = select(A.c.machine_id, A.c.mode, A.c.priority, A.c.raised_at, A.c.active, A.c.resolved_at).where(
+        A.c.raised_at >= start, A.c.raised_at < end)
+    if line:
+        q = q.where(A.c.line_id == line)
+    if lines:
+        q = q.where(A.c.line_id.in_(sorted(lines)))
+    return [Raised(r.machine_id, r.mode, r.priority, r.raised_at, bool(r.active), r.resolved_at is not None)
+            for r in conn.execute(q)]

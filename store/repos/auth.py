@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from pipelines.store import schema
-from services.api.errors import Conflict, NotFound
-from services.api.security import Principal, Role, hash_password, new_api_key, new_token, token_hash, verify_password
+from store import schema
+from store.errors import Conflict, NotFound
+from store.credentials import Principal, Role, hash_password, new_api_key, new_token, token_hash, verify_password
 
 U, S, K = schema.users, schema.sessions, schema.api_keys
 

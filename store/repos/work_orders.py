@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from pipelines.store import schema
-from services.api.errors import Conflict, NotFound
-from services.api.repo import audit
+from store import schema
+from store.errors import Conflict, NotFound
+from store.repos import audit
 
 WO, A = schema.work_orders, schema.alerts
 

@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, or_, select
 
-from pipelines.store import schema
-from services.api.errors import NotFound
-from services.api.repo import audit
+from store import schema
+from store.errors import NotFound
+from store.repos import audit
 
 EV, A, B, P = schema.machine_events, schema.alerts, schema.baselines, schema.pilot_reports
 STATE_LOOKBACK = timedelta(days=30)  # a state change this long before `start` still sets the state at `start`

@@ -16,14 +16,11 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from contracts.errors import ConfigError, LineWatchError
+from contracts.errors import ConfigError
 from contracts.settings import StoreSettings
+from store.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class StoreError(LineWatchError):
-    """The store could not be opened, migrated, read or written."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from pipelines.store import schema
-from services.api.errors import NotFound
+from store import schema
+from store.errors import NotFound
 
 W, D = schema.webhooks, schema.webhook_deliveries
 EVENTS = ("alert.raised", "alert.escalated", "alert.resolved")

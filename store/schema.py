@@ -7,7 +7,7 @@ from sqlalchemy import (
     Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
 )
 
-from pipelines.store._types import Json, UtcDateTime
+from store.coltypes import Json, UtcDateTime
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, Insert, Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.messages import AlertAction, AlertEvent, HealthScore, TelemetrySample
-from pipelines.store import schema
-from pipelines.store.lifecycle import SUPPRESSING_MACHINE_STATES, derive_state, facts_of
-from pipelines.store.telemetry import MinuteAggregate, group_by_minute
+from store import schema
+from store.lifecycle import SUPPRESSING_MACHINE_STATES, derive_state, facts_of
+from store.telemetry import MinuteAggregate, group_by_minute
 
 
 def line_of(machine_id: str) -> str:

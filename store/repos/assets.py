@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from pipelines.store import schema
+from store import schema
 
 SC, TM, EV = schema.scores, schema.telemetry_minutes, schema.machine_events
 

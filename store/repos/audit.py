@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from pipelines.store import schema
+from store import schema
 
 t = schema.audit_log
 

@@ -9,8 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.messages import AlertEvent, HealthScore, TelemetrySample
 from contracts.settings import StoreSettings
-from pipelines.store import writes
-from pipelines.store.engine import StoreError, create_store_engine, migrate
+from store import writes
+from store.database import StoreError, create_store_engine, migrate
 
 
 class Store:
