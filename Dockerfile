@@ -47,7 +47,8 @@ ENV PATH=/opt/linewatch/bin:$PATH \
     MPLCONFIGDIR=/tmp/matplotlib \
     LINEWATCH_ENVIRONMENT=production \
     LINEWATCH_DATA_DIR=/var/lib/linewatch \
-    LINEWATCH_REGISTRY_DIR=/var/lib/linewatch/registry
+    LINEWATCH_REGISTRY_DIR=/var/lib/linewatch/registry \
+    LINEWATCH_CONNECTOR__METRICS_HOST=0.0.0.0
 WORKDIR /var/lib/linewatch
 USER 10001:10001
 EXPOSE 8000 9400 9401 9402 9403 9404

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.errors import ConfigError
 from runtime.probes import HealthServer
 from runtime.settings import LineWatchSettings
 from services.connectors.buffer import DiskBuffer
@@ -36,6 +37,8 @@ class ConnectorOptions(BaseModel):
     buffer_max_records: int = Field(default=1_000_000, ge=100, description="About 600 bytes per record.")
     buffer_full_policy: Literal["drop_oldest", "block"] = "drop_oldest"
     metrics_port: int = Field(default=9403, ge=0, le=65535, description="0 disables the /metrics endpoint.")
+    metrics_host: str = Field(default="127.0.0.1", min_length=1,
+                              description="Address /metrics and /healthz bind to; the container image sets 0.0.0.0.")
     telemetry_topic: str = "linewatch.telemetry.v1"
     deadletter_topic: str = "linewatch.deadletter.v1"
     forward_batch: int = Field(default=500, ge=1)
@@ -80,8 +83,15 @@ class Connector:
 
     def run(self) -> None:
         """Block until ``stop()`` or Ctrl-C; on the way out forward what it can, keep the rest on disk."""
-        if self.settings.connector.metrics_port and self.registry is REGISTRY:
-            HealthServer(self.settings.connector.metrics_port, self.registry, live=self.health).start()
+        if self.settings.connector.metrics_port:
+            opts = self.settings.connector
+            try:
+                HealthServer(opts.metrics_port, self.registry, live=self.health, addr=opts.metrics_host).start()
+            except OSError as exc:
+                self.buffer.close()
+                raise ConfigError(f"metrics: cannot listen on {opts.metrics_host}:{opts.metrics_port}: "
+                                  f"{exc.strerror or exc}; set LINEWATCH_CONNECTOR__METRICS_HOST / "
+                                  f"LINEWATCH_CONNECTOR__METRICS_PORT (0 = off)") from exc
         self.forwarder.start()
         try:
             asyncio.run(self._main())

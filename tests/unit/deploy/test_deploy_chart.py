@@ -245,6 +245,8 @@ def test_edge_values_run_connector_and_scoring_only(render) -> None:
     assert volumes["buffer"]["persistentVolumeClaim"]["claimName"] == "linewatch-connector-buffer"
     assert volumes["mapping"]["configMap"]["name"] == "linewatch-mapping"
     assert by_kind(objs, "Deployment")["connect"]["spec"]["strategy"]["type"] == "Recreate"
+    env = {e["name"]: e.get("value") for e in connect["containers"][0]["env"]}
+    assert env["LINEWATCH_CONNECTOR__METRICS_HOST"] == "0.0.0.0", "probes and Prometheus reach the pod IP"
 
 
 def test_connector_without_mapping_is_a_clear_error(render) -> None:

@@ -111,6 +111,8 @@ def test_linewatch_containers_are_locked_down(model: dict[str, Any]) -> None:
         assert services[name]["environment"]["LINEWATCH_METRICS_PORT"] == str(port), name
     assert services["api"]["environment"]["LINEWATCH_TOKEN_PEPPER"] == SECRETS["LINEWATCH_TOKEN_PEPPER"]
     assert services["api"]["command"][:3] == ["serve", "--host", "0.0.0.0"], "bind beyond the container's loopback"
+    # the connector binds 127.0.0.1 by default; in a container its /metrics must be reachable
+    assert services["connect"]["environment"]["LINEWATCH_CONNECTOR__METRICS_HOST"] == "0.0.0.0"
 
 
 def test_kafka_cluster_id_is_a_valid_kraft_id(model: dict[str, Any]) -> None:
@@ -167,6 +169,7 @@ def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
     assert users and users[-1] == "USER 10001:10001"
     assert lines.index(users[-1]) > lines.index(froms[-1])
     assert 'ENTRYPOINT ["linewatch"]' in lines
+    assert "LINEWATCH_CONNECTOR__METRICS_HOST=0.0.0.0" in (ROOT / "Dockerfile").read_text()
     assert (ROOT / ".dockerignore").read_text().splitlines()[1] == "*", "whitelist the build context"
 
 
