@@ -2,6 +2,9 @@
 # Real Apache Kafka (KRaft, single node) from Maven Central jars, on 127.0.0.1.
 #   scripts/kafka.sh install            resolve the pinned jars into kafka-broker/libs (idempotent)
 #   scripts/kafka.sh start [--port N]   format storage in .kafka/ and start; prints the bootstrap address
+#   scripts/kafka.sh start --secure [--user NAME] [--plaintext-port N] [--mtls]
+#                                       SASL_SSL (SCRAM-SHA-512 over TLS) with a CA made by openssl;
+#                                       writes .kafka/client.env with the LINEWATCH_KAFKA__* settings
 #   scripts/kafka.sh stop               stop the broker by its recorded pid
 #   scripts/kafka.sh status             exit 0 if running
 set -euo pipefail

@@ -14,10 +14,32 @@ app = typer.Typer(help="Run the local single-node Kafka broker (KRaft) from Mave
 
 @app.command()
 def start(work: Path = typer.Option(broker.DEFAULT_WORK, help="State folder: pid, ports, data, logs."),
-          port: int | None = typer.Option(None, min=1024, max=65535, help="Broker port (default: free).")) -> None:
-    """Start the broker (idempotent) and print its bootstrap address."""
-    info = broker.start(work, broker_port=port)
-    typer.echo(f"kafka running: pid={info.pid} bootstrap={info.bootstrap} start={info.started_s}s")
+          port: int | None = typer.Option(None, min=1024, max=65535, help="Broker port (default: free)."),
+          secure: bool = typer.Option(False, help="SASL_SSL listener (SCRAM-SHA-512 over TLS), CA made by openssl."),
+          user: str = typer.Option(broker.DEFAULT_CLIENT_USER, help="With --secure: the SCRAM user for clients; "
+                                   "password from LINEWATCH_KAFKA__SASL_PASSWORD, else random."),
+          plaintext_port: int | None = typer.Option(None, min=0, max=65535,
+                                                    help="With --secure: also a PLAINTEXT listener (0: free port)."),
+          mtls: bool = typer.Option(False, help="With --secure: require client certificates too.")) -> None:
+    """Start the broker (idempotent) and print its bootstrap address (and, if secure, its client.env)."""
+    import os
+    import secrets
+
+    from contracts.errors import ConfigError
+
+    users = None
+    if secure:
+        users = {user: os.environ.get("LINEWATCH_KAFKA__SASL_PASSWORD") or secrets.token_urlsafe(24)}
+    elif plaintext_port is not None or mtls:
+        raise ConfigError("--plaintext-port and --mtls need --secure")
+    info = broker.start(work, broker_port=port, secure=secure, users=users, plaintext_port=plaintext_port,
+                        mtls=mtls)
+    typer.echo(f"kafka running: pid={info.pid} bootstrap={info.bootstrap} protocol={info.security_protocol} "
+               f"start={info.started_s}s")
+    if info.plaintext_bootstrap:
+        typer.echo(f"plaintext listener: {info.plaintext_bootstrap}")
+    if info.security_protocol != "PLAINTEXT":
+        typer.echo(f"client settings: {info.client_env_file} (load: set -a; . {info.client_env_file}; set +a)")
 
 
 @app.command()
@@ -36,10 +58,26 @@ def status(work: Path = typer.Option(broker.DEFAULT_WORK)) -> None:
     typer.echo(f"kafka running: pid={info.pid} bootstrap={info.bootstrap}")
 
 
+def describe_security(kafka) -> str:
+    """How a client connects, for error messages (never the password)."""
+    text = kafka.security_protocol
+    if kafka.sasl_mechanism:
+        text += f", {kafka.sasl_mechanism} as {kafka.sasl_username!r}"
+    return text
+
+
 @app.command()
 def topics(partitions: int = typer.Option(6, min=1, max=1000)) -> None:
-    """Create LineWatch's topics on the configured broker (LINEWATCH_KAFKA__BOOTSTRAP_SERVERS)."""
+    """Create LineWatch's topics on the configured broker (LINEWATCH_KAFKA__* settings, TLS/SASL included)."""
+    from kafka.errors import KafkaError
+
+    from contracts.errors import BrokerError
     from runtime.admin import ensure_topics
 
-    created = ensure_topics(LineWatchSettings().kafka, partitions=partitions)
+    kafka = LineWatchSettings().kafka
+    try:
+        created = ensure_topics(kafka, partitions=partitions)
+    except KafkaError as exc:  # unreachable, TLS refused or wrong credentials: one line, exit 2
+        raise BrokerError(f"cannot use Kafka at {kafka.bootstrap_servers} ({describe_security(kafka)}): {exc}; "
+                          "check LINEWATCH_KAFKA__* (docs/kafka.md)") from exc
     typer.echo(f"created: {', '.join(created) or 'none (all exist)'}")
