@@ -27,10 +27,10 @@ from sqlalchemy import func, select
 from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import ALERTS, DEADLETTER, SCORES, TELEMETRY
-from pipelines.scoring.demostream import renamed_plant, samples
+from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
 from pipelines.scoring.worker import ScoringWorker
-from pipelines.store import Store, schema
+from store import Store, schema
 from runtime import broker
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
