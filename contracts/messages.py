@@ -12,13 +12,32 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 MACHINE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}/[a-z0-9][a-z0-9_.-]{0,62}$"  # "<line>/<machine>"
 SIGNAL_NAME_PATTERN = r"^[a-z][a-z0-9_]{1,79}$"
 
 MachineId = Annotated[str, Field(pattern=MACHINE_ID_PATTERN, examples=["line-1/cnc-03"])]
 UtcDatetime = AwareDatetime
+
+#: Telemetry limits at the contract edge (docs: contracts/README.md "Telemetry rules").
+MAX_SIGNALS = 1000  # signals (and quality entries) per sample
+MAX_TEXT = 200  # program, tool_id, part_id, source
+MAX_SEQ = 2**63 - 1  # fits a signed 64-bit column
+TS_MIN = datetime(2000, 1, 1, tzinfo=timezone.utc)  # anything earlier is a clock fault (e.g. ts: -1 = 1969)
+TS_MAX = datetime(2100, 1, 1, tzinfo=timezone.utc)  # exclusive
+
+
+def _number_or_null(value: object) -> object:
+    """Signal values are JSON numbers or null: a boolean or a string is not a number."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        raise ValueError("is a boolean, not a number: map it to 0/1 in the connector mapping or send it as an event")
+    if isinstance(value, (str, bytes)):
+        raise ValueError("is a string, not a number")
+    return value
+
+
+SignalValue = Annotated[float | None, BeforeValidator(_number_or_null)]
 
 
 class Message(BaseModel):
@@ -63,14 +82,15 @@ class TelemetrySample(Message):
     schema_version: Literal[1] = 1
     machine_id: MachineId
     ts: UtcDatetime
-    seq: int = Field(ge=0, description="Per-machine sequence number, increasing by one.")
-    signals: dict[Annotated[str, Field(pattern=SIGNAL_NAME_PATTERN)], float | None]
-    quality: dict[str, Quality] = Field(default_factory=dict)
+    seq: int = Field(ge=0, le=MAX_SEQ, description="Per-machine sequence number, increasing by one.")
+    signals: dict[Annotated[str, Field(pattern=SIGNAL_NAME_PATTERN)], SignalValue] = Field(max_length=MAX_SIGNALS)
+    quality: dict[str, Quality] = Field(default_factory=dict, max_length=MAX_SIGNALS)
     state: MachineState = MachineState.RUNNING
-    program: str | None = None
-    tool_id: str | None = None
-    part_id: str | None = None
-    source: str = Field(default="sim", description="Producer: sim, opcua, sparkplug, modbus, import.")
+    program: str | None = Field(default=None, max_length=MAX_TEXT)
+    tool_id: str | None = Field(default=None, max_length=MAX_TEXT)
+    part_id: str | None = Field(default=None, max_length=MAX_TEXT)
+    source: str = Field(default="sim", max_length=MAX_TEXT,
+                        description="Producer: sim, opcua, sparkplug, modbus, import.")
 
     @field_validator("signals")
     @classmethod
@@ -79,6 +99,14 @@ class TelemetrySample(Message):
             if value is not None and not math.isfinite(value):
                 raise ValueError(f"signal {name!r} is not finite: {value!r}")
         return signals
+
+    @field_validator("ts", mode="after")
+    @classmethod
+    def _plausible_time(cls, ts: datetime) -> datetime:
+        if not TS_MIN <= ts < TS_MAX:
+            raise ValueError(f"ts {ts.isoformat()} is outside {TS_MIN.year}..{TS_MAX.year - 1}: "
+                             "a clock fault, not a sample time")
+        return ts
 
 
 class _EventBase(Message):

@@ -8,6 +8,7 @@ from typing import Any, Callable, Generic, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from contracts.errors import ContractError
+from contracts.fastdecode import fast_telemetry
 from contracts.messages import (
     AlertEvent,
     DeadLetter,
@@ -40,6 +41,7 @@ class Topic(Generic[T]):
     model: Any
     key_of: Callable[[T], str]
     description: str = ""
+    fast: Callable[[bytes | str | None], T | None] | None = field(default=None, compare=False, repr=False)
     _adapter: TypeAdapter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +57,10 @@ class Topic(Generic[T]):
         """Parse and validate one record value; any failure is a ``ContractError``."""
         if raw is None:
             raise ContractError(f"{self.name}: empty record value (tombstone)")
+        if self.fast is not None:  # same rules; None = "let the model decide" (contracts/fastdecode.py)
+            message = self.fast(raw)
+            if message is not None:
+                return message
         try:
             return self._adapter.validate_json(raw)
         except ValidationError as exc:
@@ -71,7 +77,7 @@ def _machine(msg: Any) -> str:
 
 
 TELEMETRY: Topic[TelemetrySample] = Topic(
-    "linewatch.telemetry.v1", TelemetrySample, _machine, "One sample of one machine's signals.")
+    "linewatch.telemetry.v1", TelemetrySample, _machine, "One sample of one machine's signals.", fast_telemetry)
 EVENTS: Topic[MachineEvent] = Topic(
     "linewatch.events.v1", MachineEvent, _machine,
     "Parts, failures, maintenance, state changes, PLC alarms: where labels come from.")
