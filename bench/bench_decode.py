@@ -15,7 +15,7 @@ from pathlib import Path
 from contracts.fastdecode import fast_telemetry
 from contracts.plant import load_plant
 from contracts.topics import TELEMETRY, Topic
-from pipelines.scoring.demostream import samples
+from pipelines.testing.samplestream import samples
 from runtime.settings import LineWatchSettings
 
 

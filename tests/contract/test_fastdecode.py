@@ -17,7 +17,7 @@ import pytest
 from contracts import TELEMETRY, ContractError, Topic
 from contracts.fastdecode import fast_telemetry
 from contracts.plant import load_plant
-from pipelines.scoring.demostream import samples
+from pipelines.testing.samplestream import samples
 from runtime.settings import LineWatchSettings
 from tests.fuzz.corpus import KINDS, corpus
 
