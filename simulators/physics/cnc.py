@@ -126,6 +126,12 @@ class CncPhysics:
         past = self.bearing_hours - self.bearing_onset_h
         return 0.0 if past <= 0 else min(1.5, 0.02 * math.exp(self.bearing_rate * past))
 
+    def ages_h(self) -> dict[str, float]:
+        """Load-weighted running hours since each component was fitted, per failure mode: what a plant's CMMS and
+        tool-management system record (tool cutting time, bearing and filter hours). Read-only."""
+        return {"tool_wear": self.tool_u * self.tool_life_h, "spindle_bearing": self.bearing_hours,
+                "coolant": self.clog / self.clog_rate}
+
     def hidden(self) -> dict[str, float]:
         """The true state, for plots and tests only: never put on a topic."""
         return {"tool_wear_vb_mm": self.vb_mm, "bearing_damage": self.bearing, "coolant_clog": self.clog}

@@ -106,6 +106,12 @@ class Line:
         """Current production state of every machine."""
         return {mid: m.state for mid, m in self.machines.items()}
 
+    def component_ages(self) -> dict[tuple[str, str], float]:
+        """Running hours since fitting of every (machine, failure mode) component now: the plant's
+        CMMS record a fixed-interval plan starts from. Read-only; not the degradation state."""
+        return {(mid, mode): float(h) for mid, m in self.machines.items()
+                for mode, h in m.physics.ages_h().items()}
+
     def hidden(self, machine_id: str) -> dict[str, float]:
         """True degradation state of a machine, for plots and tests: never published."""
         return self.machines[machine_id].physics.hidden()

@@ -116,6 +116,11 @@ class RobotPhysics:
         self.cooling_onset_h = float(self._rng.exponential(self.p.servo_onset_mean_h))
         self.cooling_rate = 1.0 / (self.p.servo_growth_h * float(self._rng.lognormal(0.0, 0.35)))
 
+    def ages_h(self) -> dict[str, float]:
+        """Running hours since each component was fitted, per failure mode (the CMMS record). The
+        gripper seals and the servo's cooling path start new (memoryless onset), so their age is 0."""
+        return {"reducer_wear": self.reducer_hours, "gripper_leak": 0.0, "servo_overheat": 0.0}
+
     def hidden(self) -> dict[str, float]:
         """The true state, for plots and tests only: never put on a topic."""
         return {"reducer_wear": self.wear, "gripper_leak": self.leak, "servo_cooling_loss": self.cooling,

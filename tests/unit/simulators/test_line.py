@@ -179,3 +179,22 @@ def test_commands_wait_for_a_repair_and_a_repaired_component_is_not_serviced_twi
         ("replace_tool", False, "corrective", None), ("service_coolant", True, "manual", "c1")]
     prices = CncParams().parts_cost
     assert done[0].parts_cost == 3 * prices["tool_wear"] and done[1].parts_cost == prices["coolant"]
+
+
+def test_component_ages_are_the_cmms_record_and_restart_at_restoration(plant: Plant) -> None:
+    line = Line(small(plant), seed=3, start=DEFAULT_START)
+    before = line.component_ages()
+    assert set(before) == {(m.id, mode) for m in small(plant).machines() for mode in m.failure_modes}
+    assert before[("line-1/cnc-01", "spindle_bearing")] > 0  # components start part-worn
+    twin = Line(small(plant), seed=3, start=DEFAULT_START)
+    twin.component_ages()  # reading the record draws no random numbers: the streams stay identical
+    until = DEFAULT_START + timedelta(hours=6)
+    a, b = line.step_until(until), twin.step_until(until)
+    assert [s.signals for s in a[0]] == [s.signals for s in b[0]]
+    after = line.component_ages()
+    grown = after[("line-1/cnc-01", "spindle_bearing")] - before[("line-1/cnc-01", "spindle_bearing")]
+    assert 0 < grown <= 6.0 * 1.15  # load-weighted running hours: at most calendar time × the heaviest program
+    line.apply(MaintenanceCommand(command_id="c1", machine_id="line-1/cnc-01", ts=until,
+                                  action="service_spindle_bearing", component="spindle_bearing", reason="manual"))
+    line.step_until(until + timedelta(hours=12))
+    assert line.component_ages()[("line-1/cnc-01", "spindle_bearing")] <= 12 * 1.15  # fitted new by the service
