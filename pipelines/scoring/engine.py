@@ -209,7 +209,7 @@ class ScoringEngine:
         states = feats["state"].to_numpy()
         live = [i for i, d in enumerate(items) if not d.replay]
         factors: dict[int, list[Factor]] = {}
-        if live:
+        if live and self._top_k > 0:  # top_k=0: no explanations (the pilot's policies never read them)
             explained = bundle.explain(feats.iloc[live].reset_index(drop=True), self._top_k)
             factors = {i: [_rounded(f) for f in fs] for i, fs in zip(live, explained)}
         for i, d in enumerate(items):

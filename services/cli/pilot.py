@@ -22,7 +22,7 @@ console = Console()
 
 
 def _overrides(seeds: str | None, days: float | None, arms: str | None, interval: list[str] | None,
-               interval_fraction: float | None, prices: Path | None, predictive: str | None) -> dict[str, Any]:
+               workers: int | None, prices: Path | None, predictive: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         if seeds:
@@ -35,8 +35,8 @@ def _overrides(seeds: str | None, days: float | None, arms: str | None, interval
         out["days"] = days
     if arms:
         out["arms"] = [a.strip().replace("-", "_") for a in arms.split(",") if a.strip()]
-    if interval_fraction is not None:
-        out["interval_fraction"] = interval_fraction
+    if workers is not None:
+        out["workers"] = workers
     if predictive:
         out["predictive"] = predictive
     if prices is not None:
@@ -72,7 +72,7 @@ def command(
     days: float | None = typer.Option(None, help="Simulated days per run."),
     arms: str | None = typer.Option(None, help="run_to_failure,preventive,predictive (default all)."),
     interval: list[str] | None = typer.Option(None, help="Preventive interval MODE=HOURS (repeatable)."),
-    interval_fraction: float | None = typer.Option(None, help="Default interval as a fraction of the mean life."),
+    workers: int | None = typer.Option(None, help="Processes for the arm × seed runs (default 2; 1 = serial)."),
     predictive: str | None = typer.Option(None, help="inprocess (default) or kafka."),
     prices: Path | None = typer.Option(None, help="YAML file with KpiPrices fields."),
     registry: Path | None = typer.Option(None, help="Model registry folder (default var/registry)."),
@@ -86,11 +86,11 @@ def command(
     """Compare run-to-failure, fixed-interval preventive and LineWatch-predictive maintenance."""
     from services.pilot.line import simulator_line  # the simulator only when a pilot really runs
     from services.pilot.pilot import run_pilot
-    from services.pilot.sources import alert_sources, model_thresholds
+    from services.pilot.sources import alert_sources, champion_models, model_thresholds, refuse_training_seeds
     from services.pilot.html import write_report
 
     settings = PilotSettings()
-    overrides = _overrides(seeds, days, arms, interval, interval_fraction, prices, predictive)
+    overrides = _overrides(seeds, days, arms, interval, workers, prices, predictive)
     if shadow is not None:
         overrides["shadow_scoring"] = shadow
     if train is not None:
@@ -104,8 +104,14 @@ def command(
 
         ensure_champions(plant_obj, registry or settings.registry_dir, simulator_line, config.start,
                          config.training_days, say=console.print)
-    sources, label = alert_sources(plant_obj, config, registry or settings.registry_dir, settings.kafka)
+    registry_dir = registry or settings.registry_dir
+    models = champion_models(plant_obj, registry_dir)
+    refuse_training_seeds(config.seeds, models)
+    sources, label = alert_sources(plant_obj, config, registry_dir, settings.kafka)
     folder = out or settings.pilot_report_dir
+    from services.pilot.pilot import cached_training_basis
+
+    basis = cached_training_basis(plant_obj, simulator_line, config, Path(registry_dir), say=console.print)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task("pilot", total=len(config.arms) * len(config.seeds))
@@ -116,7 +122,9 @@ def command(
             progress.update(task, completed=base + fraction, description=f"{arm:<15} seed {seed}")
 
         report = run_pilot(plant_obj, config, simulator_line, sources, tick, label,
-                           model_thresholds(plant_obj, registry or settings.registry_dir) if sources else {})
+                           model_thresholds(plant_obj, registry_dir) if sources else {},
+                           registry_dir=registry_dir if sources and config.predictive == "inprocess" else None,
+                           basis=basis, models=models, say=console.print)
     text = json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     write_report(report, folder / "latest.json", folder / "latest.html", text)

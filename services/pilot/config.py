@@ -23,8 +23,10 @@ class PilotConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    seeds: list[int] = Field(default=[1, 2, 3], min_length=1)
-    days: float = Field(default=7.0, gt=0, le=3650)
+    seeds: list[int] = Field(default=list(range(1, 11)), min_length=1)
+    days: float = Field(default=14.0, gt=0, le=3650)
+    workers: int = Field(default=2, ge=1, le=64,
+                         description="Processes running the arm × seed jobs (in-process source only; 1 = serial).")
     start: datetime = datetime(2026, 1, 5, tzinfo=timezone.utc)
     step_minutes: float = Field(
         default=120.0, gt=0,
@@ -33,9 +35,6 @@ class PilotConfig(BaseModel):
     arms: list[Literal["run_to_failure", "preventive", "predictive"]] = Field(default=list(ARMS), min_length=1)
     intervals_h: dict[str, float] = Field(
         default_factory=dict, description="Preventive interval per failure mode; missing modes use the default.")
-    interval_fraction: float = Field(
-        default=0.7, gt=0, le=2,
-        description="Default preventive interval = this fraction of the mode's mean life seen in the run-to-failure arm.")
     predictive: Literal["inprocess", "kafka"] = "inprocess"
     train_if_missing: bool = Field(default=True, description="Train a quick model on separate seeds if none.")
     training_days: float = Field(
@@ -56,19 +55,30 @@ class PilotConfig(BaseModel):
     prices: KpiPrices = Field(default_factory=KpiPrices)
     kpi: KpiOptions = Field(default_factory=KpiOptions)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    rate_card_source: str = Field(
+        default="built-in demo rate card (services/pilot/decision.py): planner's quotes, not measured",
+        description="Where action_costs came from; printed in the report next to each price.")
+    alert_windows_h: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-mode horizon: an alert is true if a same-mode failure follows within it. Missing modes: "
+                    "max(2 × planning lead, min(horizon_life_fraction × median training life, 168 h)).")
+    horizon_life_fraction: float = Field(default=0.25, gt=0, le=1)
+    planning_lead_h: dict[str, float] = Field(
+        default_factory=lambda: {"tool_wear": 0.5, "coolant": 4.0, "gripper_leak": 4.0, "servo_overheat": 8.0,
+                                 "spindle_bearing": 48.0, "reducer_wear": 48.0},
+        description="Time the plant needs to plan each mode's action (tool at the next cycle break; filter, seals "
+                    "and fan next shift; bearing and reducer: parts and a technician booked, two days).")
 
-
-class PilotPaths(BaseModel):
-    """Where the report goes: ``latest.json`` is what the API serves (``GET /pilot/reports/latest``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    report_dir: Path = Path("var/pilot")
-
-    @property
-    def latest_json(self) -> Path:
-        return self.report_dir / "latest.json"
-
-    @property
-    def latest_html(self) -> Path:
-        return self.report_dir / "latest.html"
+    def alert_window_h(self, median_life_h: dict[str, float] | None = None) -> dict[str, float]:
+        """Per-mode horizon (see ``alert_windows_h``); ``median_life_h`` from the training history."""
+        lives = median_life_h or {}
+        out = {}
+        for m in sorted(set(self.planning_lead_h) | set(self.alert_windows_h) | set(lives)):
+            if m in self.alert_windows_h:
+                out[m] = self.alert_windows_h[m]
+            elif m in lives:
+                out[m] = round(max(2 * self.planning_lead_h.get(m, 0.0),
+                                   min(self.horizon_life_fraction * lives[m], 168.0)), 1)
+            else:
+                out[m] = self.kpi.alert_window_hours
+        return out

@@ -52,7 +52,7 @@ def kpi_panels(report: dict[str, Any], scope: str = "plant") -> bytes:
 
 def improvement_chart(report: dict[str, Any]) -> bytes:
     """Improvement of each arm over its baseline per figure, with interval and the national target."""
-    rows = [r for r in report["improvements"] if r["mean"] is not None]
+    rows = [r for r in report["improvements"] if r["mean"] is not None and r.get("scope", "plant") == "plant"]
     fig, ax = plt.subplots(figsize=(10, 0.38 * max(len(rows), 4) + 1.2))
     for i, r in enumerate(rows):
         colour = COLOURS.get(r["arm"], "#999")

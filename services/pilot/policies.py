@@ -54,13 +54,15 @@ class FixedInterval:
     """Restore each (machine, mode) ``intervals_h[mode]`` hours after its last restoration.
 
     Modes without an interval are left to run to failure. The clock of a component starts at
-    the first observation time and restarts at each ``MaintenanceDone`` of its component
-    (planned or repair), as a maintenance planner's calendar would.
+    its fitting date from the CMMS (``know_ages``; at the first observation time if the line
+    gives no record) and restarts at each ``MaintenanceDone`` of its component (planned or
+    repair), as a maintenance planner's calendar would.
     """
 
     plant: Plant
     intervals_h: dict[str, float]
     start: datetime
+    running_share: dict[str, float] = field(default_factory=dict)
     name: str = "preventive"
     _last: dict[tuple[str, str], datetime] = field(default_factory=dict, init=False)
     _pending: set[tuple[str, str]] = field(default_factory=set, init=False)
@@ -69,6 +71,18 @@ class FixedInterval:
         for machine in self.plant.machines():
             for mode in machine.failure_modes:
                 self._last[(machine.id, mode)] = self.start
+
+    def know_ages(self, ages_h: dict[tuple[str, str], float]) -> None:
+        """Start each component's clock from its CMMS record (running hours since fitting).
+
+        Running hours become calendar hours by dividing by the kind's running share (measured
+        on the training history), the clock the intervals were optimised on.
+        """
+        kinds = {m.id: m.kind for m in self.plant.machines()}
+        for key, age in ages_h.items():
+            if key in self._last:
+                share = max(self.running_share.get(kinds[key[0]], 1.0), 1e-6)
+                self._last[key] = self.start - timedelta(hours=age / share)
 
     def observe(self, events: Iterable[object], alerts: Iterable[AlertEvent]) -> None:
         """Restart a component's clock when it is maintained or repaired."""

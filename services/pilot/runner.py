@@ -59,6 +59,8 @@ def run_arm(plant: Plant, seed: int, policy: Policy, make_line: LineFactory, sta
     end = start + timedelta(days=days)
     run = ArmRun(policy=policy.name, seed=seed, start=start, end=end)
     line = make_line(plant, seed, start)
+    if hasattr(policy, "know_ages") and hasattr(line, "component_ages"):
+        policy.know_ages(line.component_ages())  # the plant's CMMS record: what a planner knows at the start
     if alert_source is not None and hasattr(alert_source, "wrap_line"):
         line = alert_source.wrap_line(line)  # the Kafka loop: commands travel through the commands topic
     now = start

@@ -38,7 +38,8 @@ class InProcessScorer:
     def __init__(self, plant: Plant, bundles: dict[str, object], score_every: int | None = None) -> None:
         from pipelines.scoring.engine import ScoringEngine
 
-        self.engine = ScoringEngine(plant, bundles, score_every=score_every)
+        # top_k=0: no top-factor explanations; no policy reads them and they cost ~15 % of scoring
+        self.engine = ScoringEngine(plant, bundles, score_every=score_every, top_k=0)
         versions = ", ".join(f"{k}={getattr(b, 'version', '?')}" for k, b in sorted(bundles.items()))
         unscored = sorted({m.kind for m in plant.machines()} - set(bundles))
         self.name = (f"in-process scoring core (pipelines.scoring.engine), models {versions}"

@@ -47,3 +47,29 @@ def model_thresholds(plant: Plant, registry_dir: Path) -> dict[str, float]:
     except ConfigError:
         return {}
     return {mode: float(t) for b in bundles.values() for mode, t in getattr(b, "thresholds", {}).items()}
+
+
+def champion_models(plant: Plant, registry_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per machine kind: the champion's version, training seed(s) and data range (empty without champions)."""
+    from pipelines.models import Registry
+
+    registry = Registry(registry_dir)
+    out: dict[str, dict[str, Any]] = {}
+    for kind in sorted({m.kind for m in plant.machines()}):
+        version = registry.champion_version(kind)
+        if version is None:
+            continue
+        rng = registry.show(version).get("data_range", {})
+        seeds = rng.get("seeds", [rng["seed"]] if "seed" in rng else None)
+        out[kind] = {"version": version, "training_seeds": seeds, "data_start": rng.get("start"),
+                     "data_end": rng.get("end"), "source": rng.get("source", "unknown (not recorded)")}
+    return out
+
+
+def refuse_training_seeds(seeds: list[int], models: dict[str, dict[str, Any]]) -> None:
+    """``ConfigError`` if a pilot seed was used to train a champion: it would be judged on its own history."""
+    for kind, info in models.items():
+        used = sorted(set(seeds) & set(info.get("training_seeds") or []))
+        if used:
+            raise ConfigError(f"pilot seed(s) {used} trained the {kind} champion {info['version']}: "
+                              "judge a model on seeds it never saw (choose other --seeds)")

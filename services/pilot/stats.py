@@ -28,15 +28,20 @@ def interval(values: Sequence[float | None], confidence: float = 0.95) -> dict[s
     return {"mean": mean, "sd": sd, "low": mean - half, "high": mean + half, "n": n}
 
 
-def seeds_needed(sd: float, margin: float, confidence: float = 0.95, power: float = 0.8) -> int | None:
+def seeds_needed(sd: float, margin: float, confidence: float = 0.95, power: float = 0.8,
+                 limit: int = 10_000) -> int | None:
     """Paired runs (seeds, or weeks on a real line) needed to detect a mean difference ``margin``.
 
-    Normal approximation of the paired t-test: n = ((z_{1-α/2} + z_{power}) · sd / margin)².
+    Student-t, not z: the smallest n ≥ 2 with n ≥ ((t_{1−α/2, n−1} + t_{power, n−1}) · sd / margin)²,
+    found by iteration because the t quantiles depend on n. ``None`` if beyond ``limit``.
     """
     if sd is None or margin <= 0:
         return None
-    z = sps.norm.ppf(0.5 + confidence / 2) + sps.norm.ppf(power)
-    return max(2, math.ceil((z * sd / margin) ** 2))
+    for n in range(2, limit + 1):
+        t = sps.t.ppf(0.5 + confidence / 2, n - 1) + sps.t.ppf(power, n - 1)
+        if n >= (t * sd / margin) ** 2:
+            return n
+    return None
 
 
 def parts_needed(defect_rate: float, reduction: float, confidence: float = 0.95, power: float = 0.8) -> int:

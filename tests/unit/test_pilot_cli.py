@@ -14,8 +14,15 @@ from services.cli.main import app
 VOLATILE = ("generated_at", "runtime_s")
 
 
+@pytest.fixture(autouse=True)
+def short_training_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Two days of training history for the preventive optimisation (the default 60 take minutes)."""
+    monkeypatch.setenv("LINEWATCH_PILOT__TRAINING_DAYS", "2")
+    monkeypatch.setenv("LINEWATCH_REGISTRY_DIR", str(tmp_path / "default-registry"))
+
+
 def pilot(out: Path, *args: str) -> dict:
-    result = CliRunner().invoke(app, ["pilot", "--days", "1", "--out", str(out), *args])
+    result = CliRunner().invoke(app, ["pilot", "--days", "1", "--workers", "1", "--out", str(out), *args])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "latest.json").read_text())
     assert (out / "latest.html").read_text().startswith("<!doctype html>")
@@ -43,8 +50,21 @@ def test_predictive_arm_runs_through_the_scoring_core(tmp_path: Path) -> None:
     report = pilot(tmp_path / "out", "--seeds", "1", "--arms", "run_to_failure,predictive", "--no-train",
                    "--registry", str(tmp_path / "registry"))
     assert report["predictive_source"].startswith("in-process scoring core")
-    assert report["arms"]["run_to_failure"]["plant"]["kpis"]["alerts_raised"]["mean"] is not None
+    assert set(report["models"]) == {"cnc", "robot"} and all(m["version"] for m in report["models"].values())
+    for mode, q in report["alert_quality"]["modes"].items():
+        assert q["no_skill"]["alerts"] == pytest.approx(q["model"]["alerts"]), mode  # the same alert rate
+        assert q["rule"]["failures"] == q["model"]["failures"]                       # the same runs
     assert {t["baseline"] for t in report["targets"]} == {"run_to_failure"}
+
+
+def test_a_seed_that_trained_the_champion_is_refused() -> None:
+    from contracts.errors import ConfigError
+    from services.pilot.sources import refuse_training_seeds
+
+    models = {"cnc": {"version": "cnc-1", "training_seeds": [10_000]}, "robot": {"version": "r", "training_seeds": None}}
+    refuse_training_seeds([1, 2, 3], models)
+    with pytest.raises(ConfigError, match=r"pilot seed\(s\) \[10000\] trained the cnc champion cnc-1"):
+        refuse_training_seeds([3, 10_000], models)
 
 
 @pytest.mark.parametrize("args, message", [
