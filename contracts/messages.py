@@ -195,7 +195,9 @@ class HealthScore(Message):
     model_version: str
     health: float = Field(ge=0, le=100)
     component_health: dict[str, float] = Field(default_factory=dict)
-    horizon_hours: float = Field(gt=0)
+    horizon_hours: float = Field(gt=0, description="Horizon of every mode not in mode_horizon_hours.")
+    mode_horizon_hours: dict[str, float] = Field(
+        default_factory=dict, description="Per-mode horizon of failure_probability (hours); missing: horizon_hours.")
     failure_probability: dict[str, float] = Field(default_factory=dict)
     rul_hours: float | None = Field(default=None, ge=0)
     rul_low_hours: float | None = Field(default=None, ge=0)

@@ -113,7 +113,7 @@ class AlertTracker:
         state.below = state.below + 1 if p < threshold * self.rules.clear_ratio else 0
         if state.open is None:
             if state.above >= self.rules.raise_after:
-                priority = self.rules.priority(p, rul, score.horizon_hours)
+                priority = self.rules.priority(p, rul, score.mode_horizon_hours.get(mode, score.horizon_hours))
                 state.open = OpenAlert(f"{score.machine_id}|{mode}|{score.ts.isoformat()}", score.ts, priority)
                 state.below = 0
                 return self._event(state.open, score, mode, p, rul, AlertAction.RAISED)
@@ -122,7 +122,7 @@ class AlertTracker:
             event = self._event(state.open, score, mode, p, rul, AlertAction.CLEARED)
             state.open, state.above = None, 0
             return event
-        priority = self.rules.priority(p, rul, score.horizon_hours)
+        priority = self.rules.priority(p, rul, score.mode_horizon_hours.get(mode, score.horizon_hours))
         if p >= threshold * self.rules.clear_ratio and priority != state.open.priority:
             state.open.priority = priority
             return self._event(state.open, score, mode, p, rul, AlertAction.UPDATED)
@@ -131,7 +131,8 @@ class AlertTracker:
     def _event(self, alert: OpenAlert, score: HealthScore, mode: str, p: float, rul: float | None,
                action: AlertAction) -> AlertEvent:
         factors = list(score.top_factors[:3])
-        message_en, message_zh = alert_messages(mode, p, score.horizon_hours, rul, factors)
+        message_en, message_zh = alert_messages(mode, p, score.mode_horizon_hours.get(mode, score.horizon_hours), rul,
+                                                factors)
         if action is AlertAction.CLEARED:
             message_en = f"Returned to normal: {message_en}"
             message_zh = f"已恢复正常：{message_zh}"

@@ -60,6 +60,11 @@ class ModelBundle:
     reference: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     version: str = ""
+    mode_horizons_h: dict[str, float] = field(default_factory=dict)  # per-mode horizon; missing: horizon_hours
+
+    def horizon(self, mode: str) -> float:
+        """Horizon (h) of ``p_<mode>``."""
+        return self.mode_horizons_h.get(mode, self.horizon_hours)
 
     # ---------- scoring
     def matrix(self, features: pd.DataFrame) -> np.ndarray:
@@ -151,7 +156,7 @@ class ModelBundle:
     def _meta(self) -> dict[str, Any]:
         return {"kind": self.kind, "feature_spec": self.feature_spec.model_dump(mode="json"),
                 "features": self.features, "modes": self.modes, "horizon_hours": self.horizon_hours,
-                "thresholds": self.thresholds, "rul_cap_hours": self.rul_cap_hours,
+                "mode_horizons_h": self.mode_horizons_h, "thresholds": self.thresholds, "rul_cap_hours": self.rul_cap_hours,
                 "calibrations": {m: [c.x, c.y] for m, c in self.calibrations.items()},
                 "defect_calibration": [self.defect_calibration.x, self.defect_calibration.y]
                 if self.defect_calibration else None, "anomaly": self.anomaly,
@@ -175,7 +180,7 @@ class ModelBundle:
                    rul_cap_hours=meta["rul_cap_hours"], defect=boosters.get("defect"),
                    defect_calibration=Calibration(*dc) if dc else None, anomaly=meta["anomaly"],
                    normal={k: tuple(v) for k, v in meta["normal"].items()}, reference=meta["reference"],
-                   params=meta["params"], version=version)
+                   params=meta["params"], version=version, mode_horizons_h=meta.get("mode_horizons_h", {}))
 
 
 def content_hash(folder: Path) -> str:

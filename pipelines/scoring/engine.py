@@ -242,6 +242,7 @@ class ScoringEngine:
             score_id=f"{d.machine_id}|{d.ts.isoformat()}|{bundle.version}", machine_id=d.machine_id, ts=d.ts,
             model_version=bundle.version, health=health(probs, rul, bundle.horizon_hours),
             component_health=component_health(probs), horizon_hours=bundle.horizon_hours,
+            mode_horizon_hours={m: h for m, h in getattr(bundle, "mode_horizons_h", {}).items() if m in probs},
             failure_probability=probs, rul_hours=rul, rul_low_hours=None if low is None else max(0.0, low),
             rul_high_hours=None if high is None else max(0.0, high),
             rul_mode=rul_mode if isinstance(rul_mode, str) else None,

@@ -13,6 +13,8 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     horizon_hours: float = Field(default=24.0, gt=0, description="Predict failure within this horizon.")
+    mode_horizons_h: dict[str, float] = Field(
+        default_factory=dict, description="Per-mode horizon (h) fitting each mode's life scale; missing: horizon_hours.")
     rul_cap_hours: float = Field(default=168.0, gt=0, description="RUL labels are capped here.")
     defect_parts: int = Field(default=5, ge=1, description="Defect risk looks at this many next parts.")
     cost_missed_failure: float = Field(default=20.0, gt=0, description="Cost of a failure nobody warned of.")

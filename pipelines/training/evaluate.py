@@ -27,9 +27,9 @@ def _holdout_metrics(frame: pd.DataFrame, bundle: ModelBundle, p: "Prepared", ru
         y = frame[f"y_{m}"].to_numpy(dtype=float)
         fails = p.fails[p.fails["mode"] == m]
         out["modes"][m] = mode_metrics(frame, y, frame[f"p_{m}"].to_numpy(), bundle.thresholds[m], fails,
-                                       bundle.horizon_hours)
+                                       bundle.horizon(m))
         out["baseline"][m] = mode_metrics(frame, y, frame["rule_score"].to_numpy(), rule_thr, fails,
-                                          bundle.horizon_hours)
+                                          bundle.horizon(m))
     out["rul"] = rul_metrics(frame["rul_true"].to_numpy(dtype=float), frame["rul_hours"].to_numpy(dtype=float),
                              bundle.rul_cap_hours)
     yd = frame["y_defect"].to_numpy(dtype=float)
@@ -72,6 +72,7 @@ def evaluate_bundle(bundle: ModelBundle, telemetry: pd.DataFrame, events: pd.Dat
     so its metrics share a ``holdout_id`` with a challenger trained on that history."""
     from pipelines.training.train import prepare
 
-    cfg = cfg.model_copy(update={"horizon_hours": bundle.horizon_hours, "rul_cap_hours": bundle.rul_cap_hours})
+    cfg = cfg.model_copy(update={"horizon_hours": bundle.horizon_hours, "rul_cap_hours": bundle.rul_cap_hours,
+                                 "mode_horizons_h": dict(getattr(bundle, "mode_horizons_h", {}))})
     p = prepare(telemetry, events, bundle.feature_spec, cfg, feedback, cut, modes=bundle.modes)
     return evaluate_frame(bundle, p, cfg)

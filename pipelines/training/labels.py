@@ -26,6 +26,16 @@ class LabelSpec:
     horizon_hours: float = 24.0
     rul_cap_hours: float = 168.0
     defect_parts: int = 5
+    mode_horizons: tuple[tuple[str, float], ...] = ()  # per-mode horizon (h); missing modes: horizon_hours
+
+    def horizon(self, mode: str) -> float:
+        """The label horizon of ``mode``."""
+        return dict(self.mode_horizons).get(mode, self.horizon_hours)
+
+    @property
+    def longest(self) -> float:
+        """The longest horizon of any mode: how far a label may look ahead."""
+        return max([self.horizon_hours, *(h for _, h in self.mode_horizons)])
 
 
 def failures(events: pd.DataFrame | None, feedback: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -58,11 +68,11 @@ def _next_after(t: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 def _machine_labels(t: np.ndarray, running: np.ndarray, end: np.datetime64, fails: pd.DataFrame,
                     parts: pd.DataFrame | None, modes: list[str], spec: LabelSpec) -> dict[str, np.ndarray]:
-    h = np.timedelta64(int(spec.horizon_hours * 3600), "s")
     fts = fails["ts"].to_numpy(dtype="datetime64[ns]")
     fmode = fails["mode"].to_numpy(dtype=object)
     out: dict[str, np.ndarray] = {}
     for m in modes:
+        h = np.timedelta64(int(spec.horizon(m) * 3600), "s")
         nxt = _next_after(t, fts[fmode == m])
         hit = ~np.isnat(nxt) & (nxt - t <= h)
         y = np.where(hit, 1.0, np.where(t + h <= end, 0.0, np.nan))

@@ -67,7 +67,9 @@ def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureS
         raise TrainingError("no feature rows: the history is shorter than one step")
     fails = failures(events, feedback)
     fails = fails[fails["machine_id"].isin(feats["machine_id"].unique())]
-    split = make_split(feats, cfg.horizon_hours, cfg.holdout_fraction, cfg.holdout_machines, cfg.seed, cut)
+    label_spec = LabelSpec(cfg.horizon_hours, cfg.rul_cap_hours, cfg.defect_parts,
+                           tuple(sorted(cfg.mode_horizons_h.items())))
+    split = make_split(feats, label_spec.longest, cfg.holdout_fraction, cfg.holdout_machines, cfg.seed, cut)
     if modes is None:
         train_fails = fails[(fails["ts"] < split.cut) & ~fails["machine_id"].isin(split.held_out)]
         counts = train_fails["mode"].value_counts()
@@ -76,7 +78,7 @@ def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureS
         raise TrainingError(f"no failure mode has {cfg.min_failures}+ failures before the holdout: nothing to learn")
     until = telemetry.groupby("machine_id")["ts"].max().to_dict() if "ts" in telemetry else None
     labels = make_labels(feats[["machine_id", "ts", "state"]], events, modes,
-                         LabelSpec(cfg.horizon_hours, cfg.rul_cap_hours, cfg.defect_parts), until, feedback)
+                         label_spec, until, feedback)
     names = [c for c in feats.columns if c not in ("machine_id", "ts", "state")]
     return Prepared(feats, labels, names, split, fails, modes)
 
@@ -152,6 +154,7 @@ def fit_bundle(p: Prepared, kind: str, spec: FeatureSpec, params: dict[str, Any]
     fit_x = p.features.loc[p.split.fit, p.names].to_numpy(dtype=float)
     return ModelBundle(
         kind=kind, feature_spec=spec, features=p.names, modes=p.modes, horizon_hours=cfg.horizon_hours,
+        mode_horizons_h={m: h for m, h in cfg.mode_horizons_h.items() if m in p.modes},
         thresholds=thresholds, classifiers=boosters, calibrations=cals, rul=_regressors(p, params, cfg),
         rul_cap_hours=cfg.rul_cap_hours, defect=defect, defect_calibration=defect_cal,
         anomaly=F.robust_baseline(healthy, p.names), normal=F.normal_ranges(healthy, p.names),

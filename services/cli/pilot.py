@@ -99,19 +99,19 @@ def command(
         overrides["cost_gate"] = cost_gate
     config = settings.pilot.model_validate({**settings.pilot.model_dump(), **overrides})
     plant_obj = load_plant(plant or settings.plant_file)
+    registry_dir = registry or settings.registry_dir
+    from services.pilot.pilot import cached_training_basis, median_lives
+
+    basis = cached_training_basis(plant_obj, simulator_line, config, Path(registry_dir), say=console.print)
     if config.train_if_missing and ("predictive" in config.arms or config.shadow_scoring):
         from services.pilot.model import ensure_champions
 
-        ensure_champions(plant_obj, registry or settings.registry_dir, simulator_line, config.start,
-                         config.training_days, say=console.print)
-    registry_dir = registry or settings.registry_dir
+        ensure_champions(plant_obj, registry_dir, simulator_line, config.start, config.training_days,
+                         say=console.print, mode_horizons_h=config.alert_window_h(median_lives(basis)))
     models = champion_models(plant_obj, registry_dir)
     refuse_training_seeds(config.seeds, models)
     sources, label = alert_sources(plant_obj, config, registry_dir, settings.kafka)
     folder = out or settings.pilot_report_dir
-    from services.pilot.pilot import cached_training_basis
-
-    basis = cached_training_basis(plant_obj, simulator_line, config, Path(registry_dir), say=console.print)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task("pilot", total=len(config.arms) * len(config.seeds))

@@ -49,7 +49,8 @@ def _is_toy(registry: object, kind: str) -> bool:
 
 
 def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, start: datetime,
-                     days: float = 60.0, say: Callable[[str], None] = print) -> dict[str, str]:
+                     days: float = 60.0, say: Callable[[str], None] = print,
+                     mode_horizons_h: dict[str, float] | None = None) -> dict[str, str]:
     """Train and register a champion for each kind that has none; returns {kind: version} trained.
 
     A kind whose history has too few failures to learn from gets no model; its machines then
@@ -78,7 +79,7 @@ def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, s
         ids = [m.id for m in plant.machines(kind)]
         tel = telemetry[telemetry["machine_id"].isin(ids)].dropna(axis=1, how="all")
         try:
-            result = train(tel, events[events["machine_id"].isin(ids)], TrainConfig.quick(kind=kind), kind)
+            result = train(tel, events[events["machine_id"].isin(ids)], TrainConfig.quick(kind=kind, mode_horizons_h=dict(mode_horizons_h or {})), kind)
         except TrainingError as exc:  # e.g. too few failures of this kind: it runs without alerts
             say(f"no model for {kind}: {exc}")
             continue

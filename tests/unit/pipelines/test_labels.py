@@ -79,3 +79,21 @@ def test_feedback_confirmed_fault_counts_as_failure() -> None:
     assert lab["y_m"].tolist()[:5] == [0, 0, 1, 0, 0]
     with pytest.raises(ContractError, match="unknown outcome"):
         make_labels(r, None, ["m"], LabelSpec(), feedback=fb.assign(outcome="perhaps"))
+
+
+def test_each_mode_is_labelled_with_its_own_horizon() -> None:
+    import pandas as pd
+
+    from pipelines.training.labels import LabelSpec, make_labels
+
+    t0 = pd.Timestamp("2026-01-01", tz="UTC")
+    rows = pd.DataFrame({"machine_id": "m", "ts": [t0 + pd.Timedelta(hours=h) for h in range(0, 40)],
+                         "state": "running"})
+    events = pd.DataFrame({"machine_id": "m", "kind": "failure", "ts": [t0 + pd.Timedelta(hours=30)] * 2,
+                           "mode": ["tool_wear", "spindle_bearing"]})
+    spec = LabelSpec(horizon_hours=24.0, mode_horizons=(("tool_wear", 4.0),))
+    lab = make_labels(rows, events, ["tool_wear", "spindle_bearing"], spec)
+    positive = lambda m: [h for h, y in enumerate(lab[f"y_{m}"]) if y == 1.0]  # noqa: E731
+    assert positive("tool_wear") == [26, 27, 28, 29]            # failure at 30 h, 4-h horizon
+    assert positive("spindle_bearing") == list(range(6, 30))    # the default 24 h
+    assert spec.longest == 24.0 and LabelSpec(mode_horizons=(("reducer_wear", 72.0),)).longest == 72.0
