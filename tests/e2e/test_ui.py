@@ -147,3 +147,26 @@ def test_operator_cannot_reach_engineer_actions(browser, stack):
     eng.goto(f"{stack.url}#/models")
     eng.wait_for_selector("#models-table, #models-empty")
     shot(eng, "ui-models-en")
+
+
+def test_pilot_panel_shows_the_reports_numbers(browser, stack):
+    admin = stack.token()
+    kpi = lambda m: {"mean": m, "low": m * 0.9, "high": m * 1.1, "n": 10}  # noqa: E731
+    uploaded = {"schema_version": 2, "plant": "demo", "config": {"seeds": list(range(1, 11)), "days": 14},
+                "assumptions": {}, "targets": [],
+                "arms": {arm: {"plant": {"kpis": {"operating_cost": kpi(c), "oee": kpi(o), "failures": kpi(f)}}}
+                         for arm, c, o, f in (("preventive", 91234.0, 0.71, 40.0), ("predictive", 81234.0, 0.74, 30.0))}}
+    res = stack.api("POST", "/pilot/reports?source=e2e", admin, json=uploaded)
+    assert res.status_code == 201, res.text
+    served = stack.api("GET", "/pilot/reports/latest", admin).json()  # the pilot's own file if there is one
+    page = login(browser, stack)
+    page.goto(f"{stack.url}#/kpis")
+    page.wait_for_selector("#pilot-table td[data-mean]")
+    for arm, scopes in served["arms"].items():
+        for name in ("operating_cost", "oee", "failures"):
+            mean = scopes["plant"]["kpis"][name]["mean"]
+            td = page.locator(f'#pilot-table td[data-arm="{arm}"][data-kpi="{name}"]')
+            assert float(td.get_attribute("data-mean")) == mean
+            shown = td.inner_text()
+            assert shown != "–" and any(ch.isdigit() for ch in shown), shown
+    assert page.errors == []

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pipelines.kpis import compute_kpis, improvements
 from services.api.deps import Ctx, Engineer, Viewer
 from store.repos import audit, kpi_data
+from services.api.schemas.pilot import PilotReportIn
 from services.api.schemas.work import BaselineCreate, BaselinePublic, KpiReport
 
 router = APIRouter(tags=["kpis"])
@@ -83,26 +84,32 @@ def create_baseline(body: BaselineCreate, ctx: Ctx, who: Engineer) -> dict:
 
 
 @router.get("/pilot/reports/latest", response_model=dict[str, Any],
-            summary="The latest pilot report (from the store, else the file in settings)",
+            summary="The pilot's own latest report (the file `linewatch pilot` wrote), else the newest upload",
             responses={404: {"description": "no pilot report yet"}})
 def latest_pilot_report(ctx: Ctx, who: Viewer) -> dict:
+    path = ctx.settings.pilot_report_path
+    if path and path.is_file():
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise HTTPException(502, f"pilot report {path.name} is not valid JSON: {exc}") from None
+        return report | {"source": f"linewatch pilot ({path.name})", "uploaded_by": None}
     with ctx.read() as conn:
         row = kpi_data.latest_report(conn)
     if row:
         return row["report"] | {"report_id": row["report_id"], "stored_at": row["created_at"].isoformat()}
-    path = ctx.settings.pilot_report_path
-    if path and path.is_file():
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise HTTPException(502, f"pilot report {path.name} is not valid JSON: {exc}") from None
     raise HTTPException(404, "no pilot report yet: run `linewatch pilot`")
 
 
-@router.post("/pilot/reports", response_model=dict[str, str], status_code=201, summary="Store a pilot report (engineer)")
-def store_pilot_report(body: dict[str, Any], ctx: Ctx, who: Engineer) -> dict:
+@router.post("/pilot/reports", response_model=dict[str, str], status_code=201,
+             summary="Store a pilot report (engineer); validated against the report schema, labelled with uploader and source")
+def store_pilot_report(body: PilotReportIn, ctx: Ctx, who: Engineer,
+                       source: Annotated[str, Query(min_length=1, max_length=200,
+                                                    description="Where the report comes from, e.g. 'line-1 pilot 2026-03'")]
+                       = "upload") -> dict:
+    report = body.model_dump(mode="json") | {"source": source, "uploaded_by": who.name}
     with ctx.write() as conn:
-        row = kpi_data.save_report(conn, body, who.name)
+        row = kpi_data.save_report(conn, report, who.name)
     return {"report_id": row["report_id"]}
 
 

@@ -1,11 +1,16 @@
-// The latest stored pilot report (GET /pilot/reports/latest): policies side by side.
+// The pilot's latest report (GET /pilot/reports/latest): plant KPIs per policy, mean [CI] over seeds,
+// and the national targets with their plain verdict. The report holds arms[arm].plant.kpis[name].{mean,low,high,n}.
 import { get } from "../api.js";
 import { errorBox, fill, h } from "../dom.js";
 import { fmtDate, fmtNum, t } from "../i18n.js";
 import { termLabel } from "../hmi.js";
 
-function numbers(obj) {
-  return Object.entries(obj || {}).filter(([, v]) => typeof v === "number");
+const SHOWN = ["operating_cost", "unplanned_downtime_hours", "defect_rate", "energy_per_good_part_kwh", "oee", "failures"];
+
+function cell(arm, name, k) {
+  if (!k || typeof k.mean !== "number") return h("td", { class: "num", "data-arm": arm, "data-kpi": name }, "–");
+  const ci = typeof k.low === "number" && typeof k.high === "number" ? ` [${fmtNum(k.low, 3)}, ${fmtNum(k.high, 3)}]` : "";
+  return h("td", { class: "num", "data-arm": arm, "data-kpi": name, "data-mean": String(k.mean) }, fmtNum(k.mean, 3) + ci);
 }
 
 export async function pilotPanel(box) {
@@ -14,13 +19,16 @@ export async function pilotPanel(box) {
     fill(box, h("h2", {}, t("kpis.pilot")), exc.status === 404 ? h("p", { class: "muted", id: "no-pilot" }, t("kpis.no_pilot")) : errorBox(exc.message));
     return;
   }
-  const report = rep.report || rep;
-  const policies = report.policies || report.arms || {};
-  const rows = Array.isArray(policies) ? policies.map((p) => [p.policy || p.name, p.kpis || p]) : Object.entries(policies).map(([k, v]) => [k, v.kpis || v]);
-  const cols = [...new Set(rows.flatMap(([, v]) => numbers(v).map(([k]) => k)))];
+  const arms = Object.entries(rep.arms || {}).map(([arm, scopes]) => [arm, (scopes.plant || {}).kpis || {}]);
+  const seeds = (rep.config || {}).seeds || [];
+  const source = rep.source ? `${rep.source}${rep.uploaded_by ? " · " + rep.uploaded_by : ""}` : "";
   fill(box, h("h2", {}, t("kpis.pilot")),
-    h("p", { class: "muted" }, `${rep.report_id || report.id || ""} · ${fmtDate(rep.created_at || report.created_at)}`),
-    rows.length ? h("table", { id: "pilot-table" }, h("thead", {}, h("tr", {}, h("th", {}, ""), cols.map((c) => h("th", {}, termLabel(c))))),
-      h("tbody", {}, rows.map(([p, v]) => h("tr", {}, h("td", {}, termLabel(p)), cols.map((c) => h("td", { class: "num" }, fmtNum(v[c], 3)))))))
-      : h("table", {}, h("tbody", {}, numbers(report).map(([k, v]) => h("tr", {}, h("td", {}, termLabel(k)), h("td", { class: "num" }, fmtNum(v, 3)))))));
+    h("p", { class: "muted", id: "pilot-meta" }, `${rep.plant || ""} · ${seeds.length} seeds × ${(rep.config || {}).days ?? "?"} d · ${source} · ${fmtDate(rep.generated_at || rep.stored_at)}`),
+    h("table", { id: "pilot-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, ""), arms.map(([arm]) => h("th", {}, termLabel(arm))))),
+      h("tbody", {}, SHOWN.map((name) => h("tr", {}, h("td", {}, termLabel(name)), arms.map(([arm, k]) => cell(arm, name, k[name])))))),
+    (rep.targets || []).length ? h("table", { id: "pilot-targets" }, h("tbody", {}, rep.targets.map((x) =>
+      h("tr", {}, h("td", {}, `${termLabel(x.name)} vs ${termLabel(x.baseline)}`),
+        h("td", { class: "num" }, typeof x.mean === "number" ? `${(x.mean * 100).toFixed(1)} %` : "–"),
+        h("td", {}, x.verdict || (x.met_with_confidence ? "met with confidence" : x.met ? "met on average" : "not met")))))) : "");
 }
