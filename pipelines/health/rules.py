@@ -6,7 +6,9 @@ Raise: P(mode) ≥ threshold for ``raise_after`` consecutive scores.
 Clear: P(mode) < threshold·``clear_ratio`` for ``clear_after`` consecutive scores.
 Between the two levels nothing changes, so a probability hovering at the threshold does
 not chatter. While an alert is open an ``updated`` event is emitted only when its
-priority changes. The alert id is ``<machine>|<mode>|<raise window end>``: a replay of
+priority changes. An alert belongs to one failure episode: when its component is restored
+(maintenance or repair done) or fails, ``resolve`` clears it at once, and a later raise on
+the restored component is a new alert with a new id. The alert id is ``<machine>|<mode>|<raise window end>``: a replay of
 the same scores raises the same id, so downstream upserts never duplicate an alert.
 """
 
@@ -59,6 +61,8 @@ class OpenAlert:
     alert_id: str
     raised_ts: datetime
     priority: Priority
+    probability: float = 0.0  # latest, for the message of a resolution
+    model_version: str = ""
 
 
 @dataclass
@@ -84,6 +88,19 @@ class AlertTracker:
     def restore(self, machine_id: str, mode: str, alert: OpenAlert | None) -> None:
         """Set the open alert of a machine+mode (state rebuilt from the store after a restart)."""
         self.states.setdefault((machine_id, mode), ModeState()).open = alert
+
+    def resolve(self, machine_id: str, mode: str, ts: datetime, why: Literal["restored", "failed"]) -> AlertEvent | None:
+        """End the episode of an open alert (component restored or failed): a ``cleared`` event, or None."""
+        state = self.states.get((machine_id, mode))
+        if state is None or state.open is None:
+            return None
+        alert, state.open, state.above, state.below = state.open, None, 0, 0
+        en = {"restored": "Resolved: the component was restored", "failed": "Closed: the component failed"}[why]
+        zh = {"restored": "已解决：部件已恢复", "failed": "已关闭：部件已失效"}[why]
+        return AlertEvent(alert_id=alert.alert_id, machine_id=machine_id, ts=ts, action=AlertAction.CLEARED,
+                          mode=mode, priority=alert.priority, probability=min(1.0, max(0.0, alert.probability)),
+                          model_version=alert.model_version or "unknown", message_en=en, message_zh=zh,
+                          recommended_action=recommended_action(mode)[0])
 
     def forget(self, machine_id: str) -> None:
         """Drop a machine's state (its partition moved to another worker)."""
@@ -114,7 +131,8 @@ class AlertTracker:
         if state.open is None:
             if state.above >= self.rules.raise_after:
                 priority = self.rules.priority(p, rul, score.mode_horizon_hours.get(mode, score.horizon_hours))
-                state.open = OpenAlert(f"{score.machine_id}|{mode}|{score.ts.isoformat()}", score.ts, priority)
+                state.open = OpenAlert(f"{score.machine_id}|{mode}|{score.ts.isoformat()}", score.ts, priority,
+                                       p, score.model_version)
                 state.below = 0
                 return self._event(state.open, score, mode, p, rul, AlertAction.RAISED)
             return None
@@ -122,6 +140,7 @@ class AlertTracker:
             event = self._event(state.open, score, mode, p, rul, AlertAction.CLEARED)
             state.open, state.above = None, 0
             return event
+        state.open.probability, state.open.model_version = p, score.model_version
         priority = self.rules.priority(p, rul, score.mode_horizon_hours.get(mode, score.horizon_hours))
         if p >= threshold * self.rules.clear_ratio and priority != state.open.priority:
             state.open.priority = priority

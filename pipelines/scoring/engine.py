@@ -19,7 +19,7 @@ from typing import Any, Callable, Protocol
 import pandas as pd
 
 from contracts.messages import AlertEvent, Factor, HealthScore, TelemetrySample
-from contracts.plant import Plant
+from contracts.plant import MODE_COMPONENT, Plant
 from pipelines.features import FeatureSpec, compute
 from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
 from pipelines.scoring.eventlog import EventLog
@@ -99,6 +99,7 @@ class ScoringEngine:
         self._top_k = top_k
         self._due: list[Due] = []
         self._restore: set[str] = set()
+        self._resolved: list[AlertEvent] = []  # alerts closed by a restoration or failure, not yet emitted
 
     def score_every(self, kind: str) -> int:
         """Scoring step for a kind: the setting, else the champion's feature step."""
@@ -144,8 +145,18 @@ class ScoringEngine:
         return (Outcome.SENSOR_FAULT if faults else Outcome.OK), faults
 
     def add_event(self, event: Any) -> bool:
-        """Remember a machine event for the counters (maintenance, failure, parts)."""
-        return self.events.add(event)
+        """Remember a machine event for the counters (maintenance, failure, parts); a restoration or
+        failure of a component ends the episode of its open alert (emitted by the next ``score_pending``)."""
+        added = self.events.add(event)
+        if added and event.kind in ("maintenance_done", "failure"):
+            modes = [event.mode] if event.kind == "failure" else \
+                [m for m, c in MODE_COMPONENT.items() if c == getattr(event, "component", None)]
+            why = "failed" if event.kind == "failure" else "restored"
+            for mode in modes:
+                cleared = self.tracker.resolve(event.machine_id, mode, event.ts, why)
+                if cleared is not None:
+                    self._resolved.append(cleared)
+        return added
 
     def needs_restore(self, machine_ids: set[str]) -> None:
         """Mark machines whose open alerts must be reloaded before they are scored live."""
@@ -167,6 +178,8 @@ class ScoringEngine:
         """Score every due window (one feature and one model call per kind)."""
         due, self._due = self._due, []
         out = ScoreBatch()
+        out.alerts.extend(self._resolved)
+        self._resolved = []
         by_kind: dict[str, list[Due]] = {}
         for d in due:
             by_kind.setdefault(self.kinds[d.machine_id], []).append(d)

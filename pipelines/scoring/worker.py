@@ -177,9 +177,10 @@ class ScoringWorker:
         batch = self.engine.score_pending(lambda m, ts: open_alerts_before(self.store, m, ts))
         if batch.unscored:
             self.metrics.outcomes.labels("no_model").inc(batch.unscored)
-        if not batch.scores:
+        if not batch.scores and not batch.alerts:
             return
-        self.store.upsert_scores(batch.scores)
+        if batch.scores:
+            self.store.upsert_scores(batch.scores)
         if batch.alerts:
             self.store.upsert_alert_events(batch.alerts)
         for score in batch.scores:

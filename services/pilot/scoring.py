@@ -47,11 +47,33 @@ class InProcessScorer:
         self.scores = 0
 
     def feed(self, samples: list[TelemetrySample], events: list[object]) -> list[AlertEvent]:
-        """Events first (maintenance counters), then the samples in time order, then score what is due."""
-        for event in events:
+        """Samples and events in time order, then score what is due.
+
+        A restoration or failure ends the episode of an open alert on its component; the
+        windows before it are scored first, so they cannot raise an alert after the episode ended.
+        """
+        alerts: list[AlertEvent] = []
+        ordered = sorted(samples, key=lambda s: (s.ts, s.machine_id))
+        i = 0
+        for event in sorted(events, key=lambda e: e.ts):
+            while i < len(ordered) and ordered[i].ts <= event.ts:
+                self.engine.ingest(ordered[i], record_ms=0)
+                i += 1
+            if self._ends_episode(event):
+                alerts += self._score()
             self.engine.add_event(event)
-        for sample in sorted(samples, key=lambda s: (s.ts, s.machine_id)):
+        for sample in ordered[i:]:
             self.engine.ingest(sample, record_ms=0)
+        return alerts + self._score()
+
+    def _ends_episode(self, event: object) -> bool:
+        kind = getattr(event, "kind", None)
+        if kind not in ("failure", "maintenance_done"):
+            return False
+        opened = self.engine.tracker.open_alerts(event.machine_id)  # type: ignore[attr-defined]
+        return bool(opened)
+
+    def _score(self) -> list[AlertEvent]:
         batch = self.engine.score_pending()
         self.scores += len(batch.scores)
         return list(batch.alerts)

@@ -128,3 +128,29 @@ def test_bad_rule_parameters_are_refused() -> None:
         AlertRules(default_threshold=1.5)
     with pytest.raises(ValueError):
         AlertRules(raise_after=0)
+
+
+def test_an_alert_ends_with_its_episode_and_a_new_episode_raises_a_new_alert() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from contracts.messages import AlertAction, HealthScore
+    from pipelines.health import AlertRules, AlertTracker
+
+    t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    tracker = AlertTracker(AlertRules(raise_after=2, clear_after=3))
+
+    def score(h: float, p: float) -> HealthScore:
+        ts = t0 + timedelta(hours=h)
+        return HealthScore(score_id=f"l/m|{ts}", machine_id="l/m", ts=ts, model_version="v", health=50, horizon_hours=24,
+                           mode_horizon_hours={"tool_wear": 4.0}, failure_probability={"tool_wear": p})
+
+    events = [e for h in (0, 1, 2) for e in tracker.step(score(h, 0.9), {"tool_wear": 0.5})]
+    assert [e.action for e in events] == [AlertAction.RAISED]
+    first = events[0].alert_id
+    assert tracker.resolve("l/m", "spindle_bearing", t0, "restored") is None  # nothing open for that mode
+    cleared = tracker.resolve("l/m", "tool_wear", t0 + timedelta(hours=2, minutes=30), "restored")
+    assert cleared is not None and cleared.action == AlertAction.CLEARED and cleared.alert_id == first
+    assert cleared.probability == 0.9 and "restored" in cleared.message_en
+    assert tracker.resolve("l/m", "tool_wear", t0 + timedelta(hours=3), "failed") is None  # already closed
+    again = [e for h in (3, 4) for e in tracker.step(score(h, 0.9), {"tool_wear": 0.5})]
+    assert [e.action for e in again] == [AlertAction.RAISED] and again[0].alert_id != first
