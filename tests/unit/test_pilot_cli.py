@@ -16,13 +16,13 @@ VOLATILE = ("generated_at", "runtime_s")
 
 @pytest.fixture(autouse=True)
 def short_training_history(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Two days of training history for the preventive optimisation (the default 60 take minutes)."""
-    monkeypatch.setenv("LINEWATCH_PILOT__TRAINING_DAYS", "2")
+    """One day of training history for the preventive optimisation (the default 60 take minutes)."""
+    monkeypatch.setenv("LINEWATCH_PILOT__TRAINING_DAYS", "1")
     monkeypatch.setenv("LINEWATCH_REGISTRY_DIR", str(tmp_path / "default-registry"))
 
 
 def pilot(out: Path, *args: str) -> dict:
-    result = CliRunner().invoke(app, ["pilot", "--days", "1", "--workers", "1", "--out", str(out), *args])
+    result = CliRunner().invoke(app, ["pilot", "--days", "0.5", "--workers", "1", "--out", str(out), *args])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "latest.json").read_text())
     assert (out / "latest.html").read_text().startswith("<!doctype html>")
