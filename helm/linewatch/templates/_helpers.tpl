@@ -65,9 +65,47 @@ app.kubernetes.io/component: {{ .name }}
 {{- end }}
 {{- end }}
 
-{{/* Kafka security protocol, derived from the tls and sasl settings. */}}
+{{/* The Strimzi KafkaUser's name; Strimzi writes its credentials to a Secret of the same name. */}}
+{{- define "linewatch.kafkaUserName" -}}
+{{- include "linewatch.fullname" . }}
+{{- end }}
+
+{{/* The Kafka settings in effect, as YAML (use: include "linewatch.kafka" . | fromYaml): .Values.kafka,
+with the chart's Strimzi KafkaUser wired in when strimzi.enabled and strimzi.user.create. scram-sha-512: SASL mechanism
+SCRAM-SHA-512, username = the KafkaUser, password from its Secret (key "password"); tls: the client
+certificate from its Secret (user.crt/user.key). Values that contradict the KafkaUser fail the render. */}}
+{{- define "linewatch.kafka" -}}
+{{- $k := deepCopy .Values.kafka }}
+{{- $s := .Values.strimzi }}
+{{- if and $s.enabled $s.user.create }}
+{{- $user := include "linewatch.kafkaUserName" . }}
+{{- if eq $s.user.authentication "scram-sha-512" }}
+{{- if and $k.sasl.mechanism (ne $k.sasl.mechanism "SCRAM-SHA-512") }}
+{{- fail (printf "strimzi.user.authentication scram-sha-512 needs kafka.sasl.mechanism SCRAM-SHA-512 or empty, not %s" $k.sasl.mechanism) }}
+{{- end }}
+{{- if and $k.sasl.username (ne $k.sasl.username $user) }}
+{{- fail (printf "kafka.sasl.username %q differs from the KafkaUser %q the chart creates: leave it empty" $k.sasl.username $user) }}
+{{- end }}
+{{- if and $k.sasl.passwordSecret.name (ne $k.sasl.passwordSecret.name $user) }}
+{{- fail (printf "kafka.sasl.passwordSecret.name %q: Strimzi writes the password to Secret %q; leave it empty" $k.sasl.passwordSecret.name $user) }}
+{{- end }}
+{{- $_ := set $k "sasl" (dict "mechanism" "SCRAM-SHA-512" "username" $user "passwordSecret" (dict "name" $user "key" "password")) }}
+{{- else }}
+{{- if not $k.tls.enabled }}
+{{- fail "strimzi.user.authentication tls needs kafka.tls.enabled (and the cluster CA in kafka.tls.caSecret)" }}
+{{- end }}
+{{- if and $k.tls.clientSecret.name (ne $k.tls.clientSecret.name $user) }}
+{{- fail (printf "kafka.tls.clientSecret.name %q: Strimzi writes the client certificate to Secret %q; leave it empty" $k.tls.clientSecret.name $user) }}
+{{- end }}
+{{- $_ := set $k.tls "clientSecret" (dict "name" $user "certKey" "user.crt" "keyKey" "user.key") }}
+{{- end }}
+{{- end }}
+{{- toYaml $k }}
+{{- end }}
+
+{{/* Kafka security protocol, derived from the tls and sasl settings in effect. */}}
 {{- define "linewatch.kafkaSecurityProtocol" -}}
-{{- $k := .Values.kafka }}
+{{- $k := include "linewatch.kafka" . | fromYaml }}
 {{- if and $k.tls.enabled $k.sasl.mechanism }}SASL_SSL
 {{- else if $k.sasl.mechanism }}SASL_PLAINTEXT
 {{- else if $k.tls.enabled }}SSL
@@ -88,6 +126,6 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* True ("true") when KEDA needs a TriggerAuthentication: SASL, or TLS with a CA or client certificate. */}}
 {{- define "linewatch.kedaNeedsAuth" -}}
-{{- $k := .Values.kafka }}
+{{- $k := include "linewatch.kafka" . | fromYaml }}
 {{- if or $k.sasl.mechanism (and $k.tls.enabled (or $k.tls.caSecret.name $k.tls.clientSecret.name)) }}true{{ end }}
 {{- end }}

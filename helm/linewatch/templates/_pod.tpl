@@ -3,14 +3,15 @@ Call with (dict "root" $ "name" "scoring"). Secrets are referenced (secretKeyRef
 {{- define "linewatch.containerEnv" -}}
 {{- $v := .root.Values }}
 {{- $c := index $v.components .name -}}
+{{- $kafka := include "linewatch.kafka" .root | fromYaml -}}
 - name: LINEWATCH_METRICS_PORT
   value: {{ $c.port | quote }}
-{{- if and $v.kafka.sasl.mechanism (ne $v.kafka.sasl.mechanism "OAUTHBEARER") }}
+{{- if and $kafka.sasl.mechanism (ne $kafka.sasl.mechanism "OAUTHBEARER") }}
 - name: LINEWATCH_KAFKA__SASL_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ required "kafka.sasl.passwordSecret.name is required with kafka.sasl.mechanism" $v.kafka.sasl.passwordSecret.name }}
-      key: {{ $v.kafka.sasl.passwordSecret.key }}
+      name: {{ required "kafka.sasl.passwordSecret.name is required with kafka.sasl.mechanism" $kafka.sasl.passwordSecret.name }}
+      key: {{ $kafka.sasl.passwordSecret.key }}
 {{- end }}
 {{- if eq .name "api" }}
 - name: LINEWATCH_TOKEN_PEPPER
@@ -57,6 +58,7 @@ readinessProbe:
 archive, connector buffer and mapping, plant file, Kafka certificates. */}}
 {{- define "linewatch.volumeMounts" -}}
 {{- $v := .root.Values -}}
+{{- $kafka := include "linewatch.kafka" .root | fromYaml -}}
 - {name: tmp, mountPath: /tmp}
 - {name: data, mountPath: /var/lib/linewatch}
 {{- if has .name (list "scoring" "api") }}
@@ -74,10 +76,10 @@ archive, connector buffer and mapping, plant file, Kafka certificates. */}}
 {{- if $v.plant.existingConfigMap }}
 - {name: plant, mountPath: /etc/linewatch/plant, readOnly: true}
 {{- end }}
-{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret.name }}
+{{- if and $kafka.tls.enabled $kafka.tls.caSecret.name }}
 - {name: kafka-ca, mountPath: /etc/linewatch/kafka-ca, readOnly: true}
 {{- end }}
-{{- if and $v.kafka.tls.enabled $v.kafka.tls.clientSecret.name }}
+{{- if and $kafka.tls.enabled $kafka.tls.clientSecret.name }}
 - {name: kafka-client, mountPath: /etc/linewatch/kafka-client, readOnly: true}
 {{- end }}
 {{- end }}
@@ -95,6 +97,7 @@ archive, connector buffer and mapping, plant file, Kafka certificates. */}}
 
 {{- define "linewatch.volumes" -}}
 {{- $v := .root.Values -}}
+{{- $kafka := include "linewatch.kafka" .root | fromYaml -}}
 - name: tmp
   emptyDir: {sizeLimit: 256Mi}
 - name: data
@@ -118,18 +121,18 @@ archive, connector buffer and mapping, plant file, Kafka certificates. */}}
     name: {{ $v.plant.existingConfigMap }}
     items: [{key: {{ $v.plant.key }}, path: plant.yaml}]
 {{- end }}
-{{- if and $v.kafka.tls.enabled $v.kafka.tls.caSecret.name }}
+{{- if and $kafka.tls.enabled $kafka.tls.caSecret.name }}
 - name: kafka-ca
   secret:
-    secretName: {{ $v.kafka.tls.caSecret.name }}
-    items: [{key: {{ $v.kafka.tls.caSecret.key }}, path: ca.crt}]
+    secretName: {{ $kafka.tls.caSecret.name }}
+    items: [{key: {{ $kafka.tls.caSecret.key }}, path: ca.crt}]
 {{- end }}
-{{- if and $v.kafka.tls.enabled $v.kafka.tls.clientSecret.name }}
+{{- if and $kafka.tls.enabled $kafka.tls.clientSecret.name }}
 - name: kafka-client
   secret:
-    secretName: {{ $v.kafka.tls.clientSecret.name }}
+    secretName: {{ $kafka.tls.clientSecret.name }}
     items:
-      - {key: {{ $v.kafka.tls.clientSecret.certKey }}, path: tls.crt}
-      - {key: {{ $v.kafka.tls.clientSecret.keyKey }}, path: tls.key}
+      - {key: {{ $kafka.tls.clientSecret.certKey }}, path: tls.crt}
+      - {key: {{ $kafka.tls.clientSecret.keyKey }}, path: tls.key}
 {{- end }}
 {{- end }}

@@ -40,6 +40,7 @@ def test_helm_lint_strict(helm: Path, values_file: str) -> None:
     (["--set", "securityContext.readOnlyRootFilesystem=false"], "readOnlyRootFilesystem"),
     (["--set", "components.connect.enabled=true"], "mappingConfigMap"),
     (["--set", "kafka.bootstrapServers=no-port"], "bootstrapServers"),
+    (["--set", "kafka.sasl.mechanism=SCRAM-SHA-512"], "/kafka/sasl/passwordSecret/name"),
 ])
 def test_schema_rejects_bad_values(helm: Path, override: list[str], message: str) -> None:
     out = run([helm, "lint", "--strict", CHART, *override])
@@ -117,7 +118,7 @@ def test_keda_on_renders_a_scaled_object_and_no_hpa(render) -> None:
     (auth,) = by_kind(objs, "TriggerAuthentication").values()
     assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
     params = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
-    assert params["password"]["name"] == "linewatch" and params["ca"]["name"] == "plant-kafka-cluster-ca-cert"
+    assert params["password"]["name"] == "demo-linewatch" and params["ca"]["name"] == "plant-kafka-cluster-ca-cert"
 
 
 @pytest.mark.parametrize(("autoscaling", "apis", "expect"), [
@@ -185,7 +186,8 @@ def test_secrets_are_referenced_never_inlined(render) -> None:
     assert config["data"]["LINEWATCH_KAFKA__SECURITY_PROTOCOL"] == "SASL_SSL"
     for name, spec in pod_specs(objs).items():
         env = {e["name"]: e for e in spec["containers"][0]["env"]}
-        assert env["LINEWATCH_KAFKA__SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "linewatch",
+        # the Strimzi KafkaUser's Secret (release "demo": KafkaUser demo-linewatch)
+        assert env["LINEWATCH_KAFKA__SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "demo-linewatch",
                                                                                        "key": "password"}
         if name == "api":
             assert env["LINEWATCH_TOKEN_PEPPER"]["valueFrom"]["secretKeyRef"]["name"] == "linewatch-api"
@@ -224,6 +226,9 @@ def test_network_policy_allows_only_what_each_component_needs(render) -> None:
 def test_strimzi_resources_need_flag_and_crd(render) -> None:
     assert not {o["kind"] for o in render(files=("all-features-values.yaml",), apis=("keda.sh/v1alpha1",))} \
         & {"KafkaTopic", "KafkaUser"}
+    assert not {o["kind"] for o in render({"strimzi": {"enabled": False}, "kafka": {"sasl": {
+        "username": "lw", "passwordSecret": {"name": "lw"}}}}, files=("all-features-values.yaml",))} \
+        & {"KafkaTopic", "KafkaUser"}
     objs = render(files=("all-features-values.yaml",))
     topics = [o for o in objs if o["kind"] == "KafkaTopic"]
     assert {t["spec"]["topicName"] for t in topics} == {f"linewatch.{e}.v1" for e in (
@@ -245,6 +250,11 @@ def test_edge_values_run_connector_and_scoring_only(render) -> None:
     assert volumes["buffer"]["persistentVolumeClaim"]["claimName"] == "linewatch-connector-buffer"
     assert volumes["mapping"]["configMap"]["name"] == "linewatch-mapping"
     assert by_kind(objs, "Deployment")["connect"]["spec"]["strategy"]["type"] == "Recreate"
+    (config,) = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-env")]
+    assert config["data"]["LINEWATCH_KAFKA__SECURITY_PROTOCOL"] == "SASL_SSL"  # plant data never in clear text
+    assert config["data"]["LINEWATCH_KAFKA__SSL_CAFILE"] == "/etc/linewatch/kafka-ca/ca.crt"
+    env = {e["name"]: e for e in connect["containers"][0]["env"]}
+    assert env["LINEWATCH_KAFKA__SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "linewatch-edge-line1"
     env = {e["name"]: e.get("value") for e in connect["containers"][0]["env"]}
     assert env["LINEWATCH_CONNECTOR__METRICS_HOST"] == "0.0.0.0", "probes and Prometheus reach the pod IP"
 
@@ -259,3 +269,50 @@ def test_ports_match_the_documented_defaults(render) -> None:
              for name, spec in pod_specs(render(files=("all-features-values.yaml",))).items()}
     assert ports == {"scoring": 9400, "persist": 9401, "simulator": 9402, "connect": 9403, "archive": 9404,
                      "api": 8000}
+
+
+def test_strimzi_kafka_user_is_wired_to_the_workers(render) -> None:
+    """SCRAM: every worker logs in as the KafkaUser with the password Strimzi writes to its Secret."""
+    objs = render(files=("all-features-values.yaml",))
+    (user,) = [o for o in objs if o["kind"] == "KafkaUser"]
+    name = user["metadata"]["name"]
+    (config,) = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-env")]
+    assert config["data"]["LINEWATCH_KAFKA__SASL_USERNAME"] == name
+    assert config["data"]["LINEWATCH_KAFKA__SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert config["data"]["LINEWATCH_KAFKA__SECURITY_PROTOCOL"] == "SASL_SSL"
+    specs = pod_specs(objs)
+    assert specs
+    for spec in specs.values():
+        env = {e["name"]: e for e in spec["containers"][0]["env"]}
+        assert env["LINEWATCH_KAFKA__SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "password"}
+    (auth,) = by_kind(objs, "TriggerAuthentication").values()
+    refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+    assert (refs["password"]["name"], refs["password"]["key"]) == (name, "password")
+
+
+def test_strimzi_tls_user_mounts_its_client_certificate(render) -> None:
+    objs = render({"strimzi": {"user": {"authentication": "tls"}}, "kafka": {"sasl": {"mechanism": ""}}},
+                  files=("all-features-values.yaml",))
+    (user,) = [o for o in objs if o["kind"] == "KafkaUser"]
+    assert user["spec"]["authentication"]["type"] == "tls"
+    (config,) = [o for o in objs if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-env")]
+    assert config["data"]["LINEWATCH_KAFKA__SECURITY_PROTOCOL"] == "SSL"
+    assert config["data"]["LINEWATCH_KAFKA__SSL_CERTFILE"] == "/etc/linewatch/kafka-client/tls.crt"
+    assert "LINEWATCH_KAFKA__SASL_USERNAME" not in config["data"]
+    for spec in pod_specs(objs).values():
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert volumes["kafka-client"]["secret"]["secretName"] == user["metadata"]["name"]
+        assert {i["key"] for i in volumes["kafka-client"]["secret"]["items"]} == {"user.crt", "user.key"}
+        assert "LINEWATCH_KAFKA__SASL_PASSWORD" not in {e["name"] for e in spec["containers"][0]["env"]}
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"kafka": {"sasl": {"username": "someone-else"}}}, "differs from the KafkaUser"),
+    ({"kafka": {"sasl": {"passwordSecret": {"name": "other"}}}}, "Strimzi writes the password"),
+    ({"kafka": {"sasl": {"mechanism": "PLAIN"}}}, "needs kafka.sasl.mechanism SCRAM-SHA-512"),
+    ({"strimzi": {"user": {"authentication": "tls"}}, "kafka": {"tls": {"enabled": False}, "sasl": {"mechanism": ""}}},
+     "needs kafka.tls.enabled"),
+])
+def test_values_that_contradict_the_kafka_user_fail(render, values: dict, message: str) -> None:
+    with pytest.raises(RenderError, match=message):
+        render(values, files=("all-features-values.yaml",))
