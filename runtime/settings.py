@@ -16,7 +16,10 @@ from contracts.settings import KafkaSettings, StoreSettings
 class LineWatchSettings(BaseSettings):
     """Settings every deployable shares; each one may subclass and add its own section."""
 
-    model_config = SettingsConfigDict(env_prefix="LINEWATCH_", env_nested_delimiter="__", extra="ignore")
+    # An empty variable counts as unset (compose passes ``${VAR:-}`` through as ""), so optional
+    # settings such as LINEWATCH_KAFKA__SASL_MECHANISM can be wired without a value.
+    model_config = SettingsConfigDict(env_prefix="LINEWATCH_", env_nested_delimiter="__", extra="ignore",
+                                      env_ignore_empty=True)
 
     environment: str = Field(default="development", description="development, test or production")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)

@@ -67,10 +67,13 @@ def test_required_secrets_fail_fast_with_a_message(compose_bin: Path, missing: s
 
 
 def test_no_secret_is_committed() -> None:
-    for name, service in raw()["services"].items():
-        env = service.get("environment", {})
+    envs = {"x-linewatch-env": raw()["x-linewatch-env"]} | {n: s.get("environment", {})
+                                                             for n, s in raw()["services"].items()}
+    for name, env in envs.items():
         for key, value in env.items():
-            if re.search(r"PASSWORD|SECRET|TOKEN", key):
+            if key.endswith("_FILE"):  # a path to a mounted secret file, optional
+                assert re.fullmatch(r"\$\{[A-Z_]+:-\}", str(value)), f"{name}.{key} must be ${{VAR:-}}"
+            elif re.search(r"PASSWORD|SECRET|TOKEN", key):
                 assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", str(value)), f"{name}.{key} must be ${{VAR:?msg}}"
 
 
@@ -144,6 +147,95 @@ def test_ports_agree_with_the_architecture_doc() -> None:
 def test_edge_uplink_refuses_to_start_without_a_central_cluster(tmp_path: Path) -> None:
     out = run(["sh", ROOT / "deploy" / "edge" / "edge-uplink.sh"], env={"LINEWATCH_CENTRAL_BOOTSTRAP": ""})
     assert out.returncode == 2 and "LINEWATCH_CENTRAL_BOOTSTRAP" in out.stderr
+
+
+KAFKA_CLIENT_MOUNT = {"type": "bind", "target": "/etc/linewatch/kafka", "read_only": True}
+
+
+def test_kafka_security_reaches_every_kafka_client_container(model: dict[str, Any]) -> None:
+    """Every LineWatch container and the uplink get the Kafka settings and the secrets folder, read-only."""
+    services = model["services"]
+    clients = {n for n, s in services.items() if s["image"].startswith("linewatch:")} | {"edge-uplink"}
+    for name in clients:
+        mounts = [v for v in services[name].get("volumes", []) if v.get("target") == "/etc/linewatch/kafka"]
+        assert len(mounts) == 1, name
+        assert {k: mounts[0][k] for k in KAFKA_CLIENT_MOUNT} == KAFKA_CLIENT_MOUNT, name
+        assert mounts[0]["source"] == str(ROOT / "deploy" / "kafka-client"), name
+        if name != "edge-uplink":
+            assert services[name]["environment"]["LINEWATCH_KAFKA__SECURITY_PROTOCOL"] == "PLAINTEXT", name
+    assert (ROOT / "deploy" / "kafka-client" / "README.md").exists()
+
+
+def linewatch_env(compose_bin: Path, extra: dict[str, str]) -> dict[str, str]:
+    out = config(compose_bin, "config", "--format", "json", env={**SECRETS, **extra})
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)["services"]["score"]["environment"]
+
+
+def test_compose_kafka_settings_load_into_the_settings_piece(compose_bin: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """What compose hands a container is what LineWatchSettings reads: defaults load as plaintext
+    (empty values are unset), and the .env TLS/SASL lines give a SASL_SSL client with the password
+    from the mounted file."""
+    from runtime.settings import LineWatchSettings
+
+    def load(env: dict[str, str]):
+        for key in [k for k in __import__("os").environ if k.startswith("LINEWATCH_")]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            if key.startswith("LINEWATCH_KAFKA__"):
+                monkeypatch.setenv(key, value.replace("/etc/linewatch/kafka", str(tmp_path)))
+        return LineWatchSettings().kafka
+
+    plain = load(linewatch_env(compose_bin, {}))
+    assert (plain.security_protocol, plain.sasl_mechanism, plain.ssl_cafile) == ("PLAINTEXT", None, None)
+    (tmp_path / "password").write_text("from-a-secret-file\n")
+    secure = load(linewatch_env(compose_bin, {
+        "LINEWATCH_KAFKA_BOOTSTRAP": "kafka.plant.example:9093", "LINEWATCH_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "LINEWATCH_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "LINEWATCH_KAFKA_SASL_USERNAME": "linewatch",
+        "LINEWATCH_KAFKA_SASL_PASSWORD_FILE": "/etc/linewatch/kafka/password",
+        "LINEWATCH_KAFKA_SSL_CAFILE": "/etc/linewatch/kafka/ca.crt"}))
+    kw = secure.client_kwargs()
+    assert kw["bootstrap_servers"] == ["kafka.plant.example:9093"] and kw["security_protocol"] == "SASL_SSL"
+    assert kw["sasl_plain_username"] == "linewatch" and kw["sasl_plain_password"] == "from-a-secret-file"
+    assert kw["ssl_cafile"] == str(tmp_path / "ca.crt")
+
+
+def uplink(tmp_path: Path, *args: str, **env: str):
+    base = {"LINEWATCH_UPLINK_PROPERTIES": str(ROOT / "deploy" / "edge" / "mirror-maker.properties"),
+            "LINEWATCH_UPLINK_OUT": str(tmp_path / "mm2.properties"), "LINEWATCH_CENTRAL_BOOTSTRAP": "central:9093"}
+    return run(["sh", ROOT / "deploy" / "edge" / "edge-uplink.sh", *args], env={**base, **env})
+
+
+def test_edge_uplink_is_sasl_ssl_by_default_and_refuses_missing_credentials(tmp_path: Path) -> None:
+    out = uplink(tmp_path)
+    assert out.returncode == 2 and "LINEWATCH_CENTRAL_SASL_USERNAME" in out.stderr
+    out = uplink(tmp_path, LINEWATCH_CENTRAL_SASL_USERNAME="edge1",
+                 LINEWATCH_CENTRAL_SASL_PASSWORD_FILE=str(tmp_path / "missing"))
+    assert out.returncode == 2 and "password file" in out.stderr
+    assert not (tmp_path / "mm2.properties").exists(), "nothing is written before every check passed"
+    (tmp_path / "pw").write_text("s3cret-central\n")
+    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    out = uplink(tmp_path, "--print-config", LINEWATCH_CENTRAL_SASL_USERNAME="edge1",
+                 LINEWATCH_CENTRAL_SASL_PASSWORD_FILE=str(tmp_path / "pw"),
+                 LINEWATCH_CENTRAL_SSL_CAFILE=str(tmp_path / "ca.crt"))
+    assert out.returncode == 0, out.stderr
+    props = dict(line.split(" = ", 1) for line in (tmp_path / "mm2.properties").read_text().splitlines()
+                 if " = " in line and not line.startswith("#"))
+    assert props["central.bootstrap.servers"] == "central:9093"
+    assert props["central.security.protocol"] == "SASL_SSL" and props["central.sasl.mechanism"] == "SCRAM-SHA-512"
+    assert props["central.sasl.jaas.config"] == ('org.apache.kafka.common.security.scram.ScramLoginModule required '
+                                                 'username="edge1" password="s3cret-central";')
+    assert props["central.ssl.truststore.location"] == str(tmp_path / "ca.crt")
+    assert (tmp_path / "mm2.properties").stat().st_mode & 0o077 == 0
+    assert "s3cret-central" not in out.stdout and 'password="***"' in out.stdout
+
+
+def test_edge_uplink_plaintext_only_when_asked_and_with_a_warning(tmp_path: Path) -> None:
+    out = uplink(tmp_path, "--print-config", LINEWATCH_CENTRAL_SECURITY_PROTOCOL="PLAINTEXT")
+    assert out.returncode == 0 and "unencrypted" in out.stderr
+    assert "central.security.protocol = PLAINTEXT" in out.stdout and "sasl" not in out.stdout
+    assert uplink(tmp_path, LINEWATCH_CENTRAL_SECURITY_PROTOCOL="CLEAR").returncode == 2
 
 
 def test_edge_mirror_forwards_every_topic_the_line_produces() -> None:
