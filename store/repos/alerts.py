@@ -222,3 +222,22 @@ def raised_between(conn: Connection, start: datetime, end: datetime, line: str |
         q = q.where(A.c.line_id.in_(sorted(lines)))
     return [Raised(r.machine_id, r.mode, r.priority, r.raised_at, bool(r.active), r.resolved_at is not None)
             for r in conn.execute(q)]
+
+
+def line_clock(conn: Connection, line: str | None, lines: frozenset[str]) -> datetime | None:
+    """The line's own clock: its latest score or alert time (None for an empty store).
+
+    A simulated or replayed line runs on its own time; KPI windows ending at the wall clock
+    would miss it entirely.
+    """
+    newest = []
+    for table, col in ((schema.scores, schema.scores.c.ts), (A, A.c.raised_at)):
+        q = select(func.max(col))
+        if line:
+            q = q.where(table.c.line_id == line)
+        if lines:
+            q = q.where(table.c.line_id.in_(sorted(lines)))
+        value = conn.execute(q).scalar()
+        if value is not None:
+            newest.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+    return max(newest) if newest else None

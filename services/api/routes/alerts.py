@@ -136,12 +136,14 @@ kpi_router = APIRouter(tags=["alerts"])
 def alert_system_kpis(ctx: Ctx, who: Viewer, line: Annotated[str | None, Query(max_length=100)] = None,
                       start: From = None, end: To = None) -> dict:
     _aware(start, end)
-    now = datetime.now(timezone.utc)
-    end = end or now
-    start = start or end - timedelta(days=30)
-    if end <= start:
-        raise HTTPException(422, "'to' must be after 'from'")
     with ctx.read() as conn:
+        # the line's own clock (latest score or alert), not the wall clock: a simulated line runs on its own time
+        clock = repo.line_clock(conn, line, who.lines)
+        now = clock + timedelta(microseconds=1) if clock else datetime.now(timezone.utc)
+        end = end or now
+        start = start or end - timedelta(days=30)
+        if end <= start:
+            raise HTTPException(422, "'to' must be after 'from'")
         rows = [RaisedAlert(r.machine_id, r.mode, r.priority, r.raised_at, r.active, r.resolved)
                 for r in repo.raised_between(conn, start, end, line, who.lines)]
     return alert_kpis(rows, start, end, now)
