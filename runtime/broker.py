@@ -289,16 +289,13 @@ def start(work: Path = DEFAULT_WORK, timeout_s: float = 120.0, broker_port: int 
         raise BrokerError("users, plaintext_port and mtls need secure=True")
     began = time.monotonic()
     data, logs = work / "data", work / "logs"
-    if data.exists():
-        subprocess.run(["rm", "-rf", str(data)], check=True)
-    logs.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     bport, cport = broker_port or free_port(), free_port()
     props = work / "server.properties"
     scram: list[str] = []
     plain_bootstrap: str | None = None
     creds: dict[str, str] = {}
     if secure:
-        tls = ensure_tls(work / "tls")
         env_password = os.environ.get("LINEWATCH_KAFKA__SASL_PASSWORD")
         creds = dict(users) if users else {DEFAULT_CLIENT_USER: env_password or secrets.token_urlsafe(24)}
         if ADMIN_USER in creds:
@@ -307,6 +304,7 @@ def start(work: Path = DEFAULT_WORK, timeout_s: float = 120.0, broker_port: int 
         for name, password in creds.items():
             _check_user(name, password)
             scram += ["--add-scram", f'SCRAM-SHA-512=[name={name},password="{password}"]']
+        tls = ensure_tls(work / "tls")
         listeners = f"SASL_SSL://127.0.0.1:{bport}"
         if plaintext_port is not None:
             pport = plaintext_port or free_port()
@@ -323,6 +321,9 @@ def start(work: Path = DEFAULT_WORK, timeout_s: float = 120.0, broker_port: int 
                                                   inter_broker="PLAINTEXT", controller_port=cport, data_dir=data))
         (work / "credentials.json").unlink(missing_ok=True)
         (work / "client.env").unlink(missing_ok=True)
+    if data.exists():
+        subprocess.run(["rm", "-rf", str(data)], check=True)
+    logs.mkdir(parents=True, exist_ok=True)
     cluster_id = new_cluster_id()
     java = _java_cmd(work)
     fmt = subprocess.run(java + ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
