@@ -25,6 +25,7 @@ from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_heal
 from pipelines.scoring.eventlog import EventLog
 from pipelines.scoring.sanity import Limits, clean, limits_for
 from pipelines.scoring.buffers import MachineWindow, Outcome
+from pipelines.scoring.sensorfaults import SensorFaults
 
 SUPPRESSING_STATES = ("setup", "maintenance")
 
@@ -93,6 +94,7 @@ class ScoringEngine:
         self.bundles = dict(bundles)
         self.tracker = AlertTracker(rules or AlertRules())
         self.events = EventLog()
+        self.sensor_faults = SensorFaults(plant)
         self.windows: dict[str, MachineWindow] = {}
         self._score_every = score_every
         self._extra_rows = extra_rows
@@ -137,6 +139,8 @@ class ScoringEngine:
         if outcome is not Outcome.OK:
             return outcome, []
         signals, faults = clean(sample.signals, self._limits[sample.machine_id])
+        signals, quality = self.sensor_faults.observe(sample, signals, replay)  # stuck/missing/spikes excluded
+        faults = sorted(set(faults) | set(quality))
         win.append(sample.ts, sample.seq, sample.state.value, signals)
         if (sample.seq + 1) % self.score_every(kind) == 0:
             self._due.append(Due(sample.machine_id, sample.ts, record_ms, replay))
@@ -168,6 +172,7 @@ class ScoringEngine:
             self.windows.pop(m, None)
             self.events.forget(m)
             self.tracker.forget(m)
+            self.sensor_faults.forget(m)
         self._due = [d for d in self._due if d.machine_id not in machine_ids]
 
     @property
@@ -189,6 +194,7 @@ class ScoringEngine:
                 out.unscored += sum(not d.replay for d in items)
                 continue
             self._score_kind(bundle, items, out, alert_state)
+        out.alerts.extend(self.sensor_faults.drain())  # raised on the sample that showed the fault
         return out
 
     def _frame(self, bundle: Bundle, items: list[Due]) -> pd.DataFrame:

@@ -11,29 +11,11 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from contracts.plant import Machine, unit_of
+# The limits are the plant-file range rule of the signal-quality module (one definition).
+from pipelines.signalquality import SPAN_FACTOR, UNIT_LIMITS, Limits
+from pipelines.signalquality import range_limits as limits_for
 
-SPAN_FACTOR = 20.0
-
-# Physical limits per unit (inclusive); units not listed only get the span rule.
-UNIT_LIMITS: dict[str, tuple[float, float]] = {
-    "°C": (-60.0, 600.0), "rpm": (0.0, 100_000.0), "kW": (-500.0, 5_000.0), "mm/s": (0.0, 500.0),
-    "bar": (0.0, 1_000.0), "L/min": (0.0, 10_000.0), "%": (0.0, 100.0), "ms": (0.0, 3_600_000.0),
-    "s": (0.0, 1e7), "mm": (-1e4, 1e4), "A": (-5_000.0, 5_000.0), "N·m": (-1e5, 1e5), "mm/min": (0.0, 1e6),
-}
-
-Limits = dict[str, tuple[float, float]]
-
-
-def limits_for(machine: Machine) -> Limits:
-    """Absurd-value limits per sensor of ``machine``."""
-    out: Limits = {}
-    for s in machine.sensors:
-        span = s.normal_high - s.normal_low
-        low, high = s.normal_low - SPAN_FACTOR * span, s.normal_high + SPAN_FACTOR * span
-        unit_low, unit_high = UNIT_LIMITS.get(unit_of(s.name) or "", (float("-inf"), float("inf")))
-        out[s.name] = (max(low, unit_low), min(high, unit_high))
-    return out
+__all__ = ["SPAN_FACTOR", "UNIT_LIMITS", "Limits", "limits_for", "clean"]
 
 
 def clean(signals: Mapping[str, float | None], limits: Limits) -> tuple[dict[str, float | None], list[str]]:
