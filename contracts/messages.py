@@ -161,12 +161,14 @@ class StateChanged(_EventBase):
 
 
 class PlcAlarm(_EventBase):
-    """An alarm raised by the machine's own controller."""
+    """An alarm edge from the machine's own controller: ``active`` true when it came on, false when it went off."""
 
     kind: Literal["plc_alarm"] = "plc_alarm"
     code: str
-    text: str
+    text: str = Field(description="English text (from the connector mapping or the PLC).")
+    text_zh: str = Field(default="", description="zh-CN text, if the mapping gives one.")
     severity: Literal["low", "medium", "high"] = "medium"
+    active: bool = Field(default=True, description="True: the alarm came on (rising edge); false: it went off.")
 
 
 MachineEvent = Annotated[

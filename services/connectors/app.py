@@ -41,6 +41,7 @@ class ConnectorOptions(BaseModel):
                               description="Address /metrics and /healthz bind to; the container image sets 0.0.0.0.")
     telemetry_topic: str = "linewatch.telemetry.v1"
     deadletter_topic: str = "linewatch.deadletter.v1"
+    events_topic: str = Field(default="linewatch.events.v1", description="plc_alarm and state_changed events.")
     forward_batch: int = Field(default=500, ge=1)
 
 
@@ -72,7 +73,7 @@ class Connector:
         self.metrics = ConnectorMetrics.create(registry)
         self.buffer = DiskBuffer(opts.buffer_path, opts.buffer_max_records, opts.buffer_full_policy,
                                  on_drop=self.metrics.buffer_dropped.inc)
-        self.sink = Sink(self.buffer, self.metrics, opts.telemetry_topic, opts.deadletter_topic)
+        self.sink = Sink(self.buffer, self.metrics, opts.telemetry_topic, opts.deadletter_topic, opts.events_topic)
         self.forwarder = Forwarder(self.buffer, settings.kafka, self.metrics, batch=opts.forward_batch)
         seqs = self.buffer.seqs()
         self.runners = [_runner(src, self.sink, self.metrics, seqs) for src in mapping.sources]

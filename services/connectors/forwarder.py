@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from contracts.messages import DeadLetter, TelemetrySample
 from contracts.settings import KafkaSettings
-from contracts.topics import DEADLETTER, TELEMETRY
+from contracts.topics import DEADLETTER, EVENTS, TELEMETRY
 from services.connectors.buffer import DiskBuffer
 from services.connectors.metrics import ConnectorMetrics
 
@@ -23,20 +23,26 @@ class Sink:
     """What every source writes to. Thread-safe."""
 
     def __init__(self, buffer: DiskBuffer, metrics: ConnectorMetrics,
-                 telemetry_topic: str = TELEMETRY.name, deadletter_topic: str = DEADLETTER.name) -> None:
+                 telemetry_topic: str = TELEMETRY.name, deadletter_topic: str = DEADLETTER.name,
+                 events_topic: str = EVENTS.name) -> None:
         self.buffer = buffer
         self.metrics = metrics
         self.telemetry_topic = telemetry_topic
         self.deadletter_topic = deadletter_topic
+        self.events_topic = events_topic
 
-    def emit(self, protocol: str, samples: list[TelemetrySample]) -> None:
-        """Queue samples (and remember each machine's last seq) in one disk transaction."""
-        if not samples:
+    def emit(self, protocol: str, samples: list[TelemetrySample], events: list[Any] | None = None) -> None:
+        """Queue samples and PLC events (and each machine's last seq) in one disk transaction."""
+        if not samples and not events:
             return
-        records = [(self.telemetry_topic, TELEMETRY.key(s), TELEMETRY.encode(s)) for s in samples]
+        records = [(self.events_topic, EVENTS.key(e), EVENTS.encode(e)) for e in events or ()]
+        records += [(self.telemetry_topic, TELEMETRY.key(s), TELEMETRY.encode(s)) for s in samples]
         seqs = {s.machine_id: s.seq for s in samples}
         self.buffer.put(records, seqs)
         self.metrics.samples.labels(protocol).inc(len(samples))
+        if events:
+            for e in events:
+                self.metrics.events.labels(protocol, e.kind).inc()
         self.metrics.buffer_records.set(len(self.buffer))
 
     def dead_letter(self, stage: str, source_topic: str, raw: bytes, reason: str, error_type: str,

@@ -13,6 +13,7 @@ class ConnectorMetrics:
 
     tag_updates: Counter
     samples: Counter
+    events: Counter
     errors: Counter
     reconnects: Counter
     connected: Gauge
@@ -29,6 +30,8 @@ class ConnectorMetrics:
                                 ["protocol", "outcome"], registry=registry),
             samples=Counter("linewatch_connector_samples_total", "Telemetry samples produced.",
                             ["protocol"], registry=registry),
+            events=Counter("linewatch_connector_events_total", "PLC events produced (plc_alarm edges, state_changed).",
+                           ["protocol", "kind"], registry=registry),
             errors=Counter("linewatch_connector_errors_total",
                            "Errors by kind (connect, read, subscribe, decode, unknown_tag, sequence_gap).",
                            ["protocol", "kind"], registry=registry),

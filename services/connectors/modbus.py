@@ -11,7 +11,7 @@ from pymodbus.exceptions import ModbusException
 
 from contracts.messages import Quality
 from services.connectors.core.mapping import ModbusSource
-from services.connectors.core.registers import ReadBlock, decode_block, plan_reads
+from services.connectors.core.registers import ReadBlock, decode_block, explain_exception, plan_reads
 from services.connectors.core.samples import SampleAssembler
 from services.connectors.forwarder import Sink
 from services.connectors.metrics import ConnectorMetrics
@@ -68,24 +68,31 @@ class ModbusRunner:
     async def poll_once(self, client: AsyncModbusTcpClient) -> None:
         """Read every block once; a refused block (bad address) marks its tags bad, the others go on."""
         now = datetime.now(timezone.utc)
+        answered = 0
         for block in self.blocks:
-            read = client.read_holding_registers if block.table == "holding" else client.read_input_registers
+            read = {"holding": client.read_holding_registers, "input": client.read_input_registers,
+                    "coil": client.read_coils, "discrete": client.read_discrete_inputs}[block.table]
             response = await read(block.address, count=block.count, device_id=block.unit_id)
             if response.isError():
-                self._block_error(block, str(response), now)
+                code = int(getattr(response, "exception_code", 0) or 0)
+                self._block_error(block, explain_exception(code) if code else str(response), now)
                 continue
+            answered += 1
             self._failing.discard((block.unit_id, block.table, block.address))
-            for tag, raw in decode_block(block, list(response.registers)):
+            words = list(response.bits[:block.count]) if block.table in ("coil", "discrete") else list(response.registers)
+            for tag, raw in decode_block(block, words):
                 accepted = self.assembler.update(tag, raw, now, Quality.GOOD)
                 self.metrics.tag_updates.labels("modbus", "accepted" if accepted else "deadband").inc()
-        self.sink.emit("modbus", self.assembler.flush())
+        # TCP is up but no block answered (wrong unit_id, gateway target down): not connected to the device
+        self.metrics.connected.labels(self.cfg.name).set(1 if answered else 0)
+        self.sink.emit("modbus", self.assembler.flush(), self.assembler.events())
 
     def _block_error(self, block: ReadBlock, reason: str, now: datetime) -> None:
         self.metrics.errors.labels("modbus", "read").inc()
         key = (block.unit_id, block.table, block.address)
         if key not in self._failing:  # log once per failure streak, not every poll
             self._failing.add(key)
-            log.error("%s: unit %d %s registers %d..%d refused: %s (tags: %s); other blocks continue",
+            log.error("%s: unit %d %s %d..%d refused: %s (tags: %s); other blocks continue",
                       self.cfg.name, block.unit_id, block.table, block.address, block.address + block.count - 1,
                       reason, ", ".join(f"{t.machine} {t.signal}" for t in block.tags))
         for tag in block.tags:

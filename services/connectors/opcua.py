@@ -85,13 +85,39 @@ class OpcUaRunner:
         self.metrics = metrics
         self.assembler = SampleAssembler("opcua", seqs)
         self.by_node: dict[ua.NodeId, list[OpcUaTag]] = {}
-        for tag in cfg.tags:
-            self.by_node.setdefault(ua.NodeId.from_string(tag.node), []).append(tag)
+        self._parsed = [(tag, ua.NodeId.from_string(tag.node)) for tag in cfg.tags]
+        self.unresolved: list[str] = []
+        self._index_nodes({})
         self.lost = asyncio.Event()
         self.subscribed_items = 0
         self.chunk_calls = 0
         self.mode_used = cfg.mode
         self._consumer: asyncio.Task | None = None
+
+    def _index_nodes(self, namespaces: dict[str, int]) -> None:
+        """Tags by node id; ``nsu=<uri>;...`` ids get the index the server gives that URI now
+        (its namespace table may be reordered by a firmware update or a restart)."""
+        self.by_node, self.unresolved = {}, []
+        for tag, node in self._parsed:
+            uri = getattr(node, "NamespaceUri", None)
+            if uri:
+                if uri not in namespaces:
+                    if namespaces:  # connected and the server does not know the URI
+                        self.unresolved.append(tag.node)
+                    continue
+                node = ua.NodeId(node.Identifier, namespaces[uri], node.NodeIdType)
+            self.by_node.setdefault(node, []).append(tag)
+
+    async def resolve_namespaces(self, client: Client) -> None:
+        """Read the server's namespace array and map every ``nsu=`` tag to today's index."""
+        if not any(getattr(n, "NamespaceUri", None) for _, n in self._parsed):
+            return
+        array = await client.get_namespace_array()
+        self._index_nodes({uri: i for i, uri in enumerate(array)})
+        for node in self.unresolved:
+            self.metrics.errors.labels("opcua", "unknown_tag").inc()
+            log.error("%s: tag %s: namespace URI not in the server's namespace array %s; other tags continue",
+                      self.cfg.name, node, array)
 
     def on_value(self, node_id: ua.NodeId, value: Any, ts: datetime | None, status: Any) -> None:
         quality = opcua_quality(int(getattr(status, "value", 0) or 0))
@@ -105,7 +131,7 @@ class OpcUaRunner:
             self.metrics.tag_updates.labels("opcua", "accepted" if accepted else "deadband").inc()
 
     def flush(self) -> None:
-        self.sink.emit("opcua", self.assembler.flush())
+        self.sink.emit("opcua", self.assembler.flush(), self.assembler.events())
 
     async def run(self, stop: asyncio.Event) -> None:
         delay, connected_before = 1.0, False
@@ -148,6 +174,7 @@ class OpcUaRunner:
 
     async def _session(self, client: Client, stop: asyncio.Event) -> None:
         limits = await server_limits(client, self.cfg.max_items_per_call)
+        await self.resolve_namespaces(client)
         nodes = [client.get_node(n) for n in self.by_node]
         if self.cfg.mode == "subscribe":
             try:

@@ -97,7 +97,7 @@ class SparkplugRunner:
                 continue
             accepted = self.assembler.update(tag, number, ts, quality)
             self.metrics.tag_updates.labels("sparkplug", "accepted" if accepted else "deadband").inc()
-        self.sink.emit("sparkplug", self.assembler.flush())
+        self.sink.emit("sparkplug", self.assembler.flush(), self.assembler.events())
         if out.offline:
             self.sink.emit("sparkplug", self.assembler.offline(out.offline))
 

@@ -8,6 +8,7 @@ an integrator can fix it without reading code. See ``docs/integrators.md``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -23,17 +24,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Alarm(_Strict):
+    """One PLC alarm: the text operators see, in English and zh-CN (GLOSSARY: 告警)."""
+
+    code: str = Field(min_length=1, max_length=100, description="The PLC's alarm number or name, e.g. E1042.")
+    text_en: str = Field(min_length=1, max_length=500)
+    text_zh: str = Field(default="", max_length=500)
+    severity: Literal["low", "medium", "high"] = "medium"
+
+
 class TagBase(_Strict):
     """What every tag says: the machine, the signal (name ends in its unit) and the scaling."""
 
     machine: str = Field(pattern=MACHINE_ID_PATTERN, description="<line>/<machine>, as in the plant file.")
     signal: str = Field(pattern=SIGNAL_NAME_PATTERN, description="Unit-suffixed name, e.g. spindle_speed_rpm.")
-    kind: Literal["signal", "state"] = Field(
-        default="signal", description="signal: a number; state: a code mapped to the machine state by `states`.")
+    kind: Literal["signal", "state", "alarm"] = Field(
+        default="signal", description="signal: a number; state: a code mapped to the machine state by `states`; "
+                                      "alarm: a Boolean or a word whose bits are the alarms in `alarms`.")
     scale: float = 1.0
     offset: float = 0.0
+    precision: int | None = Field(default=None, ge=0, le=12,
+                                  description="Decimals of the engineering value (default: 12 significant digits).")
     deadband: float = Field(default=0.0, ge=0, description="Ignore changes smaller than this (engineering units).")
     states: dict[int, MachineState] = Field(default_factory=dict, description="For kind: state, code -> state.")
+    alarms: dict[int, Alarm] = Field(default_factory=dict,
+                                     description="For kind: alarm, bit number -> alarm (a Boolean tag is bit 0).")
 
     @model_validator(mode="after")
     def _check(self) -> "TagBase":
@@ -41,11 +56,21 @@ class TagBase(_Strict):
             raise ValueError(f"signal {self.signal!r} must end in a unit suffix (e.g. _rpm, _c, _bar, _mm_s, _kw)")
         if self.kind == "state" and not self.states:
             raise ValueError("a tag of kind 'state' needs a 'states' map, e.g. {0: idle, 1: running, 2: down}")
+        if self.kind == "alarm" and not self.alarms:
+            raise ValueError("a tag of kind 'alarm' needs an 'alarms' map of bit -> {code, text_en, text_zh}, "
+                             "e.g. {0: {code: E101, text_en: Coolant level low, text_zh: 冷却液液位低}}")
+        bad_bits = [b for b in self.alarms if not 0 <= b <= 31]
+        if bad_bits:
+            raise ValueError(f"alarm bits must be 0..31, got {bad_bits}")
         return self
 
     def engineering(self, raw: float) -> float:
-        """Raw PLC value -> engineering units: ``raw * scale + offset``."""
-        return raw * self.scale + self.offset
+        """Raw PLC value -> engineering units: ``raw * scale + offset``, rounded to ``precision``
+        decimals (default 12 significant digits: no ``47.300000000000004`` from binary scaling)."""
+        value = raw * self.scale + self.offset
+        if not math.isfinite(value):
+            return value
+        return round(value, self.precision) if self.precision is not None else float(f"{value:.12g}")
 
 
 class OpcUaTag(TagBase):
@@ -61,11 +86,24 @@ class SparkplugTag(TagBase):
 
 class ModbusTag(TagBase):
     unit_id: int = Field(default=1, ge=0, le=255)
-    table: Literal["holding", "input"] = "holding"
-    address: int = Field(ge=0, le=65535, description="0-based register address as on the wire.")
-    type: Literal["int16", "uint16", "int32", "uint32", "float32"] = "uint16"
+    table: Literal["holding", "input", "coil", "discrete"] = Field(
+        default="holding", description="holding/input registers (4xxxx/3xxxx), coils/discrete inputs (0xxxx/1xxxx).")
+    address: int = Field(ge=0, le=65535, description="0-based address as on the wire (40001 = holding 0).")
+    type: Literal["int16", "uint16", "int32", "uint32", "float32", "bool"] = "uint16"
     word_order: Literal["big", "little"] = Field(
         default="big", description="32-bit values: big = high word first (Modbus convention).")
+    bit: int | None = Field(default=None, ge=0, le=15, description="One bit of a 16-bit register (0 = lowest).")
+
+    @model_validator(mode="after")
+    def _table_type(self) -> "ModbusTag":
+        bits = self.table in ("coil", "discrete")
+        if bits != (self.type == "bool"):
+            raise ValueError(f"table {self.table} needs type bool" if bits else
+                             f"type bool is for table coil or discrete, not {self.table} (use bit: N for a "
+                             "bit of a register)")
+        if self.bit is not None and self.type not in ("uint16", "int16"):
+            raise ValueError(f"bit is for 16-bit registers (type uint16/int16), not {self.type}")
+        return self
 
 
 class Security(_Strict):

@@ -12,7 +12,27 @@ from dataclasses import dataclass
 from contracts.errors import ContractError
 from services.connectors.core.mapping import ModbusTag
 
-WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2}
+#: Modbus exception codes (Modbus Application Protocol v1.1b3, 7) -> meaning and what to check.
+EXCEPTIONS: dict[int, tuple[str, str]] = {
+    1: ("illegal function", "the device does not serve this table; check table: holding/input/coil/discrete"),
+    2: ("illegal data address", "check address (0-based: register 40001 is holding address 0) and the table"),
+    3: ("illegal data value", "check the register count: lower max_registers_per_read"),
+    4: ("server device failure", "the device reported an internal error; check the device"),
+    5: ("acknowledge", "the device accepted a long request; it will answer later"),
+    6: ("server device busy", "the device is busy; raise poll_interval_ms"),
+    8: ("memory parity error", "the device's memory check failed; check the device"),
+    10: ("gateway path unavailable", "the gateway has no route to this unit; check unit_id and the gateway config"),
+    11: ("gateway target failed", "no answer from the device behind the gateway; check unit_id and that it is on"),
+}
+
+
+def explain_exception(code: int) -> str:
+    """``"exception 11: gateway target failed — check unit_id ..."`` for a Modbus exception code."""
+    meaning, hint = EXCEPTIONS.get(code, ("unknown exception", "see the device manual"))
+    return f"Modbus exception {code}: {meaning} — {hint}"
+
+
+WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2, "bool": 1}
 _FORMAT = {"int16": ">h", "uint16": ">H", "int32": ">i", "uint32": ">I", "float32": ">f"}
 
 
@@ -59,11 +79,17 @@ def decode(tag: ModbusTag, words: list[int]) -> float:
     width = WIDTH[tag.type]
     if len(words) < width:
         raise ContractError(f"{tag.machine} {tag.signal}: need {width} registers, got {len(words)}")
+    if tag.type == "bool":  # coils / discrete inputs: one bit per address
+        return 1.0 if words[0] else 0.0
+    if tag.bit is not None:
+        return float((int(words[0]) >> tag.bit) & 1)
     regs = list(words[:width])
     if width == 2 and tag.word_order == "little":
         regs.reverse()
     raw = b"".join(int(w & 0xFFFF).to_bytes(2, "big") for w in regs)
-    return float(struct.unpack(_FORMAT[tag.type], raw)[0])
+    value = float(struct.unpack(_FORMAT[tag.type], raw)[0])
+    # a float32 holds about 7 significant digits: 47.3 is 47.29999923706055 as a double
+    return float(f"{value:.7g}") if tag.type == "float32" else value
 
 
 def encode(type_: str, value: float, word_order: str = "big") -> list[int]:

@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from contracts.messages import MachineState, Quality, TelemetrySample
+from contracts.messages import MachineState, PlcAlarm, Quality, StateChanged, TelemetrySample
 from services.connectors.core.mapping import TagBase
+
+Event = PlcAlarm | StateChanged
 
 
 def opcua_quality(status_code: int) -> Quality:
@@ -36,6 +38,8 @@ class _MachineState:
     state: MachineState = MachineState.RUNNING
     ts: datetime | None = None
     dirty: bool = False
+    alarm_bits: dict[tuple[str, int], bool] = field(default_factory=dict)  # (tag signal, bit) -> active
+    state_seen: bool = False
 
 
 class SampleAssembler:
@@ -49,6 +53,7 @@ class SampleAssembler:
         self.source = source
         self._seqs = dict(seqs or {})
         self._machines: dict[str, _MachineState] = {}
+        self._events: list[Event] = []
         self.deadbanded = 0
         self.bad_values = 0
 
@@ -58,7 +63,9 @@ class SampleAssembler:
         m = self._machines.setdefault(tag.machine, _MachineState())
         stamp = (ts or datetime.now(timezone.utc)).astimezone(timezone.utc)
         if tag.kind == "state":
-            return self._update_state(m, tag, raw, stamp)
+            return self._update_state(m, tag, raw, stamp, tag.machine)
+        if tag.kind == "alarm":
+            return self._update_alarm(m, tag, raw, stamp, quality)
         value = None if raw is None else tag.engineering(float(raw))
         if value is not None and not math.isfinite(value):
             self.bad_values += 1
@@ -77,17 +84,54 @@ class SampleAssembler:
         self._touch(m, stamp)
         return True
 
-    def _update_state(self, m: _MachineState, tag: TagBase, raw: object, stamp: datetime) -> bool:
+    def _update_state(self, m: _MachineState, tag: TagBase, raw: object, stamp: datetime, machine: str) -> bool:
         try:
             state = tag.states[int(raw)]  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError):
             self.bad_values += 1
             return False
         if state == m.state and m.ts is not None:
+            m.state_seen = True
             return False
-        m.state = state
+        if m.state_seen and state != m.state and m.state != MachineState.OFFLINE:
+            # a change the PLC reported (the first reading after start or an outage is not a change)
+            self._events.append(StateChanged(
+                event_id=f"{machine}|state_changed|{stamp.isoformat()}|{state.value}", machine_id=machine, ts=stamp,
+                from_state=m.state, to_state=state, reason=f"PLC state tag {tag.signal} = {raw}"))
+        m.state, m.state_seen = state, True
         self._touch(m, stamp)
         return True
+
+    def _update_alarm(self, m: _MachineState, tag: TagBase, raw: object, stamp: datetime, quality: Quality) -> bool:
+        """Edge-triggered: one ``plc_alarm`` event when a bit turns on, one when it turns off.
+        A bad or missing reading changes nothing (an alarm is not cleared by a dropout)."""
+        if raw is None or quality == Quality.BAD:
+            return False
+        try:
+            word = int(raw)  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            self.bad_values += 1
+            return False
+        changed = False
+        for bit, alarm in sorted(tag.alarms.items()):
+            active = bool((word >> bit) & 1)
+            key = (tag.signal, bit)
+            before = m.alarm_bits.get(key)
+            m.alarm_bits[key] = active
+            if before == active or (before is None and not active):
+                continue  # no edge (an alarm already off at start is not news)
+            changed = True
+            edge = "raised" if active else "cleared"
+            self._events.append(PlcAlarm(
+                event_id=f"{tag.machine}|plc_alarm|{alarm.code}|{stamp.isoformat()}|{edge}", machine_id=tag.machine,
+                ts=stamp, code=alarm.code, text=alarm.text_en, text_zh=alarm.text_zh, severity=alarm.severity,
+                active=active))
+        return changed
+
+    def events(self) -> list[Event]:
+        """PLC alarm and state-change events since the last call, in the order they happened."""
+        out, self._events = self._events, []
+        return out
 
     @staticmethod
     def _touch(m: _MachineState, stamp: datetime) -> None:
@@ -104,7 +148,9 @@ class SampleAssembler:
             m.dirty = False
             if m.state == MachineState.OFFLINE:
                 m.state = MachineState.RUNNING  # data flows again: the source is back
-            out.append(self._sample(machine_id, m, m.state))
+            # a source that reads only bad values cannot vouch for the machine: offline, never running
+            blind = bool(m.signals) and all(v is None for v in m.signals.values())
+            out.append(self._sample(machine_id, m, MachineState.OFFLINE if blind else m.state))
         return out
 
     def offline(self, machines: list[str], ts: datetime | None = None) -> list[TelemetrySample]:
@@ -115,7 +161,7 @@ class SampleAssembler:
             m = self._machines.setdefault(machine_id, _MachineState())
             if m.state == MachineState.OFFLINE:
                 continue
-            m.state, m.dirty = MachineState.OFFLINE, False
+            m.state, m.dirty, m.state_seen = MachineState.OFFLINE, False, False
             m.signals.clear()
             m.quality.clear()
             m.ts = stamp if m.ts is None or stamp > m.ts else m.ts
