@@ -102,6 +102,9 @@ class SignalQuality:
     _flat_n: int = 0
     _recent: deque = field(default_factory=deque)
     _spikes: deque = field(default_factory=deque)
+    _ref: tuple[float, float] | None = None  # (median, robust scale) of _recent, refreshed every few values
+    _since_ref: int = 0
+    _n_spikes: int = 0
 
     def update(self, ts: datetime, value: float | None, running: bool = True) -> Fault | None:
         """Take one sample's value; returns the fault now (same as ``get()``)."""
@@ -116,10 +119,12 @@ class SignalQuality:
             return self._fault
         spike = self._spike(value)
         self._spikes.append(spike)
+        self._n_spikes += spike
         if len(self._spikes) > cfg.window:
-            self._spikes.popleft()
+            self._n_spikes -= self._spikes.popleft()
         if not spike:
             self._recent.append(value)
+            self._since_ref += 1
             if len(self._recent) > cfg.window:
                 self._recent.popleft()
         stuck = self._flat(ts, value, running)
@@ -127,11 +132,13 @@ class SignalQuality:
             # moving again: the frozen run must not be the reference for spikes
             self._recent.clear()
             self._spikes.clear()
+            self._n_spikes = 0
             self._recent.append(value)
+            self._ref = None
             spike = False
         if stuck:
             self._fault = Fault.STUCK
-        elif sum(self._spikes) >= cfg.noisy_spikes:
+        elif self._n_spikes >= cfg.noisy_spikes:
             self._fault = Fault.NOISY
         else:
             self._fault = Fault.SPIKE if spike else None
@@ -144,11 +151,15 @@ class SignalQuality:
         cfg = self.config
         if len(self._recent) < cfg.spike_min_values:
             return False
-        ordered = sorted(self._recent)
-        median = ordered[len(ordered) // 2]
-        mad = sorted(abs(v - median) for v in ordered)[len(ordered) // 2]
-        # floor: a quantised or near-constant signal (MAD 0) must not make every step a spike
-        scale = max(1.4826 * mad, 0.02 * self.span)
+        if self._ref is None or self._since_ref >= cfg.spike_min_values // 2:
+            # median and MAD of the recent window, recomputed every few values (sorting per sample is
+            # the scorer's hot path); a slowly wandering signal moves far less than 8 SDs in between
+            ordered = sorted(self._recent)
+            median = ordered[len(ordered) // 2]
+            mad = sorted(abs(v - median) for v in ordered)[len(ordered) // 2]
+            # floor: a quantised or near-constant signal (MAD 0) must not make every step a spike
+            self._ref, self._since_ref = (median, max(1.4826 * mad, 0.02 * self.span)), 0
+        median, scale = self._ref
         return abs(value - median) > cfg.spike_z * scale
 
     def _flat(self, ts: datetime, value: float, running: bool) -> bool:
