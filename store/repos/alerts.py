@@ -77,6 +77,14 @@ def open_counts(conn: Connection) -> dict[str, int]:
         select(A.c.machine_id, func.count()).where(A.c.state.in_(open_states)).group_by(A.c.machine_id))}
 
 
+def active_sensor_faults(conn: Connection, machine_id: str) -> dict[str, str]:
+    """Signals of a machine with an active ``sensor_fault:<signal>`` alert -> the fault (stuck, missing, …).
+    The fault is the suffix the scorer puts in ``model_version`` (``signal-quality-v1:<fault>``)."""
+    rows = conn.execute(select(A.c.mode, A.c.model_version).where(
+        A.c.machine_id == machine_id, A.c.active.is_(True), A.c.mode.like("sensor_fault:%")))
+    return {mode.split(":", 1)[1]: version.rsplit(":", 1)[-1] for mode, version in rows}
+
+
 def _apply(conn: Connection, row: dict[str, Any], change: dict[str, Any], actor: str, action: str,
            detail: dict[str, Any]) -> dict[str, Any]:
     at = now()

@@ -73,7 +73,7 @@ def plant(ctx: Ctx, who: Viewer) -> dict:
     return {"id": ctx.plant.id, "name": ctx.plant.name, "name_zh": ctx.plant.name_zh, "lines": lines}
 
 
-def _sensors(m: Machine, minute: dict | None) -> list[dict]:
+def _sensors(m: Machine, minute: dict | None, faults: dict[str, str] | None = None) -> list[dict]:
     out = []
     for s in m.sensors:
         agg = (minute or {}).get("signals", {}).get(s.name)
@@ -81,7 +81,8 @@ def _sensors(m: Machine, minute: dict | None) -> list[dict]:
         out.append({"name": s.name, "unit": s.unit, "label_en": s.label_en, "label_zh": s.label_zh,
                     "normal_low": s.normal_low, "normal_high": s.normal_high, "value": value,
                     "mean_1m": agg[1] / agg[0] if agg else None, "ts": minute["last_ts"] if agg else None,
-                    "in_normal_range": None if value is None else s.normal_low <= value <= s.normal_high})
+                    "in_normal_range": None if value is None else s.normal_low <= value <= s.normal_high,
+                    "fault": (faults or {}).get(s.name)})
     return out
 
 
@@ -94,6 +95,7 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer) -> dict:
         minute = assets.latest_minutes(conn, [m.id]).get(m.id)
         state = assets.latest_states(conn).get(m.id)
         open_alerts = alerts_repo.open_counts(conn).get(m.id, 0)
+        sensor_faults = alerts_repo.active_sensor_faults(conn, m.id)
     p = s["payload"] if s else {}
     factors = [Factor.model_validate(f) for f in p.get("top_factors", [])]
     en, zh = factor_sentence(factors)
@@ -107,7 +109,7 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer) -> dict:
             "rul_mode": p.get("rul_mode"), "defect_risk": p.get("defect_risk"), "anomaly_score": p.get("anomaly_score"),
             "model_version": p.get("model_version"), "scored_at": s["ts"] if s else None,
             "explanation": {"factors": p.get("top_factors", []), "sentence_en": en, "sentence_zh": zh},
-            "sensors": _sensors(m, minute), "components": _components(m, p.get("component_health", {})),
+            "sensors": _sensors(m, minute, sensor_faults), "components": _components(m, p.get("component_health", {})),
             "open_alerts": open_alerts}
 
 

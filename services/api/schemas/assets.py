@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -61,6 +61,9 @@ class SensorPublic(BaseModel):
     mean_1m: float | None
     ts: UtcDatetime | None
     in_normal_range: bool | None
+    fault: Literal["stuck", "missing", "out_of_range", "noisy", "spike"] | None = Field(
+        default=None, description="Sensor fault the scorer found (an active sensor_fault alert): the value is "
+                                  "not used by the models; check the sensor before acting on equipment alerts.")
 
 
 class Explanation(BaseModel):

@@ -10,7 +10,10 @@ export function sensorTable(sensors) {
     h("tbody", {}, sensors.map((s) => {
       const lbl = signalLabel(s.name);
       const value = s.latest ?? s.value ?? s.last ?? s.latest_value ?? null;
-      return h("tr", { "data-signal": s.name }, h("td", {}, localName(s, lbl.text)),
+      // a sensor fault (stuck, missing, …) is named in words, not only by colour: the value is not used
+      const fault = s.fault ? h("span", { class: "sensor-fault", "data-fault": s.fault, title: t("sensor_fault.hint") },
+        `⚠ ${t("sensor_fault.label")}: ${t(`sensor_fault.${s.fault}`)}`) : null;
+      return h("tr", { "data-signal": s.name, class: s.fault ? "faulted" : "" }, h("td", {}, localName(s, lbl.text), fault ? " " : "", fault),
         h("td", {}, rangedValue(typeof value === "object" && value !== null ? value.value : value, s.normal_low, s.normal_high, s.unit || lbl.unit)));
     })));
 }
