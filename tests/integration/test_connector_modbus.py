@@ -77,3 +77,31 @@ def test_registers_decoded_scaled_and_survive_a_device_restart(kafka_settings, u
             if mid == "line-b/m-0000":
                 assert s.signals["sensor002_c"] is None and s.quality["sensor002_c"] == Quality.BAD
         assert same_tick >= len(online) / 2, f"{mid}: tables disagree in {len(online) - same_tick}/{len(online)} samples"
+
+
+def test_a_wrong_unit_id_is_offline_never_running_and_not_connected(kafka_settings, unique, tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 16: with a wrong unit id every signal was null but the sample said running and
+    source_connected stayed 1."""
+    face = Face("modbus", "--grid", "2x3", "--pattern", "ramp", "--period", "0.2").start()
+    topic = unique("telemetry")
+    wrong = mapping(face.port).replace("unit_id: 1,", "unit_id: 17,").replace("unit_id: 2,", "unit_id: 18,")
+    conn = connector(tmp_path, kafka_settings, wrong, topic)
+    caplog.set_level("ERROR", logger="linewatch.connectors.modbus")
+    conn.start()
+    connected = {"source": "sim-modbus"}
+    try:
+        samples = read_until(kafka_settings, topic, lambda s: sum(x.machine_id == "line-b/m-0000" for x in s) >= 3
+                             and sum(x.machine_id == "line-b/m-0001" for x in s) >= 3, 40)
+        wait_for(lambda: conn.registry.get_sample_value("linewatch_connector_source_connected", connected) == 0,
+                 20, "source_connected 0 while no block answers")
+    finally:
+        stop_all(conn.stop, face.stop)
+    assert {s.machine_id for s in samples} == set(MACHINES)
+    assert all(s.state == MachineState.OFFLINE for s in samples), [s.state for s in samples]
+    assert all(v is None for s in samples for v in s.signals.values())
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    # pymodbus answers an unknown unit with exception 4; a gateway would say 10 or 11 (unit tests)
+    assert "unit 17 holding 0..1 refused: Modbus exception 4: server device failure" in logged
+    assert "check unit_id" in logged
+    assert logged.count("unit 17 holding 0..1 refused") == 1, "logged once per failure streak"

@@ -17,7 +17,8 @@ EXCEPTIONS: dict[int, tuple[str, str]] = {
     1: ("illegal function", "the device does not serve this table; check table: holding/input/coil/discrete"),
     2: ("illegal data address", "check address (0-based: register 40001 is holding address 0) and the table"),
     3: ("illegal data value", "check the register count: lower max_registers_per_read"),
-    4: ("server device failure", "the device reported an internal error; check the device"),
+    4: ("server device failure", "the device reported an internal error (some servers answer this for an "
+                                 "unknown unit id); check unit_id and the device"),
     5: ("acknowledge", "the device accepted a long request; it will answer later"),
     6: ("server device busy", "the device is busy; raise poll_interval_ms"),
     8: ("memory parity error", "the device's memory check failed; check the device"),

@@ -86,6 +86,7 @@ def test_modbus_exception_codes_are_translated_with_a_hint() -> None:
                                      "behind the gateway; check unit_id and that it is on")
     assert "check address (0-based: register 40001 is holding address 0)" in explain_exception(2)
     assert explain_exception(99).startswith("Modbus exception 99: unknown exception")
+    assert "check unit_id" in explain_exception(4) and "check unit_id" in explain_exception(10)
 
 
 @pytest.mark.parametrize("fields, message", [
