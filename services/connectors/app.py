@@ -43,10 +43,23 @@ class ConnectorOptions(BaseModel):
     deadletter_topic: str = "linewatch.deadletter.v1"
     events_topic: str = Field(default="linewatch.events.v1", description="plc_alarm and state_changed events.")
     forward_batch: int = Field(default=500, ge=1)
+    signal_quality: bool = Field(default=True, description="Flag stuck/out-of-range/spiking/missing signals as "
+                                                           "uncertain (needs the plant file).")
 
 
 class ConnectorSettings(LineWatchSettings):
     connector: ConnectorOptions = Field(default_factory=ConnectorOptions)
+
+
+def _flagger(mapping: Mapping, settings: ConnectorSettings, metrics: ConnectorMetrics) -> Any:
+    """Signal-quality flags for the machines of the mapping's plant file (else the configured one)."""
+    from contracts.plant import load_plant
+    from services.connectors.core.quality import SampleFlagger
+
+    plant_file = mapping.plant or settings.plant_file
+    if plant_file is None or not Path(plant_file).exists():
+        return None
+    return SampleFlagger(load_plant(plant_file), on_fault=lambda fault: metrics.signal_faults.labels(fault).inc())
 
 
 def _runner(cfg: Any, sink: Sink, metrics: ConnectorMetrics, seqs: dict[str, int]) -> Any:
@@ -73,7 +86,9 @@ class Connector:
         self.metrics = ConnectorMetrics.create(registry)
         self.buffer = DiskBuffer(opts.buffer_path, opts.buffer_max_records, opts.buffer_full_policy,
                                  on_drop=self.metrics.buffer_dropped.inc)
-        self.sink = Sink(self.buffer, self.metrics, opts.telemetry_topic, opts.deadletter_topic, opts.events_topic)
+        self.flagger = _flagger(mapping, settings, self.metrics) if opts.signal_quality else None
+        self.sink = Sink(self.buffer, self.metrics, opts.telemetry_topic, opts.deadletter_topic, opts.events_topic,
+                         flag=self.flagger)
         self.forwarder = Forwarder(self.buffer, settings.kafka, self.metrics, batch=opts.forward_batch)
         seqs = self.buffer.seqs()
         self.runners = [_runner(src, self.sink, self.metrics, seqs) for src in mapping.sources]

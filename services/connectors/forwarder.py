@@ -24,8 +24,10 @@ class Sink:
 
     def __init__(self, buffer: DiskBuffer, metrics: ConnectorMetrics,
                  telemetry_topic: str = TELEMETRY.name, deadletter_topic: str = DEADLETTER.name,
-                 events_topic: str = EVENTS.name) -> None:
+                 events_topic: str = EVENTS.name,
+                 flag: Callable[[TelemetrySample], TelemetrySample] | None = None) -> None:
         self.buffer = buffer
+        self.flag = flag  # signal-quality flags (``core.quality.SampleFlagger``), if a plant file is known
         self.metrics = metrics
         self.telemetry_topic = telemetry_topic
         self.deadletter_topic = deadletter_topic
@@ -35,6 +37,8 @@ class Sink:
         """Queue samples and PLC events (and each machine's last seq) in one disk transaction."""
         if not samples and not events:
             return
+        if self.flag is not None:
+            samples = [self.flag(s) for s in samples]
         records = [(self.events_topic, EVENTS.key(e), EVENTS.encode(e)) for e in events or ()]
         records += [(self.telemetry_topic, TELEMETRY.key(s), TELEMETRY.encode(s)) for s in samples]
         seqs = {s.machine_id: s.seq for s in samples}

@@ -14,6 +14,7 @@ class ConnectorMetrics:
     tag_updates: Counter
     samples: Counter
     events: Counter
+    signal_faults: Counter
     errors: Counter
     reconnects: Counter
     connected: Gauge
@@ -32,6 +33,9 @@ class ConnectorMetrics:
                             ["protocol"], registry=registry),
             events=Counter("linewatch_connector_events_total", "PLC events produced (plc_alarm edges, state_changed).",
                            ["protocol", "kind"], registry=registry),
+            signal_faults=Counter("linewatch_connector_signal_faults_total",
+                                  "Signals flagged uncertain by the signal-quality check, by fault "
+                                  "(stuck, out_of_range, spike, noisy, missing).", ["fault"], registry=registry),
             errors=Counter("linewatch_connector_errors_total",
                            "Errors by kind (connect, read, subscribe, decode, unknown_tag, sequence_gap).",
                            ["protocol", "kind"], registry=registry),
