@@ -49,6 +49,10 @@ export function label(group, value) {
   if (value === null || value === undefined || value === "") return "—";
   const key = `${group}.${value}`;
   if (key in dict || key in fallback) return t(key);
+  // the scorer's sensor-fault alerts: mode "sensor_fault:<signal>"
+  if (group === "mode" && String(value).startsWith("sensor_fault:")) {
+    return `${t("sensor_fault.label")}: ${String(value).slice(13).replaceAll("_", " ")}`;
+  }
   return String(value).replaceAll("_", " ");
 }
 
