@@ -35,7 +35,15 @@ class S7LikeServer:
         self.nodes: dict[str, object] = {}
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.loop.run_until_complete(self._main())
+        except BaseException as exc:  # noqa: BLE001 - reported by start()
+            self.error = exc
+            self._ready.set()
 
     async def _main(self) -> None:
         server = Server()
@@ -59,7 +67,9 @@ class S7LikeServer:
 
     def start(self) -> "S7LikeServer":
         self._thread.start()
-        assert self._ready.wait(30), "OPC UA server did not start"
+        # asyncua builds the whole standard address space at init: slow on a loaded machine
+        assert self._ready.wait(180), "OPC UA server did not start within 180 s"
+        assert self.error is None, f"OPC UA server failed: {self.error!r}"
         return self
 
     def write(self, name: str, value: object, vtype: ua.VariantType) -> None:
