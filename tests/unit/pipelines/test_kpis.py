@@ -164,3 +164,14 @@ def test_naive_times_and_empty_ranges_are_refused() -> None:
         compute_kpis(machine_one(), start=END, end=T0)
     with pytest.raises(KpiInputError, match="no events"):
         compute_kpis([])
+
+
+def test_alerts_are_mode_matched_by_default() -> None:
+    wrong = [AlertEvent(alert_id="b", machine_id=M1, ts=T0 + (h(1) - T0), action=AlertAction.RAISED,
+                        mode="spindle_bearing", priority="medium", probability=0.8, model_version="m-1")]
+    strict = compute_kpis(machine_one(), alerts=wrong, start=T0, end=END, scope="machine",
+                          options=KpiOptions(alert_window_hours=4))[M1]
+    assert strict.alert_precision == 0.0 and strict.alert_recall == 0.0   # it warned of another mode
+    loose = compute_kpis(machine_one(), alerts=wrong, start=T0, end=END, scope="machine",
+                         options=KpiOptions(alert_window_hours=4, match_alert_mode=False))[M1]
+    assert loose.alert_precision == 1.0
