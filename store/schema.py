@@ -107,6 +107,7 @@ users = Table(
     Column("display_name", String(200), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("lines", Json, comment="line ids the user may see; null or [] = all"),
 )
 
 api_keys = Table(
@@ -127,6 +128,16 @@ sessions = Table(
     Column("username", String(100), ForeignKey("users.username"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, comment="last request (idle timeout); null = created_at"),
+)
+
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("subject", String(300), primary_key=True, comment="'user:<name>' or 'addr:<client address>'"),
+    Column("failures", Integer, nullable=False),
+    Column("first_failed_at", UtcDateTime, nullable=False),
+    Column("last_failed_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime),
 )
 
 audit_log = Table(

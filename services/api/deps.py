@@ -1,7 +1,11 @@
 """Typed FastAPI dependencies: the app context and the caller with a minimum role.
 
 Every route that needs a caller declares one of ``Viewer``, ``Operator``, ``Engineer`` or
-``Admin``; ``tests/unit/api/test_roles.py`` walks ``app.routes`` and checks them all.
+``Admin``; ``tests/unit/api/test_api_roles.py`` walks ``app.routes`` and checks them all.
+Every route that touches line-owned data also declares ``Scope`` (the caller's ``LineScope``),
+and every plant-wide route ``PlantWide`` (scoped callers get 403);
+``tests/unit/api/test_api_scopes.py`` checks that every route declares one or is listed as
+line-free, and that none leaks another line's data.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from services.api.context import AppContext
 from store.repos import auth as auth_repo
 from store.credentials import Principal, Role
+from services.api.scope import LineScope
 
 bearer = HTTPBearer(auto_error=False, description="Login token from POST /auth/login, or an API key")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrators")
@@ -63,3 +68,25 @@ Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Engineer = Annotated[Principal, Depends(require(Role.ENGINEER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+def line_scope(ctx: Ctx, principal: Annotated[Principal, Depends(authenticate)]) -> LineScope:
+    """The caller's line scope: routes filter line-owned data through it."""
+    return LineScope(principal, ctx.plant)
+
+
+line_scope.scoped = True  # type: ignore[attr-defined]  # read by the scope audit test
+
+
+def plant_wide(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    """Plant-wide administration and reports: refused (403) for callers with line scopes."""
+    if principal.lines:
+        raise HTTPException(403, f"plant-wide operation: needs a caller without line scopes; yours are "
+                                 f"{sorted(principal.lines)}")
+    return principal
+
+
+plant_wide.plant_wide = True  # type: ignore[attr-defined]  # read by the scope audit test
+
+Scope = Annotated[LineScope, Depends(line_scope)]
+PlantWide = Annotated[Principal, Depends(plant_wide)]

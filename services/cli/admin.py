@@ -41,7 +41,9 @@ def init(username: str = typer.Option("admin", help="Name of the first administr
 
 
 @app.command("create-user")
-def create_user_cmd(username: str, role: str = typer.Option("operator", help="viewer|operator|engineer|admin")) -> None:
+def create_user_cmd(username: str, role: str = typer.Option("operator", help="viewer|operator|engineer|admin"),
+                    line: Optional[list[str]] = typer.Option(None, help="Line the user may see (repeat); none = all"),
+                    ) -> None:
     """Create a user with a random password (printed once)."""
     from store.repos.auth import create_user
     from store.credentials import Role, new_password
@@ -50,10 +52,11 @@ def create_user_cmd(username: str, role: str = typer.Option("operator", help="vi
     password = new_password()
     try:
         with store.engine.begin() as conn:
-            create_user(conn, username, password, Role(role))
+            create_user(conn, username, password, Role(role), lines=line or [])
     finally:
         store.close()
-    console.print(f"user [bold]{username}[/] ({role}) password: [bold]{password}[/] (shown once)")
+    console.print(f"user [bold]{username}[/] ({role}, lines {sorted(line) if line else 'all'}) password: "
+                  f"[bold]{password}[/] (shown once)")
 
 
 @app.command("create-key")

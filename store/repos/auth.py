@@ -18,11 +18,12 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def create_user(conn: Connection, username: str, password: str, role: Role, display_name: str = "") -> dict[str, Any]:
+def create_user(conn: Connection, username: str, password: str, role: Role, display_name: str = "",
+                lines: list[str] | None = None) -> dict[str, Any]:
     if conn.execute(select(U.c.username).where(U.c.username == username)).first():
         raise Conflict(f"user {username!r} already exists")
     row = {"username": username, "password_hash": hash_password(password), "role": role.value,
-           "display_name": display_name, "active": True, "created_at": now()}
+           "display_name": display_name, "active": True, "created_at": now(), "lines": sorted(set(lines or []))}
     conn.execute(U.insert().values(**row))
     return row
 
@@ -35,7 +36,7 @@ def user_count(conn: Connection, role: Role | None = None) -> int:
 
 
 def list_users(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(select(U).order_by(U.c.username)).mappings()]
+    return [dict(r) | {"lines": r["lines"] or []} for r in conn.execute(select(U).order_by(U.c.username)).mappings()]
 
 
 def login(conn: Connection, pepper: str, username: str, password: str, ttl_s: int) -> tuple[str, dict] | None:
@@ -63,11 +64,11 @@ def principal_for(conn: Connection, pepper: str, secret: str) -> Principal | Non
             return None
         return Principal(name=f"key:{key['key_id']}", role=Role(key["role"]), kind="api_key",
                          lines=frozenset(key["scopes"] or []))
-    row = conn.execute(select(U.c.username, U.c.role, U.c.active, S.c.expires_at)
+    row = conn.execute(select(U.c.username, U.c.role, U.c.active, U.c.lines, S.c.expires_at)
                        .join(S, S.c.username == U.c.username).where(S.c.token_hash == digest)).first()
     if row is None or not row.active or row.expires_at <= now():
         return None
-    return Principal(name=row.username, role=Role(row.role))
+    return Principal(name=row.username, role=Role(row.role), lines=frozenset(row.lines or []))
 
 
 def create_key(conn: Connection, pepper: str, name: str, role: Role, lines: list[str], created_by: str,

@@ -11,11 +11,12 @@ from fastapi import APIRouter, HTTPException, Query
 from store.lifecycle import AlertState
 from services.api import notify
 from services.api.alert_quality import RaisedAlert, alert_kpis
-from services.api.deps import Ctx, Engineer, Operator, Viewer
+from services.api.deps import Ctx, Engineer, Operator, Scope, Viewer
 from services.api.rationale import rationale
 from store.repos import alerts as repo
 from store.repos import audit
 from store.repos import work_orders as wo_repo
+from services.api.scope import LineScope
 from services.api.schemas.alerts import (
     AlertDetail, AlertKpisPublic, AlertPage, AlertPublic, AssignCreate, AuditPublic, CommentCreate, CommentPublic,
     ReasonCreate, ResolveCreate, ShelveCreate,
@@ -34,7 +35,7 @@ def _aware(*values: datetime | None) -> None:
 
 
 @router.get("/alerts", response_model=AlertPage, summary="List alerts (newest first) with filters and state counts")
-def list_alerts(ctx: Ctx, who: Viewer, line: Annotated[str | None, Query(max_length=100)] = None,
+def list_alerts(ctx: Ctx, who: Viewer, scope: Scope, line: Annotated[str | None, Query(max_length=100)] = None,
                 machine: Annotated[str | None, Query(max_length=200, examples=["line-1/cnc-01"])] = None,
                 priority: Priority | None = None,
                 state: Annotated[str | None, Query(max_length=300, description="Comma-separated states",
@@ -48,25 +49,25 @@ def list_alerts(ctx: Ctx, who: Viewer, line: Annotated[str | None, Query(max_len
         raise HTTPException(422, f"unknown state(s) {bad}; expected {[s.value for s in AlertState]}")
     with ctx.read() as conn:
         return repo.search(conn, line=line, machine=machine, priority=priority, states=states, mode=mode, start=start,
-                           end=end, limit=limit, offset=offset, lines=who.lines)
+                           end=end, limit=limit, offset=offset, lines=scope.lines)
 
 
 @router.get("/alerts/{alert_id:path}/audit", response_model=list[AuditPublic], summary="Audit trail of one alert")
-def alert_audit(alert_id: str, ctx: Ctx, who: Viewer) -> list[dict]:
+def alert_audit(alert_id: str, ctx: Ctx, who: Viewer, scope: Scope) -> list[dict]:
     with ctx.read() as conn:
-        repo.get(conn, alert_id, who.lines)
+        repo.get(conn, alert_id, scope.lines)
         return audit.entries(conn, "alert", alert_id)
 
 
 def _detail(conn, row: dict) -> dict:
     return row | {"rationale": rationale(row["mode"]), "comments": repo.comments(conn, row["alert_id"]),
                   "audit": audit.entries(conn, "alert", row["alert_id"]),
-                  "work_orders": wo_repo.search(conn, None, None, row["alert_id"], 50, 0)}
+                  "work_orders": wo_repo.search(conn, None, None, row["alert_id"], 50, 0, frozenset({row["line_id"]}))}
 
 
-def _act(ctx: Ctx, alert_id: str, who, action: str, fn, *args) -> dict:
+def _act(ctx: Ctx, alert_id: str, who, scope: LineScope, action: str, fn, *args) -> dict:
     with ctx.write() as conn:
-        row = repo.get(conn, alert_id, who.lines)
+        row = repo.get(conn, alert_id, scope.lines)
         new = fn(conn, row, who.name, *args)
         if action == "resolve":
             notify.enqueue(conn, "alert.resolved", new)
@@ -76,56 +77,56 @@ def _act(ctx: Ctx, alert_id: str, who, action: str, fn, *args) -> dict:
 
 # Actions are declared before the catch-all GET so that ids containing '/' route correctly.
 @router.post("/alerts/{alert_id:path}/acknowledge", response_model=AlertPublic, summary="Acknowledge (operator)")
-def acknowledge(alert_id: str, ctx: Ctx, who: Operator) -> dict:
-    return _act(ctx, alert_id, who, "acknowledge", repo.acknowledge)
+def acknowledge(alert_id: str, ctx: Ctx, who: Operator, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "acknowledge", repo.acknowledge)
 
 
 @router.post("/alerts/{alert_id:path}/assign", response_model=AlertPublic, summary="Assign to a person (operator)")
-def assign(alert_id: str, body: AssignCreate, ctx: Ctx, who: Operator) -> dict:
-    return _act(ctx, alert_id, who, "assign", repo.assign, body.assignee)
+def assign(alert_id: str, body: AssignCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "assign", repo.assign, body.assignee)
 
 
 @router.post("/alerts/{alert_id:path}/shelve", response_model=AlertPublic,
              summary="Shelve until a time with a reason (operator; time-limited, audited)")
-def shelve(alert_id: str, body: ShelveCreate, ctx: Ctx, who: Operator) -> dict:
-    return _act(ctx, alert_id, who, "shelve", repo.shelve, body.reason, body.until, ctx.settings.max_shelve_s)
+def shelve(alert_id: str, body: ShelveCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "shelve", repo.shelve, body.reason, body.until, ctx.settings.max_shelve_s)
 
 
 @router.post("/alerts/{alert_id:path}/unshelve", response_model=AlertPublic, summary="Unshelve (operator)")
-def unshelve(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Operator) -> dict:
-    return _act(ctx, alert_id, who, "unshelve", repo.unshelve, body.reason)
+def unshelve(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "unshelve", repo.unshelve, body.reason)
 
 
 @router.post("/alerts/{alert_id:path}/resolve", response_model=AlertPublic,
              summary="Resolve with an outcome (operator); becomes a training label")
-def resolve(alert_id: str, body: ResolveCreate, ctx: Ctx, who: Operator) -> dict:
-    return _act(ctx, alert_id, who, "resolve", repo.resolve, body.outcome, body.failure_mode, body.cause, body.action)
+def resolve(alert_id: str, body: ResolveCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "resolve", repo.resolve, body.outcome, body.failure_mode, body.cause, body.action)
 
 
 @router.post("/alerts/{alert_id:path}/out-of-service", response_model=AlertPublic,
              summary="Take out of service (engineer; e.g. sensor known broken)")
-def out_of_service(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Engineer) -> dict:
-    return _act(ctx, alert_id, who, "out_of_service", repo.set_service, False, body.reason)
+def out_of_service(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Engineer, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "out_of_service", repo.set_service, False, body.reason)
 
 
 @router.post("/alerts/{alert_id:path}/return-to-service", response_model=AlertPublic,
              summary="Return to service (engineer)")
-def return_to_service(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Engineer) -> dict:
-    return _act(ctx, alert_id, who, "return_to_service", repo.set_service, True, body.reason)
+def return_to_service(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Engineer, scope: Scope) -> dict:
+    return _act(ctx, alert_id, who, scope, "return_to_service", repo.set_service, True, body.reason)
 
 
 @router.post("/alerts/{alert_id:path}/comments", response_model=CommentPublic, status_code=201,
              summary="Comment on an alert (operator)")
-def comment(alert_id: str, body: CommentCreate, ctx: Ctx, who: Operator) -> dict:
+def comment(alert_id: str, body: CommentCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
     with ctx.write() as conn:
-        return repo.add_comment(conn, repo.get(conn, alert_id, who.lines), who.name, body.text)
+        return repo.add_comment(conn, repo.get(conn, alert_id, scope.lines), who.name, body.text)
 
 
 @router.get("/alerts/{alert_id:path}", response_model=AlertDetail,
             summary="One alert with rationale (cause, consequence, action, time to respond), comments, audit")
-def get_alert(alert_id: str, ctx: Ctx, who: Viewer) -> dict:
+def get_alert(alert_id: str, ctx: Ctx, who: Viewer, scope: Scope) -> dict:
     with ctx.read() as conn:
-        return _detail(conn, repo.get(conn, alert_id, who.lines))
+        return _detail(conn, repo.get(conn, alert_id, scope.lines))
 
 
 kpi_router = APIRouter(tags=["alerts"])
@@ -133,7 +134,7 @@ kpi_router = APIRouter(tags=["alerts"])
 
 @kpi_router.get("/alert-system/kpis", response_model=AlertKpisPublic, response_model_by_alias=True,
                 summary="Alert-system health (ISA-18.2 / EEMUA 191): rate, flood, chattering, stale, top-10, priorities")
-def alert_system_kpis(ctx: Ctx, who: Viewer, line: Annotated[str | None, Query(max_length=100)] = None,
+def alert_system_kpis(ctx: Ctx, who: Viewer, scope: Scope, line: Annotated[str | None, Query(max_length=100)] = None,
                       start: From = None, end: To = None) -> dict:
     _aware(start, end)
     with ctx.read() as conn:
@@ -145,5 +146,5 @@ def alert_system_kpis(ctx: Ctx, who: Viewer, line: Annotated[str | None, Query(m
         if end <= start:
             raise HTTPException(422, "'to' must be after 'from'")
         rows = [RaisedAlert(r.machine_id, r.mode, r.priority, r.raised_at, r.active, r.resolved)
-                for r in repo.raised_between(conn, start, end, line, who.lines)]
+                for r in repo.raised_between(conn, start, end, line, scope.lines)]
     return alert_kpis(rows, start, end, now)

@@ -9,29 +9,35 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 
 from pipelines.kpis import compute_kpis, improvements
-from services.api.deps import Ctx, Engineer, Viewer
+from services.api.deps import Ctx, Engineer, PlantWide, Scope, Viewer
 from store.repos import audit, kpi_data
 from services.api.schemas.pilot import PilotReportIn
+from services.api.scope import LineScope
 from services.api.schemas.work import BaselineCreate, BaselinePublic, KpiReport
 
 router = APIRouter(tags=["kpis"])
 models_router = APIRouter(tags=["models"])
-Scope = Literal["plant", "line", "machine"]
+KpiScope = Literal["plant", "line", "machine"]
 
 
-def _machines(ctx: Ctx, scope: Scope, scope_id: str | None) -> list[str]:
+def _machines(ctx: Ctx, caller: LineScope, scope: KpiScope, scope_id: str | None) -> list[str]:
+    """The machines a KPI scope covers, restricted to the caller's lines (plant scope: theirs only)."""
     if scope == "plant":
-        return [m.id for m in ctx.plant.machines()]
+        return caller.machines()
     if not scope_id:
         raise HTTPException(422, f"scope={scope} needs id")
+    if scope == "line":
+        caller.require_line(scope_id)
+    else:
+        caller.require_machine(scope_id)
     try:
         return [m.id for m in ctx.plant.line(scope_id).machines] if scope == "line" else [ctx.plant.machine(scope_id).id]
     except KeyError as exc:
         raise HTTPException(404, str(exc.args[0])) from None
 
 
-def _kpis(ctx: Ctx, scope: Scope, scope_id: str | None, start: datetime, end: datetime):
-    machines = _machines(ctx, scope, scope_id)
+def _kpis(ctx: Ctx, caller: LineScope, scope: KpiScope, scope_id: str | None, start: datetime, end: datetime):
+    machines = _machines(ctx, caller, scope, scope_id)
     with ctx.read() as conn:
         events = kpi_data.events_frame(conn, start, end, machines)
         alerts = kpi_data.alerts_frame(conn, start, end, machines)
@@ -46,7 +52,7 @@ def _kpis(ctx: Ctx, scope: Scope, scope_id: str | None, start: datetime, end: da
 
 @router.get("/kpis", response_model=KpiReport,
             summary="ISO 22400-2 KPIs over a range; with baseline_id, improvements with formula and inputs")
-def kpis(ctx: Ctx, who: Viewer, scope: Scope = "plant", id: Annotated[str | None, Query(max_length=200)] = None,
+def kpis(ctx: Ctx, who: Viewer, caller: Scope, scope: KpiScope = "plant", id: Annotated[str | None, Query(max_length=200)] = None,
          start: Annotated[datetime | None, Query(alias="from")] = None,
          end: Annotated[datetime | None, Query(alias="to")] = None,
          baseline_id: Annotated[str | None, Query(max_length=40)] = None) -> dict:
@@ -56,29 +62,28 @@ def kpis(ctx: Ctx, who: Viewer, scope: Scope = "plant", id: Annotated[str | None
     start = start or end - timedelta(days=7)
     if end <= start:
         raise HTTPException(422, "'to' must be after 'from'")
-    if scope != "plant" and id and not who.sees_line(id.split("/")[0]):
-        raise HTTPException(404, f"no {scope} {id!r}")
-    now = _kpis(ctx, scope, id, start, end)
+    now = _kpis(ctx, caller, scope, id, start, end)
     out: dict[str, Any] = {"scope": scope, "id": id, "kpis": now.model_dump(mode="json")}
     if baseline_id:
         with ctx.read() as conn:
             base_row = kpi_data.baseline(conn, baseline_id)
-        base = _kpis(ctx, scope, id, base_row["start"], base_row["end"])
+        base = _kpis(ctx, caller, scope, id, base_row["start"], base_row["end"])
         out |= {"baseline": base_row, "baseline_kpis": base.model_dump(mode="json"),
                 "improvements": [i.model_dump(mode="json") for i in improvements(base, now, base_row["name"])]}
     return out
 
 
 @router.get("/baselines", response_model=list[BaselinePublic], summary="Stored baseline periods")
-def list_baselines(ctx: Ctx, who: Viewer) -> list[dict]:
+def list_baselines(ctx: Ctx, who: Viewer, caller: Scope) -> list[dict]:
     with ctx.read() as conn:
-        return kpi_data.baselines(conn)
+        rows = kpi_data.baselines(conn)
+    return [r for r in rows if r["scope"] == "plant" or caller.sees_machine(r["scope_id"])]
 
 
 @router.post("/baselines", response_model=BaselinePublic, status_code=201, summary="Store a baseline period (engineer)")
-def create_baseline(body: BaselineCreate, ctx: Ctx, who: Engineer) -> dict:
+def create_baseline(body: BaselineCreate, ctx: Ctx, who: Engineer, caller: Scope) -> dict:
     if body.scope != "plant":
-        _machines(ctx, body.scope, body.scope_id)
+        _machines(ctx, caller, body.scope, body.scope_id)
     with ctx.write() as conn:
         return kpi_data.create_baseline(conn, body.model_dump(), who.name)
 
@@ -86,7 +91,7 @@ def create_baseline(body: BaselineCreate, ctx: Ctx, who: Engineer) -> dict:
 @router.get("/pilot/reports/latest", response_model=dict[str, Any],
             summary="The pilot's own latest report (the file `linewatch pilot` wrote), else the newest upload",
             responses={404: {"description": "no pilot report yet"}})
-def latest_pilot_report(ctx: Ctx, who: Viewer) -> dict:
+def latest_pilot_report(ctx: Ctx, who: Viewer, plant_wide: PlantWide) -> dict:
     path = ctx.settings.pilot_report_path
     if path and path.is_file():
         try:
@@ -103,7 +108,7 @@ def latest_pilot_report(ctx: Ctx, who: Viewer) -> dict:
 
 @router.post("/pilot/reports", response_model=dict[str, str], status_code=201,
              summary="Store a pilot report (engineer); validated against the report schema, labelled with uploader and source")
-def store_pilot_report(body: PilotReportIn, ctx: Ctx, who: Engineer,
+def store_pilot_report(body: PilotReportIn, ctx: Ctx, who: Engineer, plant_wide: PlantWide,
                        source: Annotated[str, Query(min_length=1, max_length=200,
                                                     description="Where the report comes from, e.g. 'line-1 pilot 2026-03'")]
                        = "upload") -> dict:
@@ -134,7 +139,7 @@ def get_model(version: str, ctx: Ctx, who: Viewer) -> dict:
 
 @models_router.post("/models/{version}/promote", response_model=dict[str, Any],
                     summary="Promote a challenger if it beats the champion (engineer; force overrides, audited)")
-def promote(version: str, ctx: Ctx, who: Engineer, force: bool = False) -> dict:
+def promote(version: str, ctx: Ctx, who: Engineer, plant_wide: PlantWide, force: bool = False) -> dict:
     registry = _registry(ctx)
     try:
         registry.show(version)

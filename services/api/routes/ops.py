@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.api.context import AppContext
-from services.api.deps import Ctx, Viewer
+from services.api.deps import Ctx, Scope, Viewer
 from store.repos import alerts as alerts_repo
 from store.repos import scores as scores_repo
 
@@ -96,7 +96,7 @@ def _poll(ctx: AppContext, since: datetime, lines: frozenset[str]) -> tuple[list
 @stream_router.get("/stream", summary="Server-Sent Events: `score` and `alert` events as they reach the store",
                    response_class=StreamingResponse,
                    responses={200: {"content": {"text/event-stream": {"example": 'event: alert\ndata: {"alert_id": "…"}\n\n'}}}})
-async def stream(request: Request, ctx: Ctx, who: Viewer,
+async def stream(request: Request, ctx: Ctx, who: Viewer, scope: Scope,
                  since_s: Annotated[float, Query(ge=0, le=86400, description="Also replay changes this old")] = 0,
                  max_events: Annotated[int | None, Query(ge=1, le=100000,
                                                          description="Close after this many events (scripts)")] = None,
@@ -109,7 +109,7 @@ async def stream(request: Request, ctx: Ctx, who: Viewer,
         deadline = time.monotonic() + max_seconds if max_seconds else None
         yield ": connected\n\n"
         while not await request.is_disconnected() and (deadline is None or time.monotonic() < deadline):
-            scores, alerts, since = await asyncio.to_thread(_poll, ctx, since, who.lines)
+            scores, alerts, since = await asyncio.to_thread(_poll, ctx, since, scope.lines)
             for kind, rows in (("score", [r["payload"] for r in scores]), ("alert", alerts)):
                 for row in rows:
                     yield _sse(kind, row)

@@ -11,11 +11,11 @@ from contracts.messages import Factor
 from contracts.plant import Machine
 from pipelines.health.score import band
 from pipelines.health.text import factor_sentence
-from services.api.deps import Ctx, Viewer
+from services.api.deps import Ctx, Scope, Viewer
 from store.repos import alerts as alerts_repo
 from store.repos import assets
 from services.api.schemas.assets import EventPublic, MachineDetail, PlantPublic, ScoreHistory, TelemetryHistory
-from store.credentials import Principal
+from services.api.scope import LineScope
 
 router = APIRouter(tags=["plant"])
 From = Annotated[datetime | None, Query(alias="from", description="Start (UTC, ISO 8601 with offset)")]
@@ -35,15 +35,13 @@ def _range(start: datetime | None, end: datetime | None, default: timedelta) -> 
     return start, end
 
 
-def _machine(ctx: Ctx, who: Principal, line: str, machine: str) -> Machine:
+def _machine(ctx: Ctx, scope: LineScope, line: str, machine: str) -> Machine:
     machine_id = f"{line}/{machine}"
+    scope.require_machine(machine_id)  # same answer as an unknown machine
     try:
-        m = ctx.plant.machine(machine_id)
+        return ctx.plant.machine(machine_id)
     except KeyError:
         raise HTTPException(404, f"no machine {machine_id!r} in plant {ctx.plant.id!r}") from None
-    if not who.sees_line(line):
-        raise HTTPException(404, f"no machine {machine_id!r} in plant {ctx.plant.id!r}")
-    return m
 
 
 def _components(m: Machine, component_health: dict[str, float]) -> list[dict]:
@@ -52,13 +50,13 @@ def _components(m: Machine, component_health: dict[str, float]) -> list[dict]:
 
 
 @router.get("/plant", response_model=PlantPublic, summary="Plant → lines → machines → components with current health")
-def plant(ctx: Ctx, who: Viewer) -> dict:
+def plant(ctx: Ctx, who: Viewer, scope: Scope) -> dict:
     with ctx.read() as conn:
         scores, minutes = assets.latest_scores(conn), assets.latest_minutes(conn)
         states, open_alerts = assets.latest_states(conn), alerts_repo.open_counts(conn)
     lines = []
     for line in ctx.plant.lines:
-        if not who.sees_line(line.id):
+        if not scope.sees_line(line.id):
             continue
         machines = []
         for m in line.machines:
@@ -88,8 +86,8 @@ def _sensors(m: Machine, minute: dict | None, faults: dict[str, str] | None = No
 
 @router.get("/lines/{line}/machines/{machine}", response_model=MachineDetail,
             summary="Machine detail: sensors vs normal, latest score per mode, RUL interval, defect risk, why")
-def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer) -> dict:
-    m = _machine(ctx, who, line, machine)
+def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope) -> dict:
+    m = _machine(ctx, scope, line, machine)
     with ctx.read() as conn:
         s = assets.latest_scores(conn, [m.id]).get(m.id)
         minute = assets.latest_minutes(conn, [m.id]).get(m.id)
@@ -115,9 +113,9 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer) -> dict:
 
 @router.get("/lines/{line}/machines/{machine}/scores", response_model=ScoreHistory,
             summary="Score history, downsampled (default: last 24 h, 500 points)")
-def scores(line: str, machine: str, ctx: Ctx, who: Viewer, start: From = None, end: To = None,
+def scores(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope, start: From = None, end: To = None,
            max_points: MaxPoints = 500) -> dict:
-    m = _machine(ctx, who, line, machine)
+    m = _machine(ctx, scope, line, machine)
     lo, hi = _range(start, end, timedelta(hours=24))
     with ctx.read() as conn:
         return assets.score_history(conn, m.id, lo, hi, max_points)
@@ -125,11 +123,11 @@ def scores(line: str, machine: str, ctx: Ctx, who: Viewer, start: From = None, e
 
 @router.get("/lines/{line}/machines/{machine}/telemetry", response_model=TelemetryHistory,
             summary="Telemetry trend from per-minute aggregates (default: last 6 h, 500 points)")
-def telemetry(line: str, machine: str, ctx: Ctx, who: Viewer,
+def telemetry(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope,
               signals: Annotated[str | None, Query(max_length=2000, description="Comma-separated signal names",
                                                    examples=["spindle_power_kw,spindle_vibration_rms_mm_s"])] = None,
               start: From = None, end: To = None, max_points: MaxPoints = 500) -> dict:
-    m = _machine(ctx, who, line, machine)
+    m = _machine(ctx, scope, line, machine)
     wanted = [s.strip() for s in signals.split(",") if s.strip()] if signals else None
     known = {s.name for s in m.sensors}
     if wanted and (unknown := sorted(set(wanted) - known)):
@@ -141,11 +139,11 @@ def telemetry(line: str, machine: str, ctx: Ctx, who: Viewer,
 
 @router.get("/lines/{line}/machines/{machine}/events", response_model=list[EventPublic],
             summary="Machine events: maintenance history, failures, state changes, parts")
-def events(line: str, machine: str, ctx: Ctx, who: Viewer,
+def events(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope,
            kind: Annotated[str | None, Query(max_length=200, description=f"Comma-separated: {', '.join(KINDS)}")] = None,
            start: From = None, end: To = None, limit: Annotated[int, Query(ge=1, le=5000)] = 200,
            offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict]:
-    m = _machine(ctx, who, line, machine)
+    m = _machine(ctx, scope, line, machine)
     kinds = [k.strip() for k in kind.split(",") if k.strip()] if kind else None
     if kinds and (unknown := sorted(set(kinds) - set(KINDS))):
         raise HTTPException(422, f"unknown kind(s) {unknown}; expected {list(KINDS)}")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from contracts.plant import MODE_ACTION
-from services.api.deps import Admin, Ctx, Operator, Viewer
+from services.api.deps import Admin, Ctx, Operator, PlantWide, Scope, Viewer
 from store.repos import alerts as alerts_repo
 from store.repos import audit
 from store.repos import webhooks as hooks
@@ -25,22 +25,22 @@ hooks_router = APIRouter(tags=["webhooks"])
 
 
 @router.get("/work-orders", response_model=list[WorkOrderPublic], summary="List work orders (newest first)")
-def list_work_orders(ctx: Ctx, who: Viewer, status: Literal["open", "closed"] | None = None,
+def list_work_orders(ctx: Ctx, who: Viewer, scope: Scope, status: Literal["open", "closed"] | None = None,
                      machine: Annotated[str | None, Query(max_length=200)] = None,
                      alert_id: Annotated[str | None, Query(max_length=400)] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                      offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict]:
     with ctx.read() as conn:
-        return repo.search(conn, status, machine, alert_id, limit, offset, who.lines)
+        return repo.search(conn, status, machine, alert_id, limit, offset, scope.lines)
 
 
 @router.post("/work-orders", response_model=WorkOrderPublic, status_code=201,
              summary="Open a work order, from an alert or by hand (operator)")
-def create_work_order(body: WorkOrderCreate, ctx: Ctx, who: Operator) -> dict:
+def create_work_order(body: WorkOrderCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
     data = body.model_dump()
     with ctx.write() as conn:
         if body.alert_id:
-            alert = alerts_repo.get(conn, body.alert_id, who.lines)
+            alert = alerts_repo.get(conn, body.alert_id, scope.lines)
             if body.machine_id and body.machine_id != alert["machine_id"]:
                 raise HTTPException(422, f"alert {body.alert_id} is on {alert['machine_id']}, not {body.machine_id}")
             data["machine_id"] = alert["machine_id"]
@@ -51,21 +51,22 @@ def create_work_order(body: WorkOrderCreate, ctx: Ctx, who: Operator) -> dict:
             ctx.plant.machine(data["machine_id"])
         except KeyError:
             raise HTTPException(422, f"no machine {data['machine_id']!r} in the plant") from None
-        if not who.sees_line(data["machine_id"].split("/")[0]):
-            raise HTTPException(403, "this API key may not act on that line")
+        if not scope.sees_machine(data["machine_id"]):  # same answer as a machine that does not exist
+            raise HTTPException(422, f"no machine {data['machine_id']!r} in the plant")
         return repo.create(conn, data, who.name)
 
 
 @router.get("/work-orders/{work_order_id}", response_model=WorkOrderPublic, summary="One work order")
-def get_work_order(work_order_id: str, ctx: Ctx, who: Viewer) -> dict:
+def get_work_order(work_order_id: str, ctx: Ctx, who: Viewer, scope: Scope) -> dict:
     with ctx.read() as conn:
-        return repo.get(conn, work_order_id)
+        return scope.require_row(repo.get(conn, work_order_id), "work order", work_order_id)
 
 
 @router.post("/work-orders/{work_order_id}/close", response_model=WorkOrderPublic,
              summary="Close with outcome, failure mode, cause, action, cost (operator); becomes a label")
-def close_work_order(work_order_id: str, body: WorkOrderClose, ctx: Ctx, who: Operator) -> dict:
+def close_work_order(work_order_id: str, body: WorkOrderClose, ctx: Ctx, who: Operator, scope: Scope) -> dict:
     with ctx.write() as conn:
+        scope.require_row(repo.get(conn, work_order_id), "work order", work_order_id)
         return repo.close(conn, work_order_id, body.model_dump(), who.name)
 
 
@@ -73,13 +74,13 @@ def close_work_order(work_order_id: str, body: WorkOrderClose, ctx: Ctx, who: Op
             responses={200: {"content": {"text/csv": {"example": "machine_id,ts,mode,outcome\n"
                                                                  "line-1/cnc-01,2026-01-05T08:00:00+00:00,tool_wear,"
                                                                  "confirmed_fault\n"}}}})
-def labels(ctx: Ctx, who: Viewer, start: Annotated[datetime | None, Query(alias="from")] = None,
+def labels(ctx: Ctx, who: Viewer, scope: Scope, start: Annotated[datetime | None, Query(alias="from")] = None,
            end: Annotated[datetime | None, Query(alias="to")] = None,
            format: Literal["json", "csv"] = "json") -> Response | list[dict]:
     if any(v is not None and v.tzinfo is None for v in (start, end)):
         raise HTTPException(422, "times need a UTC offset")
     with ctx.read() as conn:
-        rows = repo.labels(conn, start, end)
+        rows = scope.rows(repo.labels(conn, start, end))
     if format == "json":
         return rows
     buf = io.StringIO()
@@ -92,14 +93,14 @@ def labels(ctx: Ctx, who: Viewer, start: Annotated[datetime | None, Query(alias=
 
 
 @hooks_router.get("/webhooks", response_model=list[WebhookPublic], summary="List webhook subscriptions (admin)")
-def list_webhooks(ctx: Ctx, who: Admin) -> list[dict]:
+def list_webhooks(ctx: Ctx, who: Admin, plant_wide: PlantWide) -> list[dict]:
     with ctx.read() as conn:
         return hooks.list_all(conn)
 
 
 @hooks_router.post("/webhooks", response_model=WebhookCreated, status_code=201,
                    summary="Subscribe a URL to alert.raised / alert.escalated / alert.resolved (admin)")
-def create_webhook(body: WebhookCreate, ctx: Ctx, who: Admin) -> dict:
+def create_webhook(body: WebhookCreate, ctx: Ctx, who: Admin, plant_wide: PlantWide) -> dict:
     with ctx.write() as conn:
         row = hooks.create(conn, str(body.url), list(body.events), who.name)
         audit.record(conn, who.name, "webhook.create", "webhook", row["webhook_id"],
@@ -108,7 +109,7 @@ def create_webhook(body: WebhookCreate, ctx: Ctx, who: Admin) -> dict:
 
 
 @hooks_router.delete("/webhooks/{webhook_id}", response_model=WebhookPublic, summary="Delete a subscription (admin)")
-def delete_webhook(webhook_id: str, ctx: Ctx, who: Admin) -> dict:
+def delete_webhook(webhook_id: str, ctx: Ctx, who: Admin, plant_wide: PlantWide) -> dict:
     with ctx.write() as conn:
         row = hooks.delete(conn, webhook_id)
         audit.record(conn, who.name, "webhook.delete", "webhook", webhook_id)

@@ -40,6 +40,8 @@ class UserCreate(In):
     password: str = Field(min_length=12, max_length=200, examples=["a-long-random-passphrase"])
     role: Role = Field(examples=["operator"])
     display_name: str = Field(default="", max_length=200, examples=["王芳"])
+    lines: list[LineId] = Field(default_factory=list, max_length=100,
+                                description="Lines the user may see; empty = all lines.", examples=[["line-1"]])
 
 
 class UserPublic(BaseModel):
@@ -50,6 +52,7 @@ class UserPublic(BaseModel):
     display_name: str
     active: bool
     created_at: UtcDatetime
+    lines: list[str] = Field(default_factory=list, description="Lines the user may see; empty = all lines.")
 
 
 class ApiKeyCreate(In):
