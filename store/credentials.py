@@ -45,6 +45,28 @@ class Principal:
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
+MIN_PASSWORD = 12  # every user (OWASP ASVS 2.1.1); no composition rules (2.1.9)
+ADMIN_MIN_STRENGTH = 3  # zxcvbn score 0-4: admins need "safely unguessable" (no common or breached password)
+
+
+def password_problem(password: str, username: str, role: Role) -> str | None:
+    """Why ``password`` is not allowed for this user, or None. Every user: 12+ characters and not
+    containing the user name; admins also need a zxcvbn strength of 3+ (ASVS 2.1.7/2.1.8), which
+    refuses common and breached passwords, keyboard walks and dictionary words with digits."""
+    if len(password) < MIN_PASSWORD:
+        return f"password must have at least {MIN_PASSWORD} characters"
+    if username and username.lower() in password.lower():
+        return "password must not contain the user name"
+    if role == Role.ADMIN:
+        from zxcvbn import zxcvbn
+
+        result = zxcvbn(password[:100], user_inputs=[username, "linewatch"])
+        if result["score"] < ADMIN_MIN_STRENGTH:
+            hint = (result.get("feedback") or {}).get("warning") or "too easy to guess"
+            return f"password too weak for an admin ({hint}); use a long passphrase of unrelated words"
+    return None
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)

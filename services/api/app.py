@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from contracts.plant import load_plant
 from store import Store
-from services.api import errors
+from services.api import errors, headers
 from services.api.context import AppContext
 from services.api.metrics import ApiMetrics
 from services.api.notify import Notifier
@@ -58,10 +58,11 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
         notifier.close()
 
     app = FastAPI(title="LineWatch API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url=f"{PREFIX}/openapi.json", docs_url=f"{PREFIX}/docs", redoc_url=None)
+                  openapi_url=f"{PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.ctx = ctx
     errors.install(app)
     _instrument(app)
+    headers.install(app, f"{PREFIX}/docs", f"{PREFIX}/openapi.json", settings.cors_origins)
     for router in (auth.router, plant.router, alerts.kpi_router, alerts.router, work.router, work.hooks_router,
                    kpis.router, kpis.models_router, ops.stream_router):
         app.include_router(router, prefix=PREFIX)

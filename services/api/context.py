@@ -21,6 +21,7 @@ class AppContext:
     plant: Plant
     metrics: ApiMetrics
     key_last_used: dict[str, float] = field(default_factory=dict)
+    session_last_seen: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -32,6 +32,7 @@ def get_ctx(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+TOUCH_EVERY_S = 60.0
 
 
 def authenticate(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -41,9 +42,15 @@ def authenticate(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials | None,
     if not secret:
         raise HTTPException(401, "not authenticated: send Authorization: Bearer <token> or X-API-Key", UNAUTHORIZED)
     with ctx.read() as conn:
-        principal = auth_repo.principal_for(conn, ctx.pepper, secret)
+        principal = auth_repo.principal_for(conn, ctx.pepper, secret, ctx.settings.session_idle_s)
     if principal is None:
         raise HTTPException(401, "invalid or expired token or API key", UNAUTHORIZED)
+    if principal.kind == "user" and time.monotonic() - ctx.session_last_seen.get(secret, -1e9) > TOUCH_EVERY_S:
+        ctx.session_last_seen[secret] = time.monotonic()  # idle clock: written at most once a minute per process
+        if len(ctx.session_last_seen) > 10_000:
+            ctx.session_last_seen.clear()
+        with ctx.write() as conn:
+            auth_repo.touch_session(conn, ctx.pepper, secret)
     if principal.kind == "api_key" and time.monotonic() - ctx.key_last_used.get(principal.name, -1e9) > 60:
         ctx.key_last_used[principal.name] = time.monotonic()  # record use at most once a minute
         with ctx.write() as conn:

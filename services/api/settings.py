@@ -19,7 +19,16 @@ class ApiSettings(LineWatchSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     token_pepper: SecretStr = Field(default=SecretStr("development"),
                                     description="LINEWATCH_TOKEN_PEPPER: 32+ random characters in production")
-    token_ttl_s: int = Field(default=12 * 3600, ge=60, description="Lifetime of a login token.")
+    token_ttl_s: int = Field(default=12 * 3600, ge=60, description="Absolute lifetime of a login token.")
+    session_idle_s: int = Field(default=30 * 60, ge=60, description="A login token unused this long expires.")
+    login_account_free_failures: int = Field(default=5, ge=1, description="Failed logins per account before delays.")
+    login_address_free_failures: int = Field(default=20, ge=1,
+                                             description="Failed logins per client address before delays.")
+    login_window_s: float = Field(default=900.0, gt=0, description="Failed logins older than this are forgotten.")
+    login_base_delay_s: float = Field(default=1.0, gt=0, description="First lock; doubles with each further failure.")
+    login_max_delay_s: float = Field(default=900.0, gt=0, description="Longest lock after failed logins.")
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description="Origins allowed to call the API from a browser (CORS); empty = off.")
     escalate_after_s: float = Field(default=900.0, gt=0, description="Unacknowledged this long -> escalate.")
     escalation_max_level: int = Field(default=3, ge=1, le=10)
     background_interval_s: float = Field(default=5.0, gt=0, description="Escalation/shelve/webhook check period.")

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from store import schema
-from store.errors import Conflict, NotFound
-from store.credentials import Principal, Role, hash_password, new_api_key, new_token, token_hash, verify_password
+from store.errors import Conflict, Invalid, NotFound
+from store.credentials import (
+    Principal, Role, hash_password, new_api_key, new_token, password_problem, token_hash, verify_password,
+)
 
 U, S, K = schema.users, schema.sessions, schema.api_keys
 
@@ -22,6 +24,8 @@ def create_user(conn: Connection, username: str, password: str, role: Role, disp
                 lines: list[str] | None = None) -> dict[str, Any]:
     if conn.execute(select(U.c.username).where(U.c.username == username)).first():
         raise Conflict(f"user {username!r} already exists")
+    if problem := password_problem(password, username, role):
+        raise Invalid(problem)
     row = {"username": username, "password_hash": hash_password(password), "role": role.value,
            "display_name": display_name, "active": True, "created_at": now(), "lines": sorted(set(lines or []))}
     conn.execute(U.insert().values(**row))
@@ -55,8 +59,9 @@ def logout(conn: Connection, pepper: str, token: str) -> None:
     conn.execute(S.delete().where(S.c.token_hash == token_hash(pepper, token)))
 
 
-def principal_for(conn: Connection, pepper: str, secret: str) -> Principal | None:
-    """The caller behind a session token or API key, or None if unknown, expired or revoked."""
+def principal_for(conn: Connection, pepper: str, secret: str, idle_s: float | None = None) -> Principal | None:
+    """The caller behind a session token or API key, or None if unknown, expired (absolute
+    lifetime, or unused for ``idle_s``) or revoked."""
     digest = token_hash(pepper, secret)
     if secret.startswith("lwk_"):
         key = conn.execute(select(K).where(K.c.secret_hash == digest)).mappings().first()
@@ -64,9 +69,12 @@ def principal_for(conn: Connection, pepper: str, secret: str) -> Principal | Non
             return None
         return Principal(name=f"key:{key['key_id']}", role=Role(key["role"]), kind="api_key",
                          lines=frozenset(key["scopes"] or []))
-    row = conn.execute(select(U.c.username, U.c.role, U.c.active, U.c.lines, S.c.expires_at)
+    row = conn.execute(select(U.c.username, U.c.role, U.c.active, U.c.lines, S.c.expires_at, S.c.created_at,
+                              S.c.last_seen_at)
                        .join(S, S.c.username == U.c.username).where(S.c.token_hash == digest)).first()
     if row is None or not row.active or row.expires_at <= now():
+        return None
+    if idle_s is not None and (row.last_seen_at or row.created_at) <= now() - timedelta(seconds=idle_s):
         return None
     return Principal(name=row.username, role=Role(row.role), lines=frozenset(row.lines or []))
 
@@ -96,6 +104,11 @@ def revoke_key(conn: Connection, key_id: str) -> dict[str, Any]:
     if row["revoked_at"] is None:
         conn.execute(K.update().where(K.c.key_id == key_id).values(revoked_at=now()))
     return dict(row)
+
+
+def touch_session(conn: Connection, pepper: str, secret: str) -> None:
+    """Record that a session token was used (the idle timeout counts from here)."""
+    conn.execute(S.update().where(S.c.token_hash == token_hash(pepper, secret)).values(last_seen_at=now()))
 
 
 def touch_key(conn: Connection, principal_name: str) -> None:

@@ -102,6 +102,8 @@ def login(browser, stack: Stack, user: str | None = None, password: str | None =
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # a blocked inline script/style or foreign load shows as a console error naming the CSP
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     page.errors = errors
     page.goto(stack.url)
     page.fill("#login-user", user or stack.user)

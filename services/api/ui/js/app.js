@@ -1,6 +1,6 @@
 // Shell: session, hash router, language switch, the always-visible alert counts and the live
 // stream (scores and alert changes are re-broadcast as window events "lw:score" / "lw:alert").
-import { get, openStream, qs, setToken, token } from "./api.js";
+import { api, get, openStream, qs, setToken, token } from "./api.js";
 import { disposeCharts } from "./charts.js";
 import { errorBox, fill, h } from "./dom.js";
 import { currentLang, initI18n, otherLang, setLang, t } from "./i18n.js";
@@ -118,7 +118,9 @@ async function onLogin() {
   location.hash = "#/overview";
 }
 
-function logout() {
+function logout(remote = true) {
+  // End the session on the server too (the token stops working at once); fire and forget.
+  if (remote && session.role) api("POST", "/auth/logout", {}).catch(() => {});
   setToken(null);
   session.user = session.role = null;
   stopLive();
@@ -133,8 +135,8 @@ async function main() {
     refreshCounts();
     route();
   });
-  document.getElementById("logout").addEventListener("click", logout);
-  window.addEventListener("lw:unauthorized", () => { if (session.role) logout(); });
+  document.getElementById("logout").addEventListener("click", () => logout());
+  window.addEventListener("lw:unauthorized", () => { if (session.role) logout(false); });
   window.addEventListener("hashchange", route);
   if (await loadSession()) { refreshCounts(); startLive(); }
   document.documentElement.lang = currentLang();

@@ -85,7 +85,7 @@ export async function detailPanel(box, id, ctx, changed) {
     h("h2", {}, priorityBadge(a.priority, st), " ", label("mode", a.mode), " — ", h("a", { href: `#/machine/${a.machine_id}` }, a.machine_id)),
     h("p", {}, stateTag(st), " ", h("span", { class: "muted" }, `${fmtDate(a.raised_at || a.ts)} · ${fmtPct(a.probability, 0)}`)),
     a.escalation_level ? h("p", { id: "alert-escalation" }, h("b", {}, t("alerts.escalated", { n: a.escalation_level, ago: fmtAgo(a.escalated_at) }))) : null,
-    h("p", { id: "alert-message", style: { fontSize: "1.05rem" } }, (zh() ? a.message_zh : a.message_en) || a.message_en || ""),
+    h("p", { id: "alert-message", class: "lead" }, (zh() ? a.message_zh : a.message_en) || a.message_en || ""),
     a.acknowledged_by ? h("p", { class: "muted" }, t("alerts.ack_info", { who: a.acknowledged_by, ago: fmtAgo(a.acknowledged_at) })) : null,
     st === "shelved" ? h("p", {}, t("alerts.shelved_info", { who: a.shelved_by || "", until: fmtDate(a.shelved_until), reason: a.shelve_reason || "" })) : null,
     st === "resolved" ? h("p", {}, t("alerts.resolved_info", { who: a.resolved_by || "", outcome: label("outcome", a.outcome) })) : null,

@@ -36,7 +36,7 @@ function assessment(score, threshold) {
     h("div", { class: "grid2" },
       h("div", {},
         h("div", { class: "muted" }, t("machine.health")),
-        h("div", { style: { fontSize: "1.8rem", fontWeight: 700 }, id: "health-value", class: "num" }, fmtNum(score.health, 0)),
+        h("div", { id: "health-value", class: "num big-value" }, fmtNum(score.health, 0)),
         healthValue(score.health),
         Object.keys(score.component_health || {}).length ? h("div", {}, h("div", { class: "muted" }, t("machine.components")),
           h("table", {}, h("tbody", {}, Object.entries(score.component_health).map(([c, v]) =>
@@ -46,12 +46,12 @@ function assessment(score, threshold) {
         h("table", { id: "failure-probabilities" }, h("tbody", {}, probs.map(([mode, p]) => h("tr", { "data-mode": mode },
           h("td", {}, label("mode", mode)),
           h("td", {}, rangedValue(p * 100, 0, threshold * 100, "%", 1)))))),
-        h("div", { class: "muted", style: { marginTop: ".6rem" } }, t("machine.rul")),
+        h("div", { class: "muted gap-top" }, t("machine.rul")),
         h("div", { id: "rul" }, rul === null || rul === undefined ? "—" : t("machine.rul_value", {
           v: fmtNum(rul, 0), lo: fmtNum(score.rul_low_hours, 0), hi: fmtNum(score.rul_high_hours, 0),
           conf: score.rul_confidence ? fmtPct(score.rul_confidence, 0) : t("conf.default") }),
         score.rul_mode ? h("div", { class: "muted" }, t("machine.rul_mode", { mode: label("mode", score.rul_mode) })) : null),
-        h("div", { class: "muted", style: { marginTop: ".6rem" } }, t("machine.defect_risk")),
+        h("div", { class: "muted gap-top" }, t("machine.defect_risk")),
         h("div", { id: "defect-risk" }, score.defect_risk === null || score.defect_risk === undefined ? "—" : rangedValue(score.defect_risk * 100, 0, threshold * 100, "%", 1)))),
     h("p", { class: "muted" }, t("machine.model", { v: score.model_version, ago: fmtAgo(score.ts) }), ` · ${fmtDate(score.ts)}`));
 }
@@ -61,7 +61,7 @@ function explanation(score, detail) {
   const chartEl = h("div", { class: "chart", id: "factor-chart" });
   const sec = h("section", { class: "panel", id: "explanation" },
     h("h2", {}, t("machine.explanation")),
-    h("p", { id: "explanation-sentence", style: { fontSize: "1.05rem" } }, explanationText(score, detail) || "—"),
+    h("p", { id: "explanation-sentence", class: "lead" }, explanationText(score, detail) || "—"),
     factors.length ? h("div", { class: "grid2" }, chartEl,
       h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("machine.factors")), h("th", {}, t("machine.factor_value")))),
         h("tbody", {}, factors.map((f) => h("tr", {}, h("td", {}, signalLabel(f.feature).text),

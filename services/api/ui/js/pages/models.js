@@ -45,7 +45,7 @@ export async function render(root, _p, ctx) {
           ? h("button", { type: "button", id: "promote-force", onclick: () => promote(v, true) }, t("models.force")) : null);
       }
     };
-    fill(body, h("h2", {}, t("models.compare")), h("div", { style: { overflowX: "auto" } }, h("table", { id: "models-table" },
+    fill(body, h("h2", {}, t("models.compare")), h("div", { class: "scroll-x" }, h("table", { id: "models-table" },
       h("thead", {}, h("tr", {}, h("th", {}, t("models.version")), h("th", {}, t("models.role")), h("th", {}, t("models.trained")),
         h("th", {}, t("models.data_range")), metricKeys.map((k) => h("th", { class: "num" }, termLabel(k.replaceAll(".", "_")))), h("th", {}, ""))),
       h("tbody", {}, models.map((m) => {

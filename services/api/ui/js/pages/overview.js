@@ -41,7 +41,7 @@ function tile(m, alerts, trend) {
       h("span", { class: "muted" }, ` ${t("overview.health")} · ${t(`band.${band}`)} · `), healthValue(m.health)),
   h("div", { class: "muted alerts-line" }, open.length
     ? `${t("overview.open_alerts")}: ${open.length}` : t("overview.no_alerts")),
-  m.last_score_at || m.score_ts ? h("div", { class: "muted", style: { fontSize: ".8rem" } },
+  m.last_score_at || m.score_ts ? h("div", { class: "muted small" },
     t("common.updated", { ago: fmtAgo(m.last_score_at || m.score_ts) })) : null);
 }
 
