@@ -2,10 +2,13 @@
 # Idempotent set-up for LineWatch: everything the run and test commands need.
 #   scripts/setup.sh          Python venv + packages, Kafka jars, system servers for tests
 #   scripts/setup.sh --run    only what `make demo` needs (venv, Kafka jars)
+#   scripts/setup.sh --unit   what `make test-unit` needs: the --run set plus the UI packages and
+#                             the deployment validators (no system servers, no browser)
 # Each step is skipped when its stamp is newer than its inputs, so a second call is fast.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all}
+case "$mode" in all|--all) ;; --run|--unit) ;; *) echo "setup: unknown mode $mode (use --run or --unit)" >&2; exit 2;; esac
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
@@ -30,7 +33,7 @@ scripts/kafka.sh install
 
 # --- System servers and browser for the test tiers (Debian packages) ----------------------
 need_apt=()
-if [ "$mode" != "--run" ]; then
+if [ "$mode" = all ] || [ "$mode" = --all ]; then
   [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
   command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
   command -v chromium >/dev/null || need_apt+=(chromium)

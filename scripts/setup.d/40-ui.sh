@@ -13,7 +13,7 @@ if [ ! -f "$ui_vendor/echarts.esm.min.js" ] || [ "$ui_lock" -nt "$ui_vendor/echa
   cp services/ui-build/node_modules/echarts/LICENSE "$ui_vendor/ECHARTS-LICENSE"
 fi
 # A Chinese font for the headless browser tests and screenshots (operators' own browsers have one).
-if [ "$mode" != "--run" ] && ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+if [ "$mode" != "--run" ] && [ "$mode" != "--unit" ] && ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   if [ "$(id -u)" = 0 ]; then
     say "installing a Chinese font for the browser tests (Debian fonts-wqy-microhei)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
