@@ -70,3 +70,8 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
     if settings.ui_dir.is_dir() and (settings.ui_dir / "index.html").exists():
         app.mount("/", StaticFiles(directory=settings.ui_dir, html=True), name="ui")
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app with settings from the environment: the factory each ``serve --workers N`` process calls."""
+    return create_app(ApiSettings())
