@@ -1,14 +1,17 @@
 """``compute``: per-machine rolling-window features, shared by training and streaming scoring.
 
-Every value at a row uses only rows at or before it (pandas trailing windows, a baseline
-shifted into the past, counters from earlier events): the scorer gets the same numbers
-from a buffer of ``spec.max_window`` recent rows as training gets from the full history.
+Every value at a row uses only rows at or before it (trailing windows, a baseline that ends
+where the longest window starts, counters from earlier events). The window statistics have
+one definition, :func:`window_features`, over blocks of the ``spec.max_window`` samples up
+to a row: training slides it over the full history, the streaming scorer applies it to its
+ring buffers, so both get the same numbers (tested to 1e-9 on every feature).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from contracts.errors import ContractError
 from pipelines.features.counters import counter_names, counters
@@ -41,63 +44,92 @@ def feature_names(spec: FeatureSpec, signals: list[str] | tuple[str, ...] | None
     return names + counter_names(spec.components)
 
 
-def _rolling(frame: pd.DataFrame, w: int) -> pd.core.window.Rolling:
-    return frame.rolling(w, min_periods=max(2, w // 2))
+_HOUR_NS = 3_600_000_000_000
+_CHUNK_ELEMENTS = 4_000_000  # rows x signals x window elements per kernel call in ``compute`` (~32 MB)
 
 
-def _window_block(x: pd.DataFrame, t: np.ndarray, spec: FeatureSpec, w: int,
-                  base_mean: np.ndarray, base_std: np.ndarray) -> dict[str, np.ndarray]:
-    """All statistics of one window length, as (rows x signals) arrays keyed by stat."""
-    roll = _rolling(x, w)
-    out: dict[str, np.ndarray] = {}
-    mean = roll.mean().to_numpy()
-    for stat in spec.stats:
-        if stat == "mean":
-            out[stat] = mean
-        elif stat == "std":
-            out[stat] = roll.std().to_numpy()
-        elif stat == "min":
-            out[stat] = roll.min().to_numpy()
-        elif stat == "max":
-            out[stat] = roll.max().to_numpy()
-    if "slope" in spec.stats:
-        # least-squares slope per hour: cov(x, t) / var(t) over the samples present
-        tm = pd.DataFrame(np.where(x.notna().to_numpy(), t[:, None], np.nan), columns=x.columns)
-        mt = _rolling(tm, w).mean().to_numpy()
-        mxt = _rolling(x * tm, w).mean().to_numpy()
-        mtt = _rolling(tm * tm, w).mean().to_numpy()
-        var = mtt - mt * mt
-        out["slope"] = np.where(var > 1e-12, (mxt - mean * mt) / np.where(var > 1e-12, var, 1.0), np.nan)
-    out["z"] = (mean - base_mean) / (base_std + _EPS)
-    out["mean_"] = mean
+def _stats(x: np.ndarray, t: np.ndarray | None, min_periods: int, stats: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Statistics over the last axis of ``x`` (rows x signals x samples), NaN = missing.
+
+    ``t`` (rows x 1 x samples, hours) is needed for the slope only. A statistic is NaN
+    where fewer than ``min_periods`` samples are present.
+    """
+    present = ~np.isnan(x)
+    n = present.sum(axis=-1)
+    ok = n >= min_periods
+    safe_n = np.where(n > 0, n, 1)
+    filled = np.where(present, x, 0.0)
+    mean = filled.sum(axis=-1) / safe_n
+    out: dict[str, np.ndarray] = {"mean": np.where(ok, mean, np.nan)}
+    need_dev = "std" in stats or "slope" in stats
+    dev = np.where(present, x - mean[..., None], 0.0) if need_dev else None
+    if "std" in stats:
+        var = (dev * dev).sum(axis=-1) / np.where(n > 1, n - 1, 1)
+        out["std"] = np.where(ok & (n > 1), np.sqrt(var), np.nan)
+    if "min" in stats:
+        out["min"] = np.where(ok, np.where(present, x, np.inf).min(axis=-1), np.nan)
+    if "max" in stats:
+        out["max"] = np.where(ok, np.where(present, x, -np.inf).max(axis=-1), np.nan)
+    if "slope" in stats and t is not None:
+        # least-squares slope per hour over the samples present, with centred time (stable
+        # whatever the time origin, so a short buffer and a long history agree)
+        tp = np.where(present, t, 0.0)
+        tc = np.where(present, t - (tp.sum(axis=-1) / safe_n)[..., None], 0.0)
+        var_t = (tc * tc).sum(axis=-1) / safe_n
+        cov = (dev * tc).sum(axis=-1) / safe_n
+        good = ok & (var_t > 1e-12)
+        out["slope"] = np.where(good, cov / np.where(good, var_t, 1.0), np.nan)
     return out
+
+
+def window_features(values: np.ndarray, ts_ns: np.ndarray, spec: FeatureSpec, signals: list[str]) -> np.ndarray:
+    """THE definition of the window features (every column of :func:`feature_names` but the
+    counters), for rows whose trailing history is given as blocks.
+
+    ``values``: rows x signals x ``spec.max_window`` samples, oldest first, the last sample
+    being the row itself; NaN where a value is missing, the machine was not running (with
+    ``running_only``) or the history is shorter than the block (padding). ``ts_ns``: rows x
+    samples, int64 nanoseconds (padding entries are ignored). Training (:func:`compute`,
+    over sliding windows of the full history) and the streaming scorer (over its ring
+    buffers) both call this, so their features agree to rounding.
+    """
+    rows, n_sig, length = values.shape
+    if length != spec.max_window:
+        raise ValueError(f"blocks must hold spec.max_window={spec.max_window} samples, got {length}")
+    t = ((ts_ns - ts_ns[:, -1:]).astype("float64") / _HOUR_NS)[:, None, :]
+    base = _stats(values[:, :, :spec.baseline_rows], None, max(2, spec.baseline_rows // 4), ("std",))
+    cond = signals.index(spec.condition_signal) if spec.condition_signal in signals else None
+    per_signal: list[list[np.ndarray]] = [[values[:, i, -1]] for i in range(n_sig)]
+    for w in spec.windows:
+        st = _stats(values[:, :, length - w:], t[:, :, length - w:], max(2, w // 2), spec.stats)
+        z = (st["mean"] - base["mean"]) / (base["std"] + _EPS)
+        for i in range(n_sig):
+            cols = per_signal[i]
+            cols += [st[stat][:, i] for stat in spec.stats]
+            cols.append(z[:, i])
+            if cond is not None and i != cond:
+                cols.append(st["mean"][:, i] / (np.abs(st["mean"][:, cond]) + _EPS))
+    if not n_sig:
+        return np.empty((rows, 0))
+    return np.column_stack([c for cols in per_signal for c in cols])
 
 
 def _machine_features(tel: pd.DataFrame, spec: FeatureSpec, sigs: list[str], rows: np.ndarray,
                       events: pd.DataFrame | None) -> np.ndarray:
-    """Feature matrix for one machine at the selected ``rows``."""
-    x = tel[sigs].astype("float64").reset_index(drop=True)
+    """Feature matrix for one machine at the selected ``rows`` (sliding blocks -> kernel)."""
+    x = tel[sigs].astype("float64").to_numpy(copy=True)
     if spec.running_only and "state" in tel.columns:
-        running = tel["state"].fillna("running").to_numpy() == "running"
-        x = x.where(pd.Series(running))
-    ts = tel["ts"].to_numpy(dtype="datetime64[ns]")
-    t = (ts - ts[0]) / np.timedelta64(1, "h")
-    base = x.rolling(spec.baseline_rows, min_periods=max(2, spec.baseline_rows // 4))
-    base_mean = base.mean().shift(spec.longest).to_numpy()
-    base_std = base.std().shift(spec.longest).to_numpy()
-    cond = sigs.index(spec.condition_signal) if spec.condition_signal in sigs else None
-    cols: list[np.ndarray] = [x.to_numpy()[rows]]  # "last", one column per signal
-    blocks = [_window_block(x, t, spec, w, base_mean, base_std) for w in spec.windows]
-    parts: dict[str, list[np.ndarray]] = {s: [cols[0][:, i:i + 1]] for i, s in enumerate(sigs)}
-    for block in blocks:
-        for i, s in enumerate(sigs):
-            parts[s] += [block[stat][rows, i:i + 1] for stat in spec.stats]
-            parts[s].append(block["z"][rows, i:i + 1])
-            if cond is not None and i != cond:
-                denom = np.abs(block["mean_"][rows, cond:cond + 1]) + _EPS
-                parts[s].append(block["mean_"][rows, i:i + 1] / denom)
-    feats = np.hstack([np.hstack(parts[s]) for s in sigs]) if sigs else np.empty((len(rows), 0))
-    return np.hstack([feats, counters(ts[rows], events, spec.components)])
+        x[tel["state"].fillna("running").to_numpy() != "running"] = np.nan
+    ts = tel["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    length = spec.max_window
+    padded = np.vstack([np.full((length - 1, len(sigs)), np.nan), x]).T  # signals x (pad + n)
+    padded_ts = np.concatenate([np.full(length - 1, ts[0]), ts])
+    blocks = sliding_window_view(padded, length, axis=1)  # signals x n x length (a view)
+    ts_blocks = sliding_window_view(padded_ts, length)
+    chunk = max(1, _CHUNK_ELEMENTS // (length * len(sigs)))
+    feats = [window_features(np.ascontiguousarray(blocks[:, rows[i:i + chunk], :].transpose(1, 0, 2)),
+                             ts_blocks[rows[i:i + chunk]], spec, sigs) for i in range(0, len(rows), chunk)]
+    return np.hstack([np.vstack(feats), counters(ts[rows].astype("datetime64[ns]"), events, spec.components)])
 
 
 def _check(telemetry: pd.DataFrame, sigs: list[str]) -> None:

@@ -5,8 +5,10 @@ events in, then publishes and stores what ``score_pending`` returns. Samples are
 every ``score_every`` samples per machine, chosen by sequence number
 (``(seq + 1) % score_every == 0``), so the set of scored window ends is the same
 whether or not the worker restarted in between: a replay yields the same score ids.
-All due windows of one machine kind go through ``pipelines.features.compute`` and the
-champion model in one call each.
+Samples go into per-machine numpy ring buffers (O(1) per sample); all due windows of one
+machine kind go through ``pipelines.features.window_features`` (the same definition
+training uses) and the champion model in one call each; ``pred_contrib`` explanations are
+computed only for windows that can move an alert (``_to_explain``).
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Protocol
 
+import numpy as np
 import pandas as pd
 
 from contracts.messages import AlertEvent, Factor, HealthScore, TelemetrySample
 from contracts.plant import MODE_COMPONENT, Plant
-from pipelines.features import FeatureSpec, compute
+from pipelines.features import FeatureSpec, feature_names, window_features
+from pipelines.features.counters import counter_names, counters
 from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
+from pipelines.health.rules import ModeState
 from pipelines.scoring.eventlog import EventLog
 from pipelines.scoring.sanity import Limits, clean, limits_for
 from pipelines.scoring.buffers import MachineWindow, Outcome
 from pipelines.scoring.sensorfaults import SensorFaults
 
 SUPPRESSING_STATES = ("setup", "maintenance")
+_NO_STATE = ModeState()
 
 
 class Bundle(Protocol):
@@ -52,6 +58,9 @@ class Due:
     ts: datetime
     record_ms: int  # Kafka record time of the sample: the start of the end-to-end latency
     replay: bool  # rebuilding state after a restart: advance the alert rules, emit nothing
+    row: int = -1  # row number in the machine's window buffer
+    state: str = "running"
+    seq: int = 0
 
 
 @dataclass
@@ -86,7 +95,8 @@ class ScoringEngine:
     """Windows, counters, models and alert rules of the machines one worker owns."""
 
     def __init__(self, plant: Plant, bundles: dict[str, Bundle], rules: AlertRules | None = None, *,
-                 score_every: int | None = None, extra_rows: int = 2000, top_k: int = 3) -> None:
+                 score_every: int | None = None, extra_rows: int = 2000, top_k: int = 3,
+                 explain_every: int = 10) -> None:
         self.plant = plant
         self.kinds = {m.id: m.kind for m in plant.machines()}
         self._signals = {m.id: tuple(sorted(s.name for s in m.sensors)) for m in plant.machines()}
@@ -99,6 +109,7 @@ class ScoringEngine:
         self._score_every = score_every
         self._extra_rows = extra_rows
         self._top_k = top_k
+        self._explain_every = explain_every
         self._due: list[Due] = []
         self._restore: set[str] = set()
         self._resolved: list[AlertEvent] = []  # alerts closed by a restoration or failure, not yet emitted
@@ -117,6 +128,10 @@ class ScoringEngine:
     def history_rows(self) -> int:
         """Rows per machine the models need: how far a rebuild must replay."""
         return max(self._history(k) for k in set(self.kinds.values()))
+
+    def _running_only(self, kind: str) -> bool:
+        bundle = self.bundles.get(kind)
+        return bundle.feature_spec.running_only if bundle else True
 
     def set_bundle(self, kind: str, bundle: Bundle) -> None:
         """Swap in a newly promoted champion; windows and alert state are kept."""
@@ -141,9 +156,10 @@ class ScoringEngine:
         signals, faults = clean(sample.signals, self._limits[sample.machine_id])
         signals, quality = self.sensor_faults.observe(sample, signals, replay)  # stuck/missing/spikes excluded
         faults = sorted(set(faults) | set(quality))
-        win.append(sample.ts, sample.seq, sample.state.value, signals)
+        state = sample.state.value
+        row = win.append(sample.ts, sample.seq, signals, running=state == "running" or not self._running_only(kind))
         if (sample.seq + 1) % self.score_every(kind) == 0:
-            self._due.append(Due(sample.machine_id, sample.ts, record_ms, replay))
+            self._due.append(Due(sample.machine_id, sample.ts, record_ms, replay, row, state, sample.seq))
         if replay:
             return Outcome.REPLAYED, faults
         return (Outcome.SENSOR_FAULT if faults else Outcome.OK), faults
@@ -197,40 +213,78 @@ class ScoringEngine:
         out.alerts.extend(self.sensor_faults.drain())  # raised on the sample that showed the fault
         return out
 
-    def _frame(self, bundle: Bundle, items: list[Due]) -> pd.DataFrame:
-        first: dict[str, datetime] = {}
-        for d in items:
-            first.setdefault(d.machine_id, d.ts)
-        parts = []
-        for machine_id, ts in first.items():
-            win = self.windows[machine_id]
-            times, states, values = win.tail_from(ts, bundle.feature_spec.max_window - 1)
-            part = pd.DataFrame(values, columns=list(win.signals))
-            part.insert(0, "machine_id", machine_id)
-            part.insert(1, "ts", pd.to_datetime(times, utc=True))
-            part.insert(2, "state", states)
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)
+    def features(self, bundle: Bundle, items: list[Due]) -> np.ndarray:
+        """Feature matrix (due windows x ``feature_names``) straight from the ring buffers:
+        one :func:`window_features` call for the whole batch, counters per machine."""
+        spec = bundle.feature_spec
+        length = spec.max_window
+        sigs = list(spec.signals) or list(self.windows[items[0].machine_id].signals)
+        values = np.empty((len(items), len(sigs), length))
+        ts = np.empty((len(items), length), dtype=np.int64)
+        for i, d in enumerate(items):
+            win = self.windows[d.machine_id]
+            v, t = win.block(d.row, length)
+            if list(win.signals) == sigs:
+                values[i] = v
+            else:  # a machine without one of the model's sensors gets NaN there
+                values[i] = np.nan
+                for j, name in enumerate(sigs):
+                    k = win.signals.index(name) if name in win.signals else -1
+                    if k >= 0:
+                        values[i, j] = v[k]
+            ts[i] = t
+        feats = window_features(values, ts, spec, sigs)
+        rows_of: dict[str, list[int]] = {}
+        for i, d in enumerate(items):
+            rows_of.setdefault(d.machine_id, []).append(i)
+        n_counters = len(counter_names(spec.components))
+        cnt = np.full((len(items), n_counters), np.nan)
+        machines = sorted(m for m in rows_of if m in self.events.rows)
+        ev = self.events.frame(machines) if machines else None
+        if ev is not None:
+            for machine, g in ev.groupby("machine_id", sort=False):
+                idx = rows_of[machine]
+                cnt[idx] = counters(ts[idx, -1].astype("datetime64[ns]"), g, spec.components)
+        return np.hstack([feats, cnt])
 
-    def _features(self, bundle: Bundle, items: list[Due]) -> pd.DataFrame:
-        spec = bundle.feature_spec.model_copy(update={"step": 1})  # rows picked below, by seq
-        machines = sorted({d.machine_id for d in items})
-        feats = compute(self._frame(bundle, items), spec, self.events.frame(machines))
-        wanted = pd.MultiIndex.from_tuples([(d.machine_id, pd.Timestamp(d.ts)) for d in items])
-        keyed = feats.set_index(["machine_id", "ts"], drop=False)
-        return keyed.loc[wanted].reset_index(drop=True)
+    def _to_explain(self, bundle: Bundle, items: list[Due], columns: dict[str, np.ndarray]) -> list[int]:
+        """Live rows to explain (``pred_contrib``, the costly part of scoring): those that
+        can raise, update or clear an alert (some P(mode) at or above the clear level, an
+        open alert, open alerts still to be reloaded), as the alert text needs the factors,
+        plus every ``explain_every``-th window per machine (by ``seq``, so a replay explains
+        the same ones) for the machine page. Other scores carry no factors."""
+        every, step = self._explain_every, self.score_every(self.kinds[items[0].machine_id])
+        ratio = self.tracker.rules.clear_ratio
+        hot = np.zeros(len(items), dtype=bool)
+        for mode in bundle.modes:
+            threshold = bundle.thresholds.get(mode, self.tracker.rules.default_threshold)
+            hot |= np.nan_to_num(columns[f"p_{mode}"], nan=0.0) >= threshold * ratio
+        states = self.tracker.states
+        chosen, moving = [], set(self._restore)  # machines whose alert may be open from here on
+        for i, d in enumerate(items):
+            if hot[i]:
+                moving.add(d.machine_id)
+            elif d.machine_id not in moving and any(
+                    states.get((d.machine_id, m), _NO_STATE).open is not None for m in bundle.modes):
+                moving.add(d.machine_id)
+            if not d.replay and (d.machine_id in moving or (every and ((d.seq + 1) // step) % every == 0)):
+                chosen.append(i)
+        return chosen
 
     def _score_kind(self, bundle: Bundle, items: list[Due], out: ScoreBatch,
                     alert_state: AlertStateSource | None) -> None:
-        feats = self._features(bundle, items)
+        matrix = self.features(bundle, items)
+        names = feature_names(bundle.feature_spec, list(bundle.feature_spec.signals)
+                              or list(self.windows[items[0].machine_id].signals))
+        feats = pd.DataFrame(matrix, columns=names)
         preds = bundle.predict(feats).reset_index(drop=True)
         columns = {c: preds[c].to_numpy() for c in preds.columns}  # row access via numpy, not .iloc
-        states = feats["state"].to_numpy()
-        live = [i for i, d in enumerate(items) if not d.replay]
         factors: dict[int, list[Factor]] = {}
-        if live and self._top_k > 0:  # top_k=0: no explanations (the pilot's policies never read them)
-            explained = bundle.explain(feats.iloc[live].reset_index(drop=True), self._top_k)
-            factors = {i: [_rounded(f) for f in fs] for i, fs in zip(live, explained)}
+        explain = self._to_explain(bundle, items, columns) if self._top_k > 0 else []  # top_k=0: none (pilot)
+        if explain:
+            explained = bundle.explain(feats.iloc[explain].reset_index(drop=True), self._top_k)
+            factors = {i: [_rounded(f) for f in fs] for i, fs in zip(explain, explained)}
+        states = [d.state for d in items]
         for i, d in enumerate(items):
             score = self._health_score(bundle, d, {c: v[i] for c, v in columns.items()}, factors.get(i, []))
             if not d.replay and d.machine_id in self._restore:

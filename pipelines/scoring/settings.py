@@ -19,6 +19,9 @@ class ScoringOptions(BaseModel):
     poll_timeout_ms: int = Field(default=200, ge=10)
     reload_every_s: float = Field(default=30.0, gt=0, description="How often to look for a new champion.")
     top_k: int = Field(default=3, ge=1, le=10, description="Factors per score and alert.")
+    explain_every: int = Field(default=10, ge=0, description=(
+        "Explain (pred_contrib) every N-th window per machine (1 = all, 0 = none) besides every window "
+        "that can raise, update or clear an alert."))
     event_replay: int = Field(default=20_000, ge=0, description="Event records per partition replayed on assignment.")
     raise_after: int = Field(default=2, ge=1, description="Consecutive scores over the threshold to raise.")
     clear_after: int = Field(default=3, ge=1, description="Consecutive scores under the clear level to clear.")

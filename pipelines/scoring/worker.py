@@ -72,7 +72,8 @@ class ScoringWorker:
         opts = self.settings.scoring
         rules = AlertRules(raise_after=opts.raise_after, clear_after=opts.clear_after, clear_ratio=opts.clear_ratio)
         self.engine = ScoringEngine(self.plant, {}, rules, score_every=opts.score_every,
-                                    extra_rows=opts.max_records, top_k=opts.top_k)
+                                    extra_rows=opts.max_records, top_k=opts.top_k,
+                                    explain_every=opts.explain_every)
         self._reload(force=True)
         self.producer = Producer(self.settings.kafka)
         self.loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], opts.group_id, self.handle, STAGE,

@@ -23,6 +23,18 @@ def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dic
     return {r["machine_id"]: dict(r) for r in rows}
 
 
+def latest_factors(conn: Connection, machine_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Top factors of the machine's newest explained score among its last ``limit``: the
+    scorer explains only every N-th window and those that move an alert (docs/scoring.md)."""
+    rows = conn.execute(select(SC.c.payload).where(SC.c.machine_id == machine_id)
+                        .order_by(SC.c.ts.desc()).limit(limit)).scalars()
+    for payload in rows:
+        factors = (payload or {}).get("top_factors") or []
+        if factors:
+            return list(factors)
+    return []
+
+
 def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """The newest telemetry minute per machine (last values and production state)."""
     newest = select(TM.c.machine_id, func.max(TM.c.minute).label("minute")).group_by(TM.c.machine_id)

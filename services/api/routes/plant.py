@@ -94,8 +94,9 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope)
         state = assets.latest_states(conn).get(m.id)
         open_alerts = alerts_repo.open_counts(conn).get(m.id, 0)
         sensor_faults = alerts_repo.active_sensor_faults(conn, m.id)
-    p = s["payload"] if s else {}
-    factors = [Factor.model_validate(f) for f in p.get("top_factors", [])]
+        p = s["payload"] if s else {}
+        raw_factors = p.get("top_factors") or (assets.latest_factors(conn, m.id) if s else [])
+    factors = [Factor.model_validate(f) for f in raw_factors]
     en, zh = factor_sentence(factors)
     return {"machine_id": m.id, "line_id": m.line_id, "kind": m.kind, "name": m.name, "name_zh": m.name_zh,
             "vendor": m.vendor, "model": m.model,
@@ -106,7 +107,7 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope)
             "rul_low_hours": p.get("rul_low_hours"), "rul_high_hours": p.get("rul_high_hours"),
             "rul_mode": p.get("rul_mode"), "defect_risk": p.get("defect_risk"), "anomaly_score": p.get("anomaly_score"),
             "model_version": p.get("model_version"), "scored_at": s["ts"] if s else None,
-            "explanation": {"factors": p.get("top_factors", []), "sentence_en": en, "sentence_zh": zh},
+            "explanation": {"factors": raw_factors, "sentence_en": en, "sentence_zh": zh},
             "sensors": _sensors(m, minute, sensor_faults), "components": _components(m, p.get("component_health", {})),
             "open_alerts": open_alerts}
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from contracts.messages import AlertAction, MaintenanceDone, TelemetrySample
+from contracts.messages import AlertAction, MachineState, MaintenanceDone, TelemetrySample
 from contracts.plant import load_plant
+from pipelines.features import FeatureSpec, compute, feature_names
 from pipelines.health import AlertRules, OpenAlert
 from pipelines.testing.samplestream import samples
 from pipelines.scoring.engine import ScoringEngine
@@ -155,3 +158,39 @@ def test_absurd_speed_is_a_sensor_fault(value: float) -> None:
     eng = engine()
     s = stream(1)[0].model_copy(update={"signals": {"spindle_speed_rpm": value}})
     assert eng.ingest(s, 0)[0] is Outcome.SENSOR_FAULT
+
+
+def test_streaming_features_equal_the_training_features_on_every_column() -> None:
+    """The ring buffers + ``window_features`` give the numbers ``compute`` gives training
+    on the same history, to 1e-9, for every feature (windows, baseline z, condition
+    normalisation, counters), with idle samples and a maintenance event in the stream."""
+    spec = FeatureSpec(windows=(5, 20), stats=("mean", "std", "min", "max", "slope"), step=1, baseline_rows=30,
+                       condition_signal="spindle_speed_rpm", components=("tool",))
+
+    @dataclass
+    class SpecOnly:
+        feature_spec: FeatureSpec
+
+    eng = ScoringEngine(PLANT, {}, score_every=1, extra_rows=400)
+    eng.bundles["cnc"] = SpecOnly(spec)  # only its spec is used here
+    items = [s if s.seq % 17 else s.model_copy(update={"state": MachineState.IDLE})
+             for s in stream(120) if eng.kinds[s.machine_id] == "cnc"]
+    ev = MaintenanceDone(event_id="m1", machine_id=CNC, ts=items[150].ts, action="replace_tool", component="tool",
+                         planned=True, duration_s=60)
+    eng.add_event(ev)
+    for s in items:
+        assert eng.ingest(s, 0)[0] is Outcome.OK
+    due = eng._due
+    assert len(due) == len(items)
+    got = eng.features(eng.bundles["cnc"], due)
+    frame = pd.DataFrame([{"machine_id": s.machine_id, "ts": s.ts, "state": s.state.value, **s.signals}
+                          for s in items])
+    events = pd.DataFrame([{"machine_id": CNC, "ts": ev.ts, "kind": ev.kind, "component": ev.component}])
+    want = compute(frame, spec.model_copy(update={"signals": eng.windows[CNC].signals}), events)
+    want = want.set_index(["machine_id", "ts"]).loc[[(d.machine_id, pd.Timestamp(d.ts)) for d in due]]
+    names = feature_names(spec, list(eng.windows[CNC].signals))
+    assert list(want.columns[1:]) == names
+    ref = want[names].to_numpy(float)
+    assert np.isfinite(ref).mean() > 0.8  # mostly real numbers, not NaN on both sides
+    for j, name in enumerate(names):
+        np.testing.assert_allclose(got[:, j], ref[:, j], rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)
