@@ -44,6 +44,8 @@ class KafkaSettings(BaseModel):
     bootstrap_timeout_ms: int | None = Field(
         default=None, ge=1000, description="How long a kafka-python client tries to reach a broker before it "
                                            "gives up (library default when unset: 30 s).")
+    transport: Literal["kafka-python", "confluent"] = Field(
+        default="kafka-python", description="Client library of the consume loop and producers (runtime/transport.py).")
 
     @model_validator(mode="after")
     def _security_complete(self) -> "KafkaSettings":

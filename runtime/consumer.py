@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 
 from contracts.errors import ContractError
 from contracts.messages import DeadLetter
 from contracts.settings import KafkaSettings
 from contracts.topics import DEADLETTER, Topic
 from runtime.metrics import PipelineMetrics, default_metrics
+from runtime import transport
 from runtime.producer import Producer
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class ConsumeLoop:
             **settings.client_kwargs(),
         }
         kw.update(consumer_overrides)
-        self.consumer = KafkaConsumer(**kw)
+        self.consumer = transport.consumer(settings, **kw)  # kafka-python or librdkafka
         for name in self._topics:  # fetch topic metadata before joining the group (see above)
             self.consumer.partitions_for_topic(name)
         self.consumer.subscribe(list(self._topics))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kafka import KafkaProducer
-
 from contracts.settings import KafkaSettings
 from contracts.topics import Topic
+from runtime import transport
 
 
 class Producer:
-    """Thin wrapper over ``KafkaProducer`` that encodes through the contracts."""
+    """Thin wrapper over the transport's producer (``runtime/transport.py``: kafka-python's
+    ``KafkaProducer`` or librdkafka) that encodes through the contracts."""
 
     def __init__(self, settings: KafkaSettings, **overrides: Any) -> None:
         kw: dict[str, Any] = {
@@ -24,10 +24,10 @@ class Producer:
             **settings.client_kwargs(),
         }
         kw.update(overrides)
-        self._producer = KafkaProducer(**kw)
+        self._producer = transport.producer(settings, **kw)
 
     def send(self, topic: Topic[Any], message: Any):
-        """Queue one message; returns kafka-python's future."""
+        """Queue one message; returns a future (``get()`` waits for delivery)."""
         return self._producer.send(topic.name, value=topic.encode(message), key=topic.key(message))
 
     def send_raw(self, topic_name: str, value: bytes | None, key: bytes | None = None):

@@ -24,7 +24,7 @@ stamp=.venv/.linewatch-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   say "installing Python packages (pinned in pyproject.toml)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+  .venv/bin/python -m pip install -q -e '.[test,librdkafka,dask]' --config-settings editable_mode=compat
   touch "$stamp"
 fi
 

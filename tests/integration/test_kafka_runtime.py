@@ -21,6 +21,12 @@ from prometheus_client import CollectorRegistry
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(params=["kafka-python", "confluent"])
+def transport_settings(request: pytest.FixtureRequest, kafka_settings: KafkaSettings) -> KafkaSettings:
+    """The broker's settings with each client library of ``runtime/transport.py``."""
+    return kafka_settings.model_copy(update={"transport": request.param})
+
+
 def renamed(topic: TopicType, name: str) -> TopicType:
     """The same contract on a test-private topic name."""
     return Topic(name, topic.model, topic.key_of, topic.description)
@@ -59,10 +65,10 @@ def run_until(loop: ConsumeLoop, done: Callable[[], bool], timeout_s: float = 60
 
 
 def test_poison_message_goes_to_dead_letter_and_the_rest_is_processed(
-        kafka_settings: KafkaSettings, unique: Callable) -> None:
+        transport_settings: KafkaSettings, unique: Callable) -> None:
     tele, dlq = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq"))
-    ensure_topics(kafka_settings, [tele.name, dlq.name], partitions=1)
-    with Producer(kafka_settings) as producer:
+    ensure_topics(transport_settings, [tele.name, dlq.name], partitions=1)
+    with Producer(transport_settings) as producer:
         producer.send(tele, telemetry(seq=0))
         producer.send_raw(tele.name, b'{"machine_id": "line-1/cnc-01", "oops": true}', b"line-1/cnc-01")
         producer.send_raw(tele.name, b"\xff\xfe not json", b"line-1/cnc-02")
@@ -70,7 +76,7 @@ def test_poison_message_goes_to_dead_letter_and_the_rest_is_processed(
             producer.send(tele, telemetry(seq=seq))
     seen: list[int] = []
     registry = CollectorRegistry()
-    loop = ConsumeLoop(kafka_settings, [tele], unique("grp"), lambda rs: seen.extend(r.value.seq for r in rs),
+    loop = ConsumeLoop(transport_settings, [tele], unique("grp"), lambda rs: seen.extend(r.value.seq for r in rs),
                        "test", metrics=PipelineMetrics.create(registry))
     import runtime.consumer as rc
     original = rc.DEADLETTER
@@ -81,7 +87,7 @@ def test_poison_message_goes_to_dead_letter_and_the_rest_is_processed(
         rc.DEADLETTER = original
         loop.close()
     assert seen == [0, 1, 2, 3, 4, 5]
-    letters = [dlq.decode(r.value) for r in read_all(kafka_settings, dlq.name, 2)]
+    letters = [dlq.decode(r.value) for r in read_all(transport_settings, dlq.name, 2)]
     assert [dl.source_offset for dl in letters] == [1, 2]
     assert all(dl.source_topic == tele.name and dl.stage == "test" for dl in letters)
     assert "oops" in letters[0].reason and letters[0].error_type == "ContractError"
@@ -91,20 +97,20 @@ def test_poison_message_goes_to_dead_letter_and_the_rest_is_processed(
     assert registry.get_sample_value("linewatch_pipeline_messages_total", {"stage": "test", "outcome": "ok"}) == 6
 
 
-def test_handler_rejects_go_to_dead_letter(kafka_settings: KafkaSettings, unique: Callable) -> None:
+def test_handler_rejects_go_to_dead_letter(transport_settings: KafkaSettings, unique: Callable) -> None:
     from runtime import Rejected
     import runtime.consumer as rc
 
     tele, dlq = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq"))
-    ensure_topics(kafka_settings, [tele.name, dlq.name], partitions=1)
-    with Producer(kafka_settings) as producer:
+    ensure_topics(transport_settings, [tele.name, dlq.name], partitions=1)
+    with Producer(transport_settings) as producer:
         for seq in range(4):
             producer.send(tele, telemetry(seq=seq, machine_id="line-9/unknown-1" if seq == 2 else "line-1/cnc-01"))
 
     def handler(records: list[Record]) -> list[Rejected]:
         return [Rejected(r, "unknown machine", "UnknownMachine") for r in records if "unknown" in r.value.machine_id]
 
-    loop = ConsumeLoop(kafka_settings, [tele], unique("grp"), handler, "test",
+    loop = ConsumeLoop(transport_settings, [tele], unique("grp"), handler, "test",
                        metrics=PipelineMetrics.create(CollectorRegistry()))
     original, rc.DEADLETTER = rc.DEADLETTER, dlq
     try:
@@ -112,16 +118,16 @@ def test_handler_rejects_go_to_dead_letter(kafka_settings: KafkaSettings, unique
     finally:
         rc.DEADLETTER = original
         loop.close()
-    [letter] = [dlq.decode(r.value) for r in read_all(kafka_settings, dlq.name, 1)]
+    [letter] = [dlq.decode(r.value) for r in read_all(transport_settings, dlq.name, 1)]
     assert letter.reason == "unknown machine" and letter.source_offset == 2
 
 
 def test_restart_resumes_from_committed_offset_without_loss_or_duplicates(
-        kafka_settings: KafkaSettings, unique: Callable, tmp_path: Path) -> None:
+        transport_settings: KafkaSettings, unique: Callable, tmp_path: Path) -> None:
     tele = renamed(TELEMETRY, unique("tele"))
-    ensure_topics(kafka_settings, [tele.name], partitions=3)
+    ensure_topics(transport_settings, [tele.name], partitions=3)
     n = 300
-    with Producer(kafka_settings) as producer:
+    with Producer(transport_settings) as producer:
         for seq in range(n):
             producer.send(tele, telemetry(seq=seq, machine_id=f"line-1/cnc-{seq % 5 + 1:02d}"))
     db = sqlite3.connect(tmp_path / "store.db")
@@ -134,7 +140,7 @@ def test_restart_resumes_from_committed_offset_without_loss_or_duplicates(
 
     group = unique("grp")
     metrics = PipelineMetrics.create(CollectorRegistry())
-    first = ConsumeLoop(kafka_settings, [tele], group, handler, "test", max_records=40, metrics=metrics)
+    first = ConsumeLoop(transport_settings, [tele], group, handler, "test", max_records=40, metrics=metrics)
     run_until(first, lambda: first.processed >= 100)
     first.close()
     committed_after_first = db.execute("SELECT COUNT(*) FROM processed").fetchone()[0]
@@ -146,7 +152,7 @@ def test_restart_resumes_from_committed_offset_without_loss_or_duplicates(
             starts.setdefault(r.partition, r.offset)
         handler(records)
 
-    second = ConsumeLoop(kafka_settings, [tele], group, handler_noting_starts, "test", max_records=40,
+    second = ConsumeLoop(transport_settings, [tele], group, handler_noting_starts, "test", max_records=40,
                          metrics=metrics)
     run_until(second, lambda: db.execute("SELECT COUNT(*) FROM processed").fetchone()[0] >= n)
     second.close()

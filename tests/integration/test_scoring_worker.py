@@ -54,7 +54,10 @@ def run_until(worker, done, timeout_s: float = 90.0) -> None:
     assert not thread.is_alive()
 
 
-def test_worker_scores_stores_publishes_and_dead_letters_bad_input(kafka_settings, unique, registry_dir, tmp_path):
+@pytest.mark.parametrize("transport", ["kafka-python", "confluent"])
+def test_worker_scores_stores_publishes_and_dead_letters_bad_input(kafka_settings, unique, registry_dir, tmp_path,
+                                                                   transport):
+    kafka_settings = kafka_settings.model_copy(update={"transport": transport})
     prefix = unique("s")
     plant = renamed_plant(load_plant(LineWatchSettings().plant_file), prefix)
     ensure_topics(kafka_settings, [t.name for t in (TELEMETRY, EVENTS, SCORES, ALERTS, DEADLETTER)])
