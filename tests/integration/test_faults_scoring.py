@@ -151,3 +151,50 @@ def test_broker_restart_mid_stream_worker_recovers_and_loses_nothing(kafka, kafk
         thread.join(60)
     assert not thread.is_alive()
     check_against_reference(store, plant, items, registry_dir)
+
+
+def test_rebalance_under_load_worker_added_then_one_killed_loses_and_duplicates_nothing(
+        kafka_settings, unique, registry_dir, tmp_path):
+    """Worker A scores; B joins mid-stream (partitions move to it, it rebuilds their state
+    by replay); then A is killed with -9 (B takes everything over, replaying A's
+    uncommitted batch). The shared store must hold every window end exactly once with
+    the reference values and exactly the reference's alerts."""
+    plant, items = setup_stream(unique("r"), kafka_settings)
+    plant_file = tmp_path / "plant.yaml"
+    plant_file.write_text(yaml.safe_dump(plant.model_dump(mode="json"), allow_unicode=True))
+    db = f"sqlite:///{tmp_path}/lw.db"
+    env = {**os.environ, "LINEWATCH_KAFKA__BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+           "LINEWATCH_STORE__URL": db, "LINEWATCH_REGISTRY_DIR": str(registry_dir),
+           "LINEWATCH_PLANT_FILE": str(plant_file), "LINEWATCH_SCORING__GROUP_ID": unique("g"),
+           "LINEWATCH_SCORING__SCORE_EVERY": str(STEP), "LINEWATCH_SCORING__MAX_RECORDS": "100",
+           "LINEWATCH_METRICS_PORT": "0"}
+    store = Store.open(StoreSettings(url=db))
+    expected = len(plant.machines()) * PER_MACHINE // STEP
+    third = len(items) // 3
+    start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT, env=env,  # noqa: E731
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    produce(kafka_settings, items[:third])
+    a = start()
+    b = None
+    try:
+        assert wait_for(lambda: len(stored(store)[0]) >= expected // 10, 90), a.stderr.read1().decode()[-2000:]
+        b = start()  # joins the group mid-stream: a rebalance while A is scoring
+        produce(kafka_settings, items[third:2 * third])
+        assert wait_for(lambda: len(stored(store)[0]) >= expected // 2, 120), b.stderr.read1().decode()[-2000:]
+        a.send_signal(signal.SIGKILL)  # and one dies mid-stream
+        a.wait(10)
+        assert len(stored(store)[0]) < expected
+        produce(kafka_settings, items[2 * third:])
+        assert wait_for(lambda: len(stored(store)[0]) >= expected, 150), b.stderr.read1().decode()[-2000:]
+        time.sleep(1.0)  # anything extra would show up now
+    finally:
+        for proc in (a, b):
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+    check_against_reference(store, plant, items, registry_dir)
