@@ -32,12 +32,18 @@ def param_trials(budget: int, seed: int) -> list[dict[str, Any]]:
 def fit_booster(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, objective: str,
                 params: dict[str, Any], threads: int, max_rounds: int, seed: int = 0,
                 **extra: Any) -> lgb.Booster:
-    """Train with early stopping on the time-ordered validation slice."""
+    """Train with early stopping on the time-ordered validation slice (on the Dask cluster
+    of ``pipelines.training.distributed`` when one is in use)."""
+    valid = len(yv) >= 20 and (objective != "binary" or 0 < yv.sum() < len(yv))
+    from pipelines.training import distributed
+
+    if distributed.client() is not None:
+        return distributed.fit_booster(x, y, xv, yv, objective, params, max_rounds, seed, valid, **extra)
     p = params | {"objective": objective, "num_threads": threads, "seed": seed, "deterministic": True} | extra
     train = lgb.Dataset(x, y, free_raw_data=True)
     callbacks = [lgb.log_evaluation(0)]
     valid_sets = []
-    if len(yv) >= 20 and (objective != "binary" or 0 < yv.sum() < len(yv)):
+    if valid:
         valid_sets = [lgb.Dataset(xv, yv, reference=train)]
         callbacks.append(lgb.early_stopping(30, verbose=False))
     with warnings.catch_warnings():

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from contracts.errors import LineWatchError
-from pipelines.features import FeatureSpec, compute
+from pipelines.features import FeatureSpec
+from pipelines.training import distributed
 from pipelines.models.bundle import ModelBundle
 from pipelines.models.drift import reference
 from pipelines.training import fitting as F
@@ -62,7 +63,7 @@ def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureS
             feedback: pd.DataFrame | None = None, cut: pd.Timestamp | None = None,
             modes: list[str] | None = None) -> Prepared:
     """Compute features and labels and split them (time and machine holdouts)."""
-    feats = compute(telemetry, spec, events)
+    feats = distributed.features(telemetry, spec, events)  # in-process, or one Dask task per machine
     if feats.empty:
         raise TrainingError("no feature rows: the history is shorter than one step")
     fails = failures(events, feedback)

@@ -5,6 +5,7 @@ Entry points only: build settings, load tables, call ``pipelines.training`` and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from contracts.errors import ConfigError
 from pipelines.models import Registry, band
+from pipelines.training import distributed
 from pipelines.training.config import TrainConfig
 from pipelines.training.evaluate import evaluate_bundle
 from pipelines.training.importer import History, load_history
@@ -138,7 +140,10 @@ def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (si
               cut: Optional[str] = typer.Option(None, help="Holdout time cut (ISO); default: last 25 %."),
               cycle_seconds: float = typer.Option(3600.0, help="Seconds per cycle for cycle-counted data."),
               promote: bool = typer.Option(True, help="Apply the promotion rule after registering."),
-              report: Optional[Path] = typer.Option(None, help="HTML report path (one kind only).")) -> None:
+              report: Optional[Path] = typer.Option(None, help="HTML report path (one kind only)."),
+              dask: Optional[str] = typer.Option(None, "--dask", help=(
+                  "Train on a Dask cluster: scheduler address (tcp://host:8786) or 'local' (2 worker "
+                  "processes here); features per machine as tasks, boosters with lightgbm.dask."))) -> None:
     """Train models per machine kind, evaluate on held-out time and machines, register them."""
     settings = LineWatchSettings()
     h = _history(data, telemetry, events, labels, cycle_seconds)
@@ -146,7 +151,10 @@ def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (si
                   cost_missed_failure=cost_missed, cost_needless_stop=cost_stop)
     reg = Registry(settings.registry_dir)
     began = time.monotonic()
-    _train_all(settings, reg, h, kind, cfg, pd.Timestamp(cut) if cut else None, promote, report)
+    with contextlib.ExitStack() as stack:
+        if dask:
+            stack.enter_context(distributed.on_dask(stack.enter_context(distributed.connect(dask))))
+        _train_all(settings, reg, h, kind, cfg, pd.Timestamp(cut) if cut else None, promote, report)
     console.print(f"done in {time.monotonic() - began:.1f} s")
 
 
