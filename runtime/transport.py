@@ -59,7 +59,9 @@ _CONFIG = {
 _DROPPED = {"max_poll_records", "api_version", "consumer_timeout_ms"}  # per-call or not a librdkafka setting
 
 
-def _config(settings: KafkaSettings, kw: dict[str, Any]) -> dict[str, Any]:
+def librdkafka_options(settings: KafkaSettings, kw: dict[str, Any]) -> dict[str, Any]:
+    """librdkafka configuration: the connection and security of ``settings`` plus the
+    kafka-python client keywords ``kw`` under their librdkafka names."""
     conf: dict[str, Any] = dict(settings.librdkafka_config())
     for key, value in kw.items():
         if key in _DROPPED or key in _CONNECTION or value is None:
@@ -99,7 +101,7 @@ class ConfluentConsumer:
         self._ck = _ck()
         self._max_records = int(kw.get("max_poll_records", 500))
         self._group = kw.get("group_id") is not None
-        conf = _config(settings, kw)
+        conf = librdkafka_options(settings, kw)
         if not self._group:  # group-less readers (assign + seek) still need a group.id in librdkafka
             conf["group.id"] = "linewatch-groupless"
             conf["enable.auto.commit"] = False
@@ -208,7 +210,7 @@ class ConfluentProducer:
 
     def __init__(self, settings: KafkaSettings, **kw: Any) -> None:
         self._ck = _ck()
-        self._p = self._ck.Producer(_config(settings, kw), logger=log)
+        self._p = self._ck.Producer(librdkafka_options(settings, kw), logger=log)
         self._failed: list[Any] = []
         self._sent = _Sent(self)
 

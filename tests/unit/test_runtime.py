@@ -77,12 +77,12 @@ def test_loop_checks_cover_startup_and_silence() -> None:
 
 def test_librdkafka_transport_maps_every_setting_and_refuses_unknown_ones() -> None:
     from contracts.settings import KafkaSettings
-    from runtime.transport import _config
+    from runtime.transport import librdkafka_options
 
     kafka = KafkaSettings(bootstrap_servers="a:9093,b:9093", security_protocol="SASL_SSL",
                           sasl_mechanism="SCRAM-SHA-512", sasl_username="lw", sasl_password="pw",
                           ssl_cafile="/ca.pem", ssl_check_hostname=False, transport="confluent")
-    conf = _config(kafka, {**kafka.client_kwargs(), "group_id": "g", "enable_auto_commit": False,
+    conf = librdkafka_options(kafka, {**kafka.client_kwargs(), "group_id": "g", "enable_auto_commit": False,
                            "max_poll_records": 9, "session_timeout_ms": 15_000})
     assert conf["bootstrap.servers"] == "a:9093,b:9093" and conf["session.timeout.ms"] == 15_000
     assert (conf["security.protocol"], conf["sasl.mechanism"], conf["sasl.username"], conf["sasl.password"]) == (
@@ -90,4 +90,4 @@ def test_librdkafka_transport_maps_every_setting_and_refuses_unknown_ones() -> N
     assert conf["ssl.ca.location"] == "/ca.pem" and conf["ssl.endpoint.identification.algorithm"] == "none"
     assert conf["group.id"] == "g" and conf["enable.auto.commit"] is False and "max_poll_records" not in conf
     with pytest.raises(ValueError, match="fetch_max_wait_ms"):
-        _config(kafka, {"fetch_max_wait_ms": 5})
+        librdkafka_options(kafka, {"fetch_max_wait_ms": 5})
