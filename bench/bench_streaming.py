@@ -233,6 +233,9 @@ def latency(kafka: KafkaSettings, base: Plant, registry: Path, work: Path, rate:
     finally:
         kx.stop([proc])
     n, lat = _stored(db)
+    if not lat:
+        return {"transport": transport, "rate_records_per_s": round(rate), "samples": sent, "scores": 0,
+                "error": "no score stored (worker failed to start?)", "load": load}
     arr = np.array(lat)
     return {"transport": transport, "rate_records_per_s": round(rate), "samples": sent, "scores": n,
             "p50_s": round(float(np.percentile(arr, 50)), 3), "p99_s": round(float(np.percentile(arr, 99)), 3),
