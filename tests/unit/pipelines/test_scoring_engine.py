@@ -178,13 +178,17 @@ def test_streaming_features_equal_the_training_features_on_every_column() -> Non
     ev = MaintenanceDone(event_id="m1", machine_id=CNC, ts=items[150].ts, action="replace_tool", component="tool",
                          planned=True, duration_s=60)
     eng.add_event(ev)
+    rows = []
     for s in items:
-        assert eng.ingest(s, 0)[0] is Outcome.OK
+        outcome, faulted = eng.ingest(s, 0)
+        assert outcome in (Outcome.OK, Outcome.SENSOR_FAULT)
+        # a value flagged by the sanity / signal-quality checks is scored as missing
+        rows.append({"machine_id": s.machine_id, "ts": s.ts, "state": s.state.value,
+                     **{k: (None if k in faulted else v) for k, v in s.signals.items()}})
     due = eng._due
     assert len(due) == len(items)
     got = eng.features(eng.bundles["cnc"], due)
-    frame = pd.DataFrame([{"machine_id": s.machine_id, "ts": s.ts, "state": s.state.value, **s.signals}
-                          for s in items])
+    frame = pd.DataFrame(rows)
     events = pd.DataFrame([{"machine_id": CNC, "ts": ev.ts, "kind": ev.kind, "component": ev.component}])
     want = compute(frame, spec.model_copy(update={"signals": eng.windows[CNC].signals}), events)
     want = want.set_index(["machine_id", "ts"]).loc[[(d.machine_id, pd.Timestamp(d.ts)) for d in due]]
