@@ -140,7 +140,7 @@ def match(raised: list[tuple[str, str, datetime]], failures: list[tuple[str, str
             before = a[(a < t) & (a >= t - w)] if len(a) else a
             if len(before):
                 out[mode]["detected"] += 1
-                out[mode]["leads_h"].append((t - before.min()) / 3600.0)
+                out[mode]["leads_h"].append(float((t - before.min()) / 3600.0))  # plain float: JSON
     return out
 
 
@@ -168,7 +168,7 @@ def figures(counts: dict) -> dict:
     return {"alerts": counts["alerts"], "failures": counts["failures"],
             "precision": counts["true"] / counts["alerts"] if counts["alerts"] else None,
             "recall": counts["detected"] / counts["failures"] if counts["failures"] else None,
-            "median_lead_h": statistics.median(counts["leads_h"]) if counts["leads_h"] else None}
+            "median_lead_h": float(statistics.median(counts["leads_h"])) if counts["leads_h"] else None}
 
 
 def _sum(parts: list[dict]) -> dict:

@@ -154,6 +154,9 @@ def report() -> dict:
 
 
 def test_report_has_lines_modes_intervals_and_paired_improvements(report: dict) -> None:
+    import json
+
+    assert json.loads(json.dumps(report, allow_nan=False)) is not None  # what the CLI writes: plain JSON types
     assert set(report["arms"]) == {"run_to_failure", "preventive", "predictive"}
     assert set(report["arms"]["predictive"]) == {"plant", "line-1", "line-2"}
     failures = report["arms"]["run_to_failure"]["plant"]["kpis"]["failures"]
