@@ -7,9 +7,19 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from contracts.errors import ConfigError, ContractError, LineWatchError
-from store.errors import (Conflict, DataError, IntegrityError, Invalid, NotFound, OperationalError, RecordError,
-                          SQLAlchemyError)
+
+from contracts.errors import BrokerError, ConfigError, ContractError, LineWatchError
+from store.errors import (
+    Conflict,
+    DataError,
+    IntegrityError,
+    Invalid,
+    NotFound,
+    OperationalError,
+    RecordError,
+    SQLAlchemyError,
+    StoreError,
+)
 
 log = logging.getLogger("linewatch.api")
 
@@ -38,9 +48,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``; store errors also count in the metrics."""
 
     def store_error(request: Request) -> None:
-        metrics = getattr(request.app.state, "metrics", None)
-        if metrics is not None:
-            metrics.store_errors.inc()
+        request.app.state.ctx.metrics.store_errors.inc()  # the app's metrics live on its AppContext
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -54,17 +62,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
-        return JSONResponse(status_code=409, content=_body("conflicts with existing data (duplicate or missing reference)"))
+        return JSONResponse(status_code=409,
+                            content=_body("conflicts with existing data (duplicate or missing reference)"))
 
     @app.exception_handler(DataError)
     async def _data(_: Request, exc: DataError) -> JSONResponse:
-        return JSONResponse(status_code=400, content=_body(f"value not accepted by the store: {exc.orig}".splitlines()[0]))
+        first_line = f"value not accepted by the store: {exc.orig}".splitlines()[0]
+        return JSONResponse(status_code=400, content=_body(first_line))
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
         store_error(request)
         log.warning("store unavailable: %s", exc)
-        return JSONResponse(status_code=503, content=_body("store unavailable, try again"), headers={"Retry-After": "5"})
+        return JSONResponse(status_code=503, content=_body("store unavailable, try again"),
+                            headers={"Retry-After": "5"})
 
     @app.exception_handler(SQLAlchemyError)
     async def _store(request: Request, exc: SQLAlchemyError) -> JSONResponse:
@@ -77,11 +88,21 @@ def install(app: FastAPI) -> None:
     async def _input(_: Request, exc: LineWatchError) -> JSONResponse:
         return JSONResponse(status_code=400, content=_body(str(exc)))
 
+    @app.exception_handler(StoreError)
+    async def _store_down(request: Request, exc: StoreError) -> JSONResponse:
+        store_error(request)
+        log.warning("store error: %s", exc)
+        return JSONResponse(status_code=503, content=_body(str(exc)), headers={"Retry-After": "5"})
+
+    @app.exception_handler(BrokerError)
+    async def _broker_down(_: Request, exc: BrokerError) -> JSONResponse:
+        return JSONResponse(status_code=503, content=_body(str(exc)), headers={"Retry-After": "5"})
+
+    # Starlette picks the handler of the nearest class in the exception's MRO, so the
+    # subclasses above win over this catch-all for the project's own errors.
     @app.exception_handler(LineWatchError)
     async def _linewatch(_: Request, exc: LineWatchError) -> JSONResponse:
-        name = type(exc).__name__
-        status = 503 if name in ("StoreError", "BrokerError") else 400
-        return JSONResponse(status_code=status, content=_body(str(exc)))
+        return JSONResponse(status_code=400, content=_body(str(exc)))
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
