@@ -263,6 +263,11 @@ class DeadLetter(Message):
     source_partition: int
     source_offset: int
     key: str | None = Field(description="Original key, decoded as UTF-8 with replacement.")
-    value_b64: str = Field(description="Original value bytes, base64.")
+    value_b64: str = Field(description="Original value bytes, base64 (only a prefix when truncated).")
     reason: str
     error_type: str
+    value_bytes: int | None = Field(default=None, ge=0, description="Size of the original value in bytes.")
+    value_sha256: str | None = Field(default=None, description="SHA-256 (hex) of the original value bytes.")
+    truncated: bool = Field(default=False, description="value_b64 holds only a prefix: the record was too "
+                                                       "large to dead-letter whole; replay it from the source.")
+    attempts: int = Field(default=0, ge=0, description="Times the stage failed on this record before giving up.")

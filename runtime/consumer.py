@@ -5,11 +5,31 @@ A handler gets the decoded records of one poll and returns the ones it rejects (
 reason); those go to ``linewatch.deadletter.v1`` with their original bytes. If the handler
 raises, nothing is committed and the exception propagates: the process restarts and the
 batch is replayed, so handlers must be idempotent (at-least-once delivery).
+
+Poison records never wedge the loop (docs/kafka.md "Poison records and dead letters"):
+
+- a dead letter too large for the producer keeps the reason, coordinates, size, SHA-256
+  and a bounded prefix of the value (``ConsumeOptions.dead_letter_max_bytes``), and a dead
+  letter the broker still refuses is sent again without any payload;
+- when the handler raises (anything but a transient broker/store/network error), the
+  failure is written into the committed offset's metadata of each partition of the batch
+  (offsets do not move). The next loop, in this process or a restarted one, reads it and
+  hands that partition's records to the handler one at a time, counting attempts in the
+  metadata before each; a record that failed ``max_failures`` times is dead-lettered
+  (``error_type="ProcessingFailed"``, with the last error) and the offset moves past it;
+- ``LoopProgress`` outlives the loop so ``/healthz`` can tell a restart loop without
+  progress from a working worker, and the lag gauge is committed offset vs log end.
+
+Only ``poll``, ``commit`` (with metadata), ``committed``, ``seek``, ``assignment``,
+``beginning_offsets`` and ``end_offsets`` of the client are used, so another transport
+can sit behind the same loop.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -18,6 +38,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from kafka import OffsetAndMetadata, TopicPartition
+from kafka.errors import KafkaError
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.errors import ContractError
 from contracts.messages import DeadLetter
@@ -52,14 +74,100 @@ class Rejected:
 
 Handler = Callable[[list[Record]], Iterable[Rejected] | None]
 
+#: Dead letters are kept under this many bytes by default: well below kafka-python's
+#: ``max_request_size`` (1,048,576) and the broker's default ``message.max.bytes`` (1,048,588).
+DEAD_LETTER_MAX_BYTES = 512_000
+KEY_MAX_CHARS = 1_000
+_META_TAG = "lw-fail"
+
+
+class ConsumeOptions(BaseModel):
+    """Poison-record limits of every consume loop (``LINEWATCH_CONSUME__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dead_letter_max_bytes: int = Field(default=DEAD_LETTER_MAX_BYTES, ge=4_096,
+                                       description="Encoded dead letters larger than this become summaries.")
+    dead_letter_prefix_bytes: int = Field(default=4_096, ge=0,
+                                          description="Bytes of the original value a summary keeps.")
+    max_failures: int = Field(default=3, ge=1, description="Handler failures on one record before it is "
+                                                           "dead-lettered and skipped.")
+    stall_restarts: int = Field(default=3, ge=1, description="/healthz fails after this many restarts "
+                                                             "without a commit in between.")
+
+
+class LoopProgress:
+    """What a supervisor and ``/healthz`` need across loop restarts: commits and failures."""
+
+    def __init__(self) -> None:
+        self.last_commit: float | None = None
+        self.restarts_since_commit = 0
+        self.last_error = ""
+
+    def committed(self) -> None:
+        self.last_commit = time.monotonic()
+        self.restarts_since_commit = 0
+
+    def failed(self, exc: BaseException) -> None:
+        self.restarts_since_commit += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+
+    def check(self, stall_restarts: int) -> tuple[bool, str]:
+        """Unhealthy after ``stall_restarts`` failures with no commit in between."""
+        if self.restarts_since_commit >= stall_restarts:
+            since = ("never committed" if self.last_commit is None
+                     else f"last commit {time.monotonic() - self.last_commit:.0f}s ago")
+            return False, (f"restarting without progress: {self.restarts_since_commit} failures, {since}; "
+                           f"last error {self.last_error}")
+        return True, "ok"
+
+
+_TRANSIENT_NAMES = ("OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError", "PoolTimeout")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Broker, store or network trouble: retry the batch, never blame (dead-letter) a record."""
+    if isinstance(exc, (KafkaError, ConnectionError, TimeoutError, OSError)):
+        return True
+    return any(cls.__name__ in _TRANSIENT_NAMES for cls in type(exc).__mro__)
+
 
 def dead_letter(stage: str, topic: str, partition: int, offset: int, key: bytes | None,
-                raw: bytes | None, reason: str, error_type: str) -> DeadLetter:
+                raw: bytes | None, reason: str, error_type: str, *, max_bytes: int = DEAD_LETTER_MAX_BYTES,
+                prefix_bytes: int = 4_096, attempts: int = 0) -> DeadLetter:
+    """The dead letter of one record; a summary (size, hash, prefix) when it would not fit ``max_bytes``."""
+    raw = raw or b""
+    key_text = key.decode("utf-8", "replace") if key is not None else None
+    key_cut = key_text is not None and len(key_text) > KEY_MAX_CHARS
+    reason = reason[:2000]
+    whole = (len(raw) + 2) // 3 * 4 + len(reason) * 4 + (len(key_text or "") * 4) + 1_000 <= max_bytes
+    if whole and not key_cut:
+        value, truncated = raw, False
+    else:
+        value, truncated = raw[:prefix_bytes], True
+        reason = (f"{reason} [record of {len(raw):,} bytes dead-lettered as a summary: sha256 and the first "
+                  f"{len(value):,} bytes kept; replay it from {topic}[{partition}]@{offset}]")
     return DeadLetter(
         ts=datetime.now(timezone.utc), stage=stage, source_topic=topic, source_partition=partition,
-        source_offset=offset, key=key.decode("utf-8", "replace") if key is not None else None,
-        value_b64=base64.b64encode(raw or b"").decode(), reason=reason[:2000], error_type=error_type,
+        source_offset=offset, key=key_text[:KEY_MAX_CHARS] if key_text is not None else None,
+        value_b64=base64.b64encode(value).decode(), reason=reason, error_type=error_type,
+        value_bytes=len(raw), value_sha256=hashlib.sha256(raw).hexdigest(), truncated=truncated,
+        attempts=attempts,
     )
+
+
+def _fail_meta(offset: int, attempts: int, end: int, error: str) -> str:
+    return json.dumps({_META_TAG: 1, "o": offset, "n": attempts, "end": end, "err": error[:1500]})
+
+
+def _parse_meta(meta: str | None) -> dict[str, Any] | None:
+    if not meta or _META_TAG not in meta:
+        return None
+    try:
+        data = json.loads(meta)
+        return {"o": int(data["o"]), "n": int(data["n"]), "end": int(data["end"]), "err": str(data["err"])}
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 class ConsumeLoop:
@@ -69,15 +177,24 @@ class ConsumeLoop:
                  stage: str, *, max_records: int = 2000, poll_timeout_ms: int = 500,
                  metrics: PipelineMetrics | None = None, producer: Producer | None = None,
                  auto_offset_reset: str = "earliest", on_assign: Callable[[set[TopicPartition]], None] | None = None,
+                 options: ConsumeOptions | None = None, progress: LoopProgress | None = None,
+                 transient: Callable[[BaseException], bool] = is_transient,
                  **consumer_overrides: Any) -> None:
         self._topics = {t.name: t for t in topics}
+        self.options = options or ConsumeOptions()
+        self.progress = progress or LoopProgress()
+        self._transient = transient
+        self._isolate: dict[TopicPartition, dict[str, Any]] = {}  # partitions handled one record at a time
+        self._known: set[TopicPartition] = set()
         self._handler = handler
         self.stage = stage
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
         self._metrics = metrics or default_metrics()
         self._own_producer = producer is None
+        self._settings = settings
         self._producer = producer or Producer(settings)
+        self._producer_broken: str | None = None
         self._stop = threading.Event()
         self._on_assign = on_assign
         kw: dict[str, Any] = {
@@ -125,38 +242,191 @@ class ConsumeLoop:
 
     def poll_once(self) -> int:
         """Poll one batch, process it, dead-letter rejects, commit. Returns records handled."""
-        polled = self.consumer.poll(timeout_ms=self._poll_timeout_ms, max_records=self._max_records)
+        polled = self.consumer.poll(timeout_ms=self._poll_timeout_ms,
+                                    max_records=1 if self._isolate else self._max_records)
         self._last_poll = time.monotonic()
+        self._load_failures()
         if not polled:
             return 0
         began = time.perf_counter()
-        raw = [r for batch in polled.values() for r in batch]
-        oks, errs = self._decode(raw)
-        rejected = list(self._handler(oks) or []) if oks else []
-        for rej in errs + rejected:
-            rec = rej.record
-            self._producer.send(DEADLETTER, dead_letter(self.stage, rec.topic, rec.partition, rec.offset,
-                                                        rec.key, rec.raw, rej.reason, rej.error_type))
-        if errs or rejected:
-            self._producer.flush()  # dead letters durable before the commit
-        offsets = {tp: OffsetAndMetadata(batch[-1].offset + 1, None, -1) for tp, batch in polled.items()}
+        batch_raw: list[Any] = []
+        single: list[tuple[TopicPartition, Any]] = []
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for tp, recs in polled.items():
+            if tp in self._isolate:
+                single.append((tp, recs[0]))
+                if len(recs) > 1:
+                    self.consumer.seek(tp, recs[0].offset + 1)  # the rest comes again, one at a time
+            else:
+                batch_raw.extend(recs)
+                offsets[tp] = OffsetAndMetadata(recs[-1].offset + 1, "", -1)
+        n_ok, n_bad = 0, 0
+        if batch_raw:
+            ok, bad = self._process(batch_raw, {tp: recs for tp, recs in polled.items() if tp in offsets})
+            n_ok, n_bad = n_ok + ok, n_bad + bad
+        for tp, rec in single:
+            ok, bad, meta = self._process_isolated(tp, rec)
+            offsets[tp] = OffsetAndMetadata(rec.offset + 1, meta, -1)
+            n_ok, n_bad = n_ok + ok, n_bad + bad
         self.consumer.commit(offsets)
-        n_bad = len(errs) + len(rejected)
-        self.processed += len(raw) - n_bad
+        self.progress.committed()
+        if self._producer_broken is not None:
+            self._replace_producer()
+        for tp, rec in single:
+            if rec.offset + 1 > self._isolate[tp]["end"]:
+                del self._isolate[tp]
+            else:
+                self._isolate[tp] = {**self._isolate[tp], "o": rec.offset + 1, "n": 0}
+        self.processed += n_ok
         self.dead_lettered += n_bad
-        self._metrics.messages.labels(self.stage, "ok").inc(len(raw) - n_bad)
+        self._metrics.messages.labels(self.stage, "ok").inc(n_ok)
         if n_bad:
             self._metrics.messages.labels(self.stage, "dead_letter").inc(n_bad)
         self._metrics.batch_seconds.labels(self.stage).observe(time.perf_counter() - began)
-        return len(raw)
+        return n_ok + n_bad
+
+    def _process(self, raw: list[Any], by_tp: dict[TopicPartition, list[Any]]) -> tuple[int, int]:
+        """Decode, handle, dead-letter one batch; on a handler failure note it in the offsets' metadata."""
+        oks, errs = self._decode(raw)
+        try:
+            rejected = list(self._handler(oks) or []) if oks else []
+        except Exception as exc:
+            if not self._transient(exc):
+                error = f"{type(exc).__name__}: {exc}"
+                note = {tp: OffsetAndMetadata(recs[0].offset, _fail_meta(recs[0].offset, 0, recs[-1].offset, error),
+                                              -1) for tp, recs in by_tp.items()}
+                self._try_commit(note)
+            raise
+        self._send_dead_letters(errs + rejected)
+        return len(raw) - len(errs) - len(rejected), len(errs) + len(rejected)
+
+    def _process_isolated(self, tp: TopicPartition, rec: Any) -> tuple[int, int, str]:
+        """One record of a partition that failed before: dead-letter it after ``max_failures``.
+
+        Returns (ok, dead-lettered, metadata for the commit past it)."""
+        fail = self._isolate[tp]
+        attempts = fail["n"] if rec.offset == fail["o"] else 0
+        end, error = fail["end"], fail["err"]
+        after = "" if rec.offset + 1 > end else _fail_meta(rec.offset + 1, 0, end, error)
+        if attempts >= self.options.max_failures:
+            letter = Rejected(Record(rec.topic, rec.partition, rec.offset, rec.key, None, rec.value, rec.timestamp),
+                              f"stage {self.stage} failed {attempts} times on this record; last error: {error}",
+                              "ProcessingFailed")
+            self._send_dead_letters([letter], attempts=attempts)
+            log.error("dead-lettered %s[%d]@%d after %d failures: %s", rec.topic, rec.partition, rec.offset,
+                      attempts, error)
+            return 0, 1, after
+        # count the attempt before it runs: a crash while handling it still counts
+        self.consumer.commit({tp: OffsetAndMetadata(rec.offset, _fail_meta(rec.offset, attempts + 1, end, error),
+                                                    -1)})
+        oks, errs = self._decode([rec])
+        try:
+            rejected = list(self._handler(oks) or []) if oks else []
+        except Exception as exc:
+            note = (_fail_meta(rec.offset, attempts, end, error) if self._transient(exc)  # not the record's fault
+                    else _fail_meta(rec.offset, attempts + 1, end, f"{type(exc).__name__}: {exc}"))
+            self._try_commit({tp: OffsetAndMetadata(rec.offset, note, -1)})
+            raise
+        self._send_dead_letters(errs + rejected)
+        return 1 - len(errs) - len(rejected), len(errs) + len(rejected), after
+
+    def _replace_producer(self) -> None:
+        error, self._producer_broken = self._producer_broken, None
+        if not self._own_producer:  # shared with the handler: its owner must rebuild it
+            raise KafkaError(f"producer failed fatally on a dead letter ({error}); restart to rebuild it")
+        try:
+            self._producer.close(timeout=5)
+        except Exception:  # noqa: BLE001 - it is broken already
+            log.debug("closing the broken producer failed", exc_info=True)
+        self._producer = Producer(self._settings)
+
+    def _try_commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        try:
+            self.consumer.commit(offsets)
+        except Exception:  # noqa: BLE001 - the failure being reported matters more
+            log.warning("could not record the failure in the committed metadata", exc_info=True)
+
+    def _load_failures(self) -> None:
+        """Failures noted by an earlier loop, read once per newly assigned partition."""
+        assigned = self.consumer.assignment()
+        if assigned == self._known:
+            return
+        for tp in set(self._known) - set(assigned):
+            self._isolate.pop(tp, None)
+        for tp in set(assigned) - self._known:
+            committed = self.consumer.committed(tp, metadata=True)
+            fail = _parse_meta(getattr(committed, "metadata", None)) if committed is not None else None
+            if fail is not None and committed.offset <= fail["end"]:
+                self._isolate[tp] = fail
+                log.warning("%s: %s failed at offset %d before (%d attempts): one record at a time until %d",
+                            self.stage, tp, fail["o"], fail["n"], fail["end"])
+                position = self.consumer.position(tp)
+                if position != committed.offset:  # a batch was already fetched past it
+                    self.consumer.seek(tp, committed.offset)
+        self._known = set(assigned)
+
+    def _send_dead_letters(self, rejects: list[Rejected], attempts: int = 0) -> None:
+        """Send, flush and confirm every dead letter; a refused one goes again as a bare summary."""
+        if not rejects:
+            return
+        opts = self.options
+        sent = []
+        for rej in rejects:
+            rec = rej.record
+            letter = dead_letter(self.stage, rec.topic, rec.partition, rec.offset, rec.key, rec.raw, rej.reason,
+                                 rej.error_type, max_bytes=opts.dead_letter_max_bytes,
+                                 prefix_bytes=opts.dead_letter_prefix_bytes, attempts=attempts)
+            sent.append((rej, letter, self._send(letter)))
+        self._producer.flush()  # dead letters durable before the commit
+        failed = [(rej, letter, error) for rej, letter, future in sent if (error := self._failure(future))]
+        if not failed:
+            return
+        # The broker refused a dead letter (e.g. the topic's max.message.bytes is lower than ours). An
+        # idempotent producer treats that as fatal and drops everything queued, so send again through a
+        # fresh producer: the same letter if it was only caught up in another's failure, else a summary
+        # without any payload. The loop's producer is replaced (or the loop restarts) after the commit.
+        self._producer_broken = failed[0][2]
+        with Producer(self._settings) as fresh:
+            for rej, letter, error in failed:
+                rec = rej.record
+                if "TooLarge" in error or "Size" in error:
+                    letter = dead_letter(self.stage, rec.topic, rec.partition, rec.offset, rec.key, rec.raw,
+                                         f"{rej.reason} [dead letter refused: {error}]", rej.error_type,
+                                         max_bytes=0, prefix_bytes=0, attempts=attempts)
+                future = self._send(letter, fresh)
+                fresh.flush()
+                again = self._failure(future)
+                if again is not None:
+                    raise KafkaError(f"cannot dead-letter {rec.topic}[{rec.partition}]@{rec.offset}: {again}")
+
+    def _send(self, letter: DeadLetter, producer: Producer | None = None) -> Any:
+        try:
+            return (producer or self._producer).send(DEADLETTER, letter)
+        except KafkaError as exc:  # raised at once, e.g. MessageSizeTooLargeError
+            return exc
+
+    @staticmethod
+    def _failure(future: Any) -> str | None:
+        if isinstance(future, BaseException):
+            return f"{type(future).__name__}: {future}"
+        if not future.is_done:
+            return "not delivered after flush"
+        if future.failed():
+            return f"{type(future.exception).__name__}: {future.exception}"
+        return None
 
     def lag(self) -> int:
-        """Records between the committed position and the log end, over assigned partitions."""
-        assigned = self.consumer.assignment()
+        """Group lag: log end minus the committed offset (or the log start), over assigned partitions."""
+        assigned = list(self.consumer.assignment())
         if not assigned:
             return 0
-        ends = self.consumer.end_offsets(list(assigned))
-        total = sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in assigned)
+        ends = self.consumer.end_offsets(assigned)
+        begins = self.consumer.beginning_offsets(assigned)
+        total = 0
+        for tp in assigned:
+            committed = self.consumer.committed(tp)
+            base = committed if committed is not None else begins[tp]
+            total += max(0, ends[tp] - max(base, begins[tp]))
         self._metrics.lag.labels(self.stage).set(total)
         return total
 
@@ -166,7 +436,14 @@ class ConsumeLoop:
         assigned: set[TopicPartition] = set()
         try:
             while not self._stop.is_set() and not (until and until()):
-                self.poll_once()
+                try:
+                    self.poll_once()
+                except Exception:
+                    try:
+                        self.lag()  # the gauge stays truthful while a supervisor restarts us
+                    except Exception:  # noqa: BLE001
+                        log.debug("lag query failed", exc_info=True)
+                    raise
                 if self._on_assign is not None:
                     now = self.consumer.assignment()
                     if now != assigned:

@@ -75,17 +75,24 @@ def loop_liveness(seconds_since_poll: Callable[[], float], max_silence_s: float 
 
 
 def loop_checks(get_loop: Callable[[], object | None], max_silence_s: float = 60.0,
-                startup_grace_s: float = 180.0) -> tuple[Check, Check]:
+                startup_grace_s: float = 180.0, progress: object | None = None,
+                stall_restarts: int = 3) -> tuple[Check, Check]:
     """Liveness and readiness for a worker whose ``ConsumeLoop`` may not exist yet.
 
     Live: the loop polled within ``max_silence_s`` (before the loop exists, alive during a
-    start-up grace period). Ready: the loop exists and is live.
+    start-up grace period) and, given the worker's ``LoopProgress``, the worker is not
+    restarting over and over without committing (``stall_restarts``). Ready: the loop
+    exists and is live.
     """
     import time
 
     born = time.monotonic()
 
     def live() -> tuple[bool, str]:
+        if progress is not None:
+            ok, detail = progress.check(stall_restarts)  # type: ignore[attr-defined]
+            if not ok:
+                return ok, detail
         loop = get_loop()
         if loop is None:
             waited = time.monotonic() - born

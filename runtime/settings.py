@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.settings import KafkaSettings, StoreSettings
+from runtime.consumer import ConsumeOptions
 
 
 class LineWatchSettings(BaseSettings):
@@ -24,6 +25,8 @@ class LineWatchSettings(BaseSettings):
     environment: str = Field(default="development", description="development, test or production")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    consume: ConsumeOptions = Field(default_factory=ConsumeOptions,
+                                    description="Poison-record limits of every consume loop (docs/kafka.md).")
     plant_file: Path = Field(default=Path(__file__).resolve().parent.parent / "simulators" / "plants" / "demo.yaml")
     registry_dir: Path = Path("var/registry")
     data_dir: Path = Path("var")

@@ -72,6 +72,6 @@ class PersistWorker:
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Consume until stopped (a failure propagates: the batch is replayed on restart)."""
         loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], self._group_id, self.handle, STAGE,
-                           max_records=self._max_records, metrics=self.pipeline)
+                           max_records=self._max_records, metrics=self.pipeline, options=self.settings.consume)
         self.loop = loop  # read by the /healthz check
         loop.run(until=lambda: self._stop.is_set() or bool(until and until()))

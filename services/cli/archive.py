@@ -29,7 +29,7 @@ def command(out: Optional[Path] = typer.Option(None, help="Archive root (default
         console.print(f"dropped {compact(root)} duplicate rows in {root}")
         return
     ensure_topics(settings.kafka)
-    loop, handler = archive_loop(settings.kafka, root)
+    loop, handler = archive_loop(settings.kafka, root, options=settings.consume)
     if metrics_port:
         from runtime.probes import HealthServer, loop_checks
 

@@ -81,3 +81,37 @@ def topics(partitions: int = typer.Option(6, min=1, max=1000)) -> None:
         raise BrokerError(f"cannot use Kafka at {kafka.bootstrap_servers} ({describe_security(kafka)}): {exc}; "
                           "check LINEWATCH_KAFKA__* (docs/kafka.md)") from exc
     typer.echo(f"created: {', '.join(created) or 'none (all exist)'}")
+
+
+@app.command("replay-deadletters")
+def replay_deadletters(
+        stage: str = typer.Option(None, help="Only dead letters of this stage (scoring, persist, archive…)."),
+        error_type: str = typer.Option(None, "--error-type", help="Only this error type (ContractError, "
+                                                                  "UnknownMachine, ProcessingFailed…)."),
+        reason: str = typer.Option(None, help="Only dead letters whose reason contains this text."),
+        source_topic: str = typer.Option(None, "--source-topic", help="Only records that came from this topic."),
+        since: str = typer.Option(None, help="Only dead letters written at or after this ISO 8601 time."),
+        to: str = typer.Option(None, help="Send to this topic instead of each record's source topic."),
+        limit: int = typer.Option(None, min=1, help="Stop after this many matching dead letters."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Count and list, send nothing.")) -> None:
+    """Send the original bytes of matching dead letters back to their topic (docs/kafka.md)."""
+    from datetime import datetime, timezone
+
+    from contracts.errors import ConfigError
+    from runtime.replay import matcher, replay
+
+    when = None
+    if since is not None:
+        try:
+            when = datetime.fromisoformat(since)
+        except ValueError as exc:
+            raise ConfigError(f"--since: not an ISO 8601 time: {since!r} (e.g. 2026-12-01T08:00Z)") from exc
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    report = replay(LineWatchSettings().kafka, keep=matcher(stage, error_type, reason, source_topic, when),
+                    to_topic=to, dry_run=dry_run, limit=limit)
+    verb = "would replay" if dry_run else "replayed"
+    typer.echo(f"{report.matched} matching dead letters: {verb} {report.replayed}; "
+               f"{len(report.summaries)} summaries of oversized records not replayable"
+               + (f" ({', '.join(report.summaries[:10])}{' …' if len(report.summaries) > 10 else ''})"
+                  if report.summaries else "")
+               + (f"; {report.unreadable} unreadable" if report.unreadable else ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -164,3 +165,202 @@ def test_restart_resumes_from_committed_offset_without_loss_or_duplicates(
         done_before = db.execute("SELECT MAX(off) FROM processed WHERE part = ? AND rowid <= ?",
                                  (partition, committed_after_first)).fetchone()[0]
         assert offset == (done_before + 1 if done_before is not None else 0)
+
+
+# ---------- poison records (docs/kafka.md "Poison records and dead letters")
+
+def _with_dlq(dlq: TopicType):
+    import runtime.consumer as rc
+
+    class Swap:
+        def __enter__(self):
+            self.original, rc.DEADLETTER = rc.DEADLETTER, dlq
+
+        def __exit__(self, *exc):
+            rc.DEADLETTER = self.original
+    return Swap()
+
+
+def test_oversized_poison_record_is_summarised_and_the_loop_moves_on(kafka_settings: KafkaSettings,
+                                                                     unique: Callable) -> None:
+    import hashlib
+
+    tele, dlq = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq"))
+    ensure_topics(kafka_settings, [tele.name, dlq.name], partitions=1)
+    doc = json.loads(TELEMETRY.encode(telemetry(seq=1)))
+    huge = json.dumps({**doc, "program": "x" * 1_000_000}).encode()  # under the broker limit, 1.33 MB as base64
+    assert 1_000_000 < len(huge) < 1_048_000
+    with Producer(kafka_settings, max_request_size=1_048_576) as producer:
+        producer.send(tele, telemetry(seq=0))
+        producer.send_raw(tele.name, huge, b"line-1/cnc-01")
+        producer.send(tele, telemetry(seq=2))
+    seen: list[int] = []
+    loop = ConsumeLoop(kafka_settings, [tele], unique("grp"), lambda rs: seen.extend(r.value.seq for r in rs),
+                       "test", metrics=PipelineMetrics.create(CollectorRegistry()))
+    with _with_dlq(dlq):
+        try:
+            run_until(loop, lambda: len(seen) == 2 and loop.dead_lettered == 1)
+            assert loop.lag() == 0  # committed up to the log end
+        finally:
+            loop.close()
+    [letter] = [dlq.decode(r.value) for r in read_all(kafka_settings, dlq.name, 1)]
+    assert letter.truncated and letter.value_bytes == len(huge)
+    assert letter.value_sha256 == hashlib.sha256(huge).hexdigest()
+    assert base64.b64decode(letter.value_b64) == huge[:4096]
+    assert letter.source_offset == 1 and "program" in letter.reason and "summary" in letter.reason
+
+
+def test_dead_letter_the_broker_refuses_is_sent_again_without_payload(kafka_settings: KafkaSettings,
+                                                                      unique: Callable) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    tele, dlq = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq"))
+    ensure_topics(kafka_settings, [tele.name], partitions=1)
+    admin = KafkaAdminClient(**kafka_settings.client_kwargs())
+    admin.create_topics([NewTopic(dlq.name, 1, 1, topic_configs={"max.message.bytes": "20000"})])
+    admin.close()
+    with Producer(kafka_settings) as producer:
+        producer.send_raw(tele.name, b"\xff" * 40_000, b"k")  # 53 KB as base64: over the topic's limit
+    from runtime.consumer import ConsumeOptions
+
+    loop = ConsumeLoop(kafka_settings, [tele], unique("grp"), lambda rs: None, "test",
+                       metrics=PipelineMetrics.create(CollectorRegistry()),
+                       options=ConsumeOptions(dead_letter_max_bytes=200_000))
+    with _with_dlq(dlq):
+        try:
+            run_until(loop, lambda: loop.dead_lettered == 1)
+        finally:
+            loop.close()
+    [letter] = [dlq.decode(r.value) for r in read_all(kafka_settings, dlq.name, 1)]
+    assert letter.truncated and letter.value_b64 == "" and letter.value_bytes == 40_000
+    assert "dead letter refused" in letter.reason and "TooLarge" in letter.reason
+
+
+def test_record_that_keeps_failing_is_dead_lettered_after_n_attempts_across_restarts(
+        kafka_settings: KafkaSettings, unique: Callable) -> None:
+    """A handler that raises on one record: each 'restart' (a new loop, as a supervisor or a
+    process restart would make) retries it alone; after max_failures it is dead-lettered and
+    every other record is processed exactly as if it had not been there."""
+    from runtime.consumer import ConsumeOptions, LoopProgress
+
+    tele, dlq = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq"))
+    ensure_topics(kafka_settings, [tele.name, dlq.name], partitions=1)
+    with Producer(kafka_settings) as producer:
+        for seq in range(30):
+            producer.send(tele, telemetry(seq=seq))
+    done: list[int] = []
+    attempts = {"poison": 0}
+
+    def handler(records: list[Record]) -> None:
+        for r in records:
+            if r.value.seq == 17:
+                attempts["poison"] += 1
+                raise ValueError("cannot score seq 17")
+        done.extend(r.value.seq for r in records)
+
+    group, progress = unique("grp"), LoopProgress()
+    restarts = 0
+    with _with_dlq(dlq):
+        while len(set(done)) < 29:
+            assert restarts < 10, "restart loop without progress"
+            loop = ConsumeLoop(kafka_settings, [tele], group, handler, "test", max_records=10,
+                               metrics=PipelineMetrics.create(CollectorRegistry()), progress=progress,
+                               options=ConsumeOptions(max_failures=3))
+            try:
+                run_until(loop, lambda: len(set(done)) >= 29 and loop.lag() == 0)
+            except ValueError as exc:
+                progress.failed(exc)
+                restarts += 1
+            finally:
+                loop.close()
+    assert sorted(set(done)) == [s for s in range(30) if s != 17]
+    assert attempts["poison"] == 1 + 3 and restarts == 4  # once in its batch, then 3 times alone
+    assert progress.check(3)[0]  # committed since: healthy again
+    [letter] = [dlq.decode(r.value) for r in read_all(kafka_settings, dlq.name, 1)]
+    assert letter.source_offset == 17 and letter.error_type == "ProcessingFailed" and letter.attempts == 3
+    assert "cannot score seq 17" in letter.reason
+    assert tele.decode(base64.b64decode(letter.value_b64)).seq == 17  # whole record kept: replayable
+
+
+def test_transient_errors_are_retried_and_never_dead_letter_a_record(kafka_settings: KafkaSettings,
+                                                                    unique: Callable) -> None:
+    from runtime.consumer import ConsumeOptions, LoopProgress
+
+    tele = renamed(TELEMETRY, unique("tele"))
+    ensure_topics(kafka_settings, [tele.name], partitions=1)
+    with Producer(kafka_settings) as producer:
+        for seq in range(5):
+            producer.send(tele, telemetry(seq=seq))
+    fails = {"left": 5}
+    done: list[int] = []
+
+    def handler(records: list[Record]) -> None:
+        if fails["left"]:
+            fails["left"] -= 1
+            raise ConnectionError("store unreachable")
+        done.extend(r.value.seq for r in records)
+
+    group, progress = unique("grp"), LoopProgress()
+    stalled = []
+    for _ in range(8):
+        loop = ConsumeLoop(kafka_settings, [tele], group, handler, "test",
+                           metrics=PipelineMetrics.create(CollectorRegistry()), progress=progress,
+                           options=ConsumeOptions(max_failures=2))
+        try:
+            run_until(loop, lambda: len(done) == 5)
+            break
+        except ConnectionError as exc:
+            progress.failed(exc)
+            stalled.append(progress.check(3))
+        finally:
+            loop.close()
+    assert done == [0, 1, 2, 3, 4] and loop.dead_lettered == 0
+    assert [ok for ok, _ in stalled] == [True, True, False, False, False]
+    assert "restarting without progress" in stalled[-1][1] and "store unreachable" in stalled[-1][1]
+
+
+def test_lag_is_committed_offset_against_the_log_end(kafka_settings: KafkaSettings, unique: Callable) -> None:
+    tele = renamed(TELEMETRY, unique("tele"))
+    ensure_topics(kafka_settings, [tele.name], partitions=2)
+    with Producer(kafka_settings) as producer:
+        for seq in range(40):
+            producer.send(tele, telemetry(seq=seq, machine_id=f"line-1/cnc-{seq % 4 + 1:02d}"))
+    registry = CollectorRegistry()
+    loop = ConsumeLoop(kafka_settings, [tele], unique("grp"), lambda rs: None, "test", max_records=10,
+                       metrics=PipelineMetrics.create(registry))
+    try:
+        run_until(loop, lambda: loop.processed > 0)
+        assert loop.lag() == 40 - loop.processed
+        assert registry.get_sample_value("linewatch_pipeline_consumer_lag_messages", {"stage": "test"}) == \
+            40 - loop.processed
+        run_until(loop, lambda: loop.processed == 40)
+        assert loop.lag() == 0
+    finally:
+        loop.close()
+
+
+def test_replay_sends_dead_lettered_bytes_back_and_skips_summaries(kafka_settings: KafkaSettings,
+                                                                   unique: Callable) -> None:
+    from runtime.replay import matcher, replay
+
+    tele, dlq, back = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq")), unique("back")
+    ensure_topics(kafka_settings, [tele.name, dlq.name, back], partitions=1)
+    with Producer(kafka_settings) as producer:
+        producer.send_raw(tele.name, b'{"not": "a sample"}', b"line-1/cnc-01")
+        producer.send_raw(tele.name, b"x" * 900_000, b"line-1/cnc-02")  # dead-lettered as a summary
+        producer.send(tele, telemetry(seq=1))
+    loop = ConsumeLoop(kafka_settings, [tele], unique("grp"), lambda rs: None, "test",
+                       metrics=PipelineMetrics.create(CollectorRegistry()))
+    with _with_dlq(dlq):
+        try:
+            run_until(loop, lambda: loop.dead_lettered == 2 and loop.processed == 1)
+        finally:
+            loop.close()
+    dry = replay(kafka_settings, deadletter_topic=dlq.name, to_topic=back, dry_run=True)
+    assert (dry.matched, dry.replayed, len(dry.summaries)) == (2, 1, 1)
+    report = replay(kafka_settings, keep=matcher(stage="test", error_type="ContractError"),
+                    deadletter_topic=dlq.name, to_topic=back)
+    assert report.replayed == 1 and report.summaries == [f"{tele.name}[0]@1"]
+    [record] = read_all(kafka_settings, back, 1)
+    assert record.value == b'{"not": "a sample"}' and record.key == b"line-1/cnc-01"
+    assert replay(kafka_settings, keep=matcher(stage="other"), deadletter_topic=dlq.name).matched == 0

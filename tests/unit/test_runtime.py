@@ -91,3 +91,55 @@ def test_librdkafka_transport_maps_every_setting_and_refuses_unknown_ones() -> N
     assert conf["group.id"] == "g" and conf["enable.auto.commit"] is False and "max_poll_records" not in conf
     with pytest.raises(ValueError, match="fetch_max_wait_ms"):
         librdkafka_options(kafka, {"fetch_max_wait_ms": 5})
+
+
+def test_dead_letter_of_an_oversized_record_is_a_bounded_summary() -> None:
+    import base64
+    import hashlib
+
+    from contracts.topics import DEADLETTER
+    from runtime.consumer import dead_letter
+
+    raw = b"x" * 1_000_529
+    letter = dead_letter("scoring", "linewatch.telemetry.v1", 3, 42, b"line-1/cnc-01", raw, "too big", "ContractError",
+                         max_bytes=100_000, prefix_bytes=1000)
+    assert len(DEADLETTER.encode(letter)) < 100_000
+    assert letter.truncated and letter.value_bytes == len(raw) and base64.b64decode(letter.value_b64) == raw[:1000]
+    assert letter.value_sha256 == hashlib.sha256(raw).hexdigest()
+    assert letter.reason.startswith("too big [record of 1,000,529 bytes") and "telemetry.v1[3]@42" in letter.reason
+    small = dead_letter("scoring", "t", 0, 1, None, b"{}", "bad", "ContractError")
+    assert not small.truncated and base64.b64decode(small.value_b64) == b"{}" and small.value_bytes == 2
+    hostile_key = dead_letter("scoring", "t", 0, 1, b"k" * 50_000, b"{}", "bad", "ContractError")
+    assert hostile_key.truncated and len(hostile_key.key) == 1000
+
+
+def test_transient_errors_are_told_apart_from_record_errors() -> None:
+    from kafka.errors import KafkaTimeoutError
+
+    from runtime.consumer import is_transient
+
+    class OperationalError(Exception):  # stands for sqlalchemy.exc.OperationalError (name-matched)
+        pass
+
+    assert is_transient(KafkaTimeoutError()) and is_transient(ConnectionResetError()) and is_transient(OperationalError())
+    assert not is_transient(ValueError("bad value")) and not is_transient(KeyError("x"))
+
+
+def test_healthz_fails_while_restarting_without_progress() -> None:
+    from runtime.consumer import LoopProgress
+    from runtime.probes import loop_checks
+
+    class Loop:
+        def seconds_since_poll(self) -> float:
+            return 0.5  # a fresh loop after each restart polls happily
+
+    progress = LoopProgress()
+    live, ready = loop_checks(lambda: Loop(), progress=progress, stall_restarts=3)
+    assert live()[0]
+    for _ in range(3):
+        progress.failed(RuntimeError("MessageSizeTooLargeError"))
+    ok, detail = live()
+    assert not ok and not ready()[0]
+    assert "3 failures, never committed" in detail and "MessageSizeTooLargeError" in detail
+    progress.committed()
+    assert live()[0]
