@@ -24,6 +24,8 @@ class ScoringMetrics:
     model: Gauge
     rebuild_records: Counter
     restarts: Counter
+    signal_faults: Counter
+    unknown_signals: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> "ScoringMetrics":
@@ -34,7 +36,7 @@ class ScoringMetrics:
             registry=registry,
             pipeline=PipelineMetrics.create(registry),
             outcomes=Counter("linewatch_scoring_records_total", "Telemetry records by outcome: ok, sensor_fault, "
-                             "duplicate, out_of_order, unknown_machine, replayed.", ["outcome"], registry=registry),
+                             "duplicate, out_of_order, unknown_machine, replayed, rejected.", ["outcome"], registry=registry),
             scores=Counter("linewatch_scoring_scores_total", "Health scores stored and published.", registry=registry),
             alerts=Counter("linewatch_scoring_alert_events_total", "Alert events by action.", ["action"],
                            registry=registry),
@@ -48,4 +50,9 @@ class ScoringMetrics:
                                     registry=registry),
             restarts=Counter("linewatch_scoring_restarts_total", "Internal restarts after an error.",
                              registry=registry),
+            signal_faults=Counter("linewatch_scoring_signal_faults_total", "Absurd values treated as missing, "
+                                  "per plant-file signal.", ["signal"], registry=registry),
+            unknown_signals=Counter("linewatch_scoring_unknown_signals_total", "Signals of known machines that "
+                                    "are not sensors of that machine in the plant file (not scored).",
+                                    registry=registry),
         )

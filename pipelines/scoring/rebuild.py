@@ -23,6 +23,7 @@ from contracts.errors import ContractError
 from contracts.settings import KafkaSettings
 from contracts.topics import EVENTS, TELEMETRY
 from pipelines.scoring.engine import ScoringEngine
+from pipelines.scoring.sanity import TimeRules, screen
 
 log = logging.getLogger(__name__)
 SAFETY = 1.5
@@ -78,7 +79,8 @@ def read_range(settings: KafkaSettings, targets: dict[TopicPartition, tuple[int,
 
 def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assigned: list[TopicPartition],
             store_events: Callable[[list[str]], list[Any]] | None, event_depth: int,
-            machines_of: dict[TopicPartition, set[str]] | None = None) -> tuple[int, set[str]]:
+            machines_of: dict[TopicPartition, set[str]] | None = None,
+            time_rules: TimeRules | None = None) -> tuple[int, set[str]]:
     """Refill ``engine`` for newly assigned partitions; returns (records replayed, machines seen).
 
     ``machines_of`` (partition → machines) is filled in, so a later revocation forgets them."""
@@ -92,12 +94,17 @@ def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assig
         counts[p] = counts.get(p, 0) + 1
     history = engine.history_rows()
     machines: set[str] = set()
+    rules = time_rules or TimeRules()
+    sensors_of = {m.id: frozenset(s.name for s in m.sensors) for m in engine.plant.machines()}
 
     def on_telemetry(rec: Any) -> None:
         try:
             sample = TELEMETRY.decode(rec.value)
         except ContractError:
             return  # dead-lettered when it was first read
+        sensors = sensors_of.get(sample.machine_id)
+        if sensors is None or screen(sample, rec.timestamp, rules, sensors) is not None:
+            return  # unknown machine or quarantined: dead-lettered when it was first read, never in a window
         engine.ingest(sample, rec.timestamp, replay=True)
         machines.add(sample.machine_id)
         machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(sample.machine_id)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from runtime.settings import LineWatchSettings
+
+if TYPE_CHECKING:
+    from pipelines.scoring.sanity import TimeRules
 
 
 class ScoringOptions(BaseModel):
@@ -27,6 +32,18 @@ class ScoringOptions(BaseModel):
     clear_after: int = Field(default=3, ge=1, description="Consecutive scores under the clear level to clear.")
     clear_ratio: float = Field(default=0.6, gt=0, le=1, description="Clear level = threshold × clear_ratio.")
     restart_backoff_s: float = Field(default=2.0, ge=0, description="Pause before an internal restart.")
+    max_future_s: float = Field(default=400 * 86_400.0, ge=0,
+                                description="Dead-letter samples stamped more than this after their Kafka record "
+                                            "time (0 = no limit). Simulators running ahead of the wall clock "
+                                            "need room here; a real plant can use an hour.")
+    max_past_s: float = Field(default=3650 * 86_400.0, ge=0,
+                              description="Dead-letter samples stamped more than this before their record time "
+                                          "(0 = no limit; imports of old history need room).")
+
+    def time_rules(self) -> "TimeRules":
+        from pipelines.scoring.sanity import TimeRules
+
+        return TimeRules(max_future_s=self.max_future_s, max_past_s=self.max_past_s)
 
 
 class ScoringSettings(LineWatchSettings):

@@ -23,11 +23,12 @@ from pipelines.models import Registry
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.metrics import ScoringMetrics
 from pipelines.scoring.rebuild import rebuild
+from pipelines.scoring.sanity import screen
 from pipelines.scoring.settings import ScoringSettings
 from pipelines.scoring.storeview import open_alerts_before, recent_events
 from pipelines.scoring.buffers import Outcome
 from store import Store
-from runtime.consumer import ConsumeLoop, Record, Rejected
+from runtime.consumer import ConsumeLoop, LoopProgress, Record, Rejected
 from runtime.producer import Producer
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,9 @@ class ScoringWorker:
         self._next_reload = 0.0
         self.loop: ConsumeLoop | None = None
         self.engine: ScoringEngine | None = None
+        self._time_rules = settings.scoring.time_rules()
+        self._sensors = {m.id: frozenset(s.name for s in m.sensors) for m in self.plant.machines()}
+        self.progress = LoopProgress()  # outlives the loop: /healthz sees restarts without progress
 
     # ---------- life cycle
     def _build(self) -> None:
@@ -78,7 +82,8 @@ class ScoringWorker:
         self.producer = Producer(self.settings.kafka)
         self.loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], opts.group_id, self.handle, STAGE,
                                 max_records=opts.max_records, poll_timeout_ms=opts.poll_timeout_ms,
-                                metrics=self.metrics.pipeline, producer=self.producer)
+                                metrics=self.metrics.pipeline, producer=self.producer,
+                                options=self.settings.consume, progress=self.progress)
         self.loop.consumer.subscribe([TELEMETRY.name, EVENTS.name], listener=_Listener(self))
         self.held, self._machines_of, self.revoked, self.pending_assignment = set(), {}, set(), None
 
@@ -102,9 +107,10 @@ class ScoringWorker:
                 self.producer.flush()
                 self.producer.close()
                 return
-            except Exception:  # noqa: BLE001 - any failure: restart from the committed offsets
+            except Exception as exc:  # noqa: BLE001 - any failure: restart from the committed offsets
                 log.exception("scoring worker failed; restarting from the committed offsets")
                 self.metrics.restarts.inc()
+                self.progress.failed(exc)
                 self._teardown()
                 time.sleep(self.settings.scoring.restart_backoff_s)
         self._teardown()
@@ -143,7 +149,7 @@ class ScoringWorker:
         new = sorted(assigned - self.held, key=lambda tp: (tp.topic, tp.partition))
         n, machines = rebuild(self.engine, self.settings.kafka, self.loop.consumer, new,
                               lambda ids: recent_events(self.store, ids), self.settings.scoring.event_replay,
-                              self._machines_of)
+                              self._machines_of, time_rules=self._time_rules)
         self.metrics.rebuild_records.inc(n)
         self.held, self.revoked = set(assigned), set()
         log.info("assigned %d partitions, %d new: replayed %d records for %d machines",
@@ -155,6 +161,7 @@ class ScoringWorker:
         self._apply_assignment()  # before the first records of a new partition are used
         rejected: list[Rejected] = []
         outcomes: dict[str, int] = {}
+        n_screened = 0
         for rec in records:
             value = rec.value
             if value.machine_id not in self.engine.kinds:
@@ -164,11 +171,24 @@ class ScoringWorker:
             if rec.topic == EVENTS.name:
                 self.engine.add_event(value)
                 continue
+            sensors = self._sensors[value.machine_id]
+            verdict = screen(value, rec.timestamp_ms, self._time_rules, sensors, self.settings.plant_file.name)
+            if verdict is not None:
+                rejected.append(Rejected(rec, verdict[1], verdict[0]))
+                n_screened += 1
+                continue
+            unknown = sum(name not in sensors for name in value.signals)
+            if unknown:
+                self.metrics.unknown_signals.inc(unknown)
             self._machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(value.machine_id)
-            outcome, _ = self.engine.ingest(value, rec.timestamp_ms)
+            outcome, faults = self.engine.ingest(value, rec.timestamp_ms)
             outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
-        if rejected:
-            outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected)
+            for name in faults:
+                self.metrics.signal_faults.labels(name).inc()
+        if len(rejected) > n_screened:
+            outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected) - n_screened
+        if n_screened:
+            outcomes["rejected"] = n_screened
         for outcome, n in outcomes.items():
             self.metrics.outcomes.labels(outcome).inc(n)
         self._emit()

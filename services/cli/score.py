@@ -28,7 +28,8 @@ def command(metrics_port: int | None = typer.Option(None, min=0, max=65535,
     if port:
         from runtime.probes import HealthServer, loop_checks
 
-        live, ready = loop_checks(lambda: worker.loop)
+        live, ready = loop_checks(lambda: worker.loop, progress=worker.progress,
+                                  stall_restarts=settings.consume.stall_restarts)
         HealthServer(port, worker.metrics.registry, live=live, ready=ready).start()
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     typer.echo(f"scoring {settings.kafka.bootstrap_servers} as {settings.scoring.group_id}; metrics on :{port}")
