@@ -112,7 +112,7 @@ def _ts_past(s, d, r):
 
 
 def _ts_far_from_record(s, d, r):  # inside the contract's years, far from when it was produced
-    shift = r.choice([timedelta(days=60), timedelta(days=-5_000)])
+    shift = r.choice([timedelta(days=500), timedelta(days=-5_000)])  # default bounds: 400 d ahead, 3650 d behind
     return _with(d, ts=(s.ts + shift).isoformat()), "worker"
 
 
