@@ -103,19 +103,25 @@ def run(results_dir: Path) -> dict:
             expected = harness.expected_after_scores(fz)
             killed = 0
             deadline = time.monotonic() + 1800
-            next_kill = time.monotonic() + 8
+            next_kill = time.monotonic() + 15
+
+            def kill_due() -> bool:  # spread over the mutants: one per n/(kills+1) sent, then every 15 s
+                if killed >= kills or time.monotonic() < next_kill:
+                    return False
+                return fz.sent >= (killed + 1) * n // (kills + 1) or not producer.is_alive()
+
             while time.monotonic() < deadline:
                 if proc.poll() is not None:  # exited without our kill: a crash
                     crashes += 1
                     proc = start()
-                if killed < kills and time.monotonic() >= next_kill:
+                if kill_due():
                     proc.send_signal(signal.SIGKILL)
                     proc.wait(10)
                     killed += 1
                     print(f"  kill -9 #{killed} at {time.monotonic() - began:.0f}s; "
-                          f"{len(fz.coords)}/{n} mutants produced", flush=True)
+                          f"{fz.sent}/{n} mutants sent", flush=True)
                     proc = start()
-                    next_kill = time.monotonic() + 10
+                    next_kill = time.monotonic() + 15
                 if killed >= kills and not producer.is_alive() and expected <= harness.stored_scores(store):
                     break
                 time.sleep(0.5)

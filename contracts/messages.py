@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 MACHINE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,62}/[a-z0-9][a-z0-9_.-]{0,62}$"  # "<line>/<machine>"
 SIGNAL_NAME_PATTERN = r"^[a-z][a-z0-9_]{1,79}$"
@@ -27,17 +27,6 @@ MAX_SEQ = 2**63 - 1  # fits a signed 64-bit column
 TS_MIN = datetime(2000, 1, 1, tzinfo=timezone.utc)  # anything earlier is a clock fault (e.g. ts: -1 = 1969)
 TS_MAX = datetime(2100, 1, 1, tzinfo=timezone.utc)  # exclusive
 
-
-def _number_or_null(value: object) -> object:
-    """Signal values are JSON numbers or null: a boolean or a string is not a number."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        raise ValueError("is a boolean, not a number: map it to 0/1 in the connector mapping or send it as an event")
-    if isinstance(value, (str, bytes)):
-        raise ValueError("is a string, not a number")
-    return value
-
-
-SignalValue = Annotated[float | None, BeforeValidator(_number_or_null)]
 
 
 class Message(BaseModel):
@@ -83,7 +72,7 @@ class TelemetrySample(Message):
     machine_id: MachineId
     ts: UtcDatetime
     seq: int = Field(ge=0, le=MAX_SEQ, description="Per-machine sequence number, increasing by one.")
-    signals: dict[Annotated[str, Field(pattern=SIGNAL_NAME_PATTERN)], SignalValue] = Field(max_length=MAX_SIGNALS)
+    signals: dict[Annotated[str, Field(pattern=SIGNAL_NAME_PATTERN)], float | None] = Field(max_length=MAX_SIGNALS)
     quality: dict[str, Quality] = Field(default_factory=dict, max_length=MAX_SIGNALS)
     state: MachineState = MachineState.RUNNING
     program: str | None = Field(default=None, max_length=MAX_TEXT)
@@ -91,6 +80,20 @@ class TelemetrySample(Message):
     part_id: str | None = Field(default=None, max_length=MAX_TEXT)
     source: str = Field(default="sim", max_length=MAX_TEXT,
                         description="Producer: sim, opcua, sparkplug, modbus, import.")
+
+    @field_validator("signals", mode="before")
+    @classmethod
+    def _numbers(cls, signals: object) -> object:
+        """Signal values are JSON numbers or null: a boolean or a string is not a number
+        (one check per sample, not a validator call per value)."""
+        if isinstance(signals, dict):
+            for name, value in signals.items():
+                if isinstance(value, bool) or type(value).__name__ == "bool_":
+                    raise ValueError(f"signal {name!r} is a boolean, not a number: map it to 0/1 in the "
+                                     "connector mapping or send it as an event")
+                if isinstance(value, (str, bytes)):
+                    raise ValueError(f"signal {name!r} is a string, not a number")
+        return signals
 
     @field_validator("signals")
     @classmethod

@@ -255,8 +255,8 @@ class ConsumeLoop:
         for tp, recs in polled.items():
             if tp in self._isolate:
                 single.append((tp, recs[0]))
-                if len(recs) > 1:
-                    self.consumer.seek(tp, recs[0].offset + 1)  # the rest comes again, one at a time
+                if len(recs) > 1:  # fetched before the failure was known: the rest comes again, one at a time
+                    self.consumer.seek(tp, recs[0].offset + 1)
             else:
                 batch_raw.extend(recs)
                 offsets[tp] = OffsetAndMetadata(recs[-1].offset + 1, "", -1)
@@ -360,9 +360,6 @@ class ConsumeLoop:
                 self._isolate[tp] = fail
                 log.warning("%s: %s failed at offset %d before (%d attempts): one record at a time until %d",
                             self.stage, tp, fail["o"], fail["n"], fail["end"])
-                position = self.consumer.position(tp)
-                if position != committed.offset:  # a batch was already fetched past it
-                    self.consumer.seek(tp, committed.offset)
         self._known = set(assigned)
 
     def _send_dead_letters(self, rejects: list[Rejected], attempts: int = 0) -> None:

@@ -49,6 +49,7 @@ class FuzzRun:
     mutants: list[Mutant] = field(default_factory=list)
     coords: list[tuple[int, int]] = field(default_factory=list)  # (partition, offset) per mutant
     began_ms: int = 0
+    sent: int = 0  # mutants handed to the producer so far (progress)
 
 
 def prepare(settings: KafkaSettings, prefix: str, tmp: Path, warmup: int = 30, after: int = 100) -> FuzzRun:
@@ -81,6 +82,7 @@ def produce_mutants(settings: KafkaSettings, run: FuzzRun, n: int, seed: int, bi
         for m in corpus(run.warmup, n, seed, big=big):
             run.mutants.append(m)
             futures.append(producer.send_raw(TELEMETRY.name, m.value, m.key))
+            run.sent += 1
         producer.flush()
         for f in futures:
             meta = f.get(timeout=60)
