@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from pipelines.features.conditions import ConditionNorm
+
 STATS = ("mean", "std", "min", "max", "slope")
 META_COLUMNS = ("machine_id", "ts", "state")
 
@@ -29,6 +31,8 @@ class FeatureSpec(BaseModel):
     running_only: bool = Field(default=True, description="Ignore samples taken while not running.")
     components: tuple[str, ...] = Field(default=(), description="Components that get their own counters.")
     cycle_seconds: float = Field(default=3600.0, gt=0, description="Seconds per cycle for cycle-counted data.")
+    conditions: ConditionNorm | None = Field(
+        default=None, description="Fitted operating-condition normalisation (signals as z-scores per condition).")
 
     @model_validator(mode="after")
     def _check(self) -> "FeatureSpec":

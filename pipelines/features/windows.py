@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from contracts.errors import ContractError
+from pipelines.features.conditions import apply as apply_conditions
 from pipelines.features.counters import counter_names, counters
 from pipelines.features.spec import FeatureSpec
 from pipelines.features.timeaxis import with_ts
@@ -149,6 +150,8 @@ def compute(telemetry: pd.DataFrame, spec: FeatureSpec, events: pd.DataFrame | N
     the counters since the last maintenance / failure.
     """
     tel = with_ts(telemetry, spec.cycle_seconds)
+    if spec.conditions is not None:
+        tel = apply_conditions(tel, spec.conditions)
     sigs = list(spec.signals) if spec.signals else signal_columns(tel)
     _check(tel, sigs)
     missing = [s for s in sigs if s not in tel.columns]

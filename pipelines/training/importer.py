@@ -61,20 +61,21 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
         raise ImportFormatError(f"{what}: missing required column(s) {missing}; found {list(frame.columns)[:20]}")
 
 
-def _numeric(frame: pd.DataFrame, columns: list[str], what: str) -> pd.DataFrame:
+def _numeric(frame: pd.DataFrame, columns: list[str], what: str, first_row: int = 1) -> pd.DataFrame:
     out = {}
     for c in columns:
         values = pd.to_numeric(frame[c], errors="coerce")
         bad = values.isna() & frame[c].notna() & (frame[c].astype(str).str.strip() != "")
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ImportFormatError(f"{what}: column {c!r} must be numeric; row {i + 1} has {frame[c].iloc[i]!r} "
-                                    f"({int(bad.sum())} such rows)")
+            raise ImportFormatError(f"{what}: column {c!r} must be numeric; row {i + first_row} has "
+                                    f"{frame[c].iloc[i]!r} ({int(bad.sum())} such rows); fix the value or "
+                                    f"leave the cell empty for missing")
         out[c] = values.astype("float64")
     return frame.assign(**out)
 
 
-def _order(frame: pd.DataFrame, what: str) -> None:
+def _order(frame: pd.DataFrame, what: str, first_row: int = 1) -> None:
     """Rows sorted by machine, then time, without duplicate (machine, time)."""
     ts = frame["ts"].to_numpy(dtype="datetime64[ns]")
     ids = frame["machine_id"].to_numpy()
@@ -82,18 +83,30 @@ def _order(frame: pd.DataFrame, what: str) -> None:
     back = same & (ts[1:] < ts[:-1])
     dup = same & (ts[1:] == ts[:-1])
     seen_twice = len(ids) > 0 and int((~same).sum()) + 1 != len(set(ids))
-    for mask, problem in ((back, "time goes backwards"), (dup, "duplicate timestamp")):
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0]) + 1
-            raise ImportFormatError(f"{what}: rows are not sorted by machine_id then time: {problem} for "
-                                    f"machine {ids[i]!r} at row {i + 1} ({ts[i]})")
+    col = "cycle" if "cycle" in frame.columns else "ts"
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0]) + 1
+        raise ImportFormatError(f"{what}: duplicate time for machine {ids[i]!r} at row {i + first_row} "
+                                f"({col} {frame[col].iloc[i]}, same as row {i + first_row - 1}); each (machine, "
+                                f"{col}) must appear once: drop or merge the duplicate rows")
+    if back.any():
+        i = int(np.flatnonzero(back)[0]) + 1
+        raise ImportFormatError(f"{what}: rows are not sorted by machine_id then time: time goes backwards for "
+                                f"machine {ids[i]!r} at row {i + first_row} ({col} {frame[col].iloc[i]}); "
+                                f"sort the table by machine_id, then {col}")
     if seen_twice:
-        raise ImportFormatError(f"{what}: rows are not sorted by machine_id: a machine's rows are split into blocks")
+        _, first = np.unique(ids, return_index=True)
+        starts = np.flatnonzero(np.concatenate([[True], ~same]))
+        again = sorted(set(starts.tolist()) - set(first.tolist()))
+        i = again[0] if again else 0
+        raise ImportFormatError(f"{what}: rows are not sorted by machine_id: machine {ids[i]!r} starts again at row "
+                                f"{i + first_row} after other machines; sort the table by machine_id, then {col}")
 
 
-def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0) -> pd.DataFrame:
-    """Checked telemetry with a UTC ``ts`` and float signal columns."""
-    what = "telemetry"
+def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0, what: str = "telemetry",
+                       first_row: int = 1) -> pd.DataFrame:
+    """Checked telemetry with a UTC ``ts`` and float signal columns (``first_row``: the frame's
+    first data row in the file, for the row numbers in errors)."""
     _require(frame, ["machine_id"], what)
     if "ts" not in frame and "cycle" not in frame:
         raise ImportFormatError(f"{what}: missing required column 'ts' or 'cycle' (one of them)")
@@ -101,14 +114,15 @@ def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0) -> pd
     if not signals:
         raise ImportFormatError(f"{what}: needs at least one signal column besides {list(TELEMETRY_META)}")
     if frame["machine_id"].isna().any():
-        raise ImportFormatError(f"{what}: empty machine_id at row {int(frame['machine_id'].isna().idxmax()) + 1}")
-    frame = _numeric(frame, signals, what)
+        i = int(np.flatnonzero(frame["machine_id"].isna().to_numpy())[0])
+        raise ImportFormatError(f"{what}: empty machine_id at row {i + first_row}; every row needs its machine")
+    frame = _numeric(frame, signals, what, first_row)
     frame = with_ts(frame.assign(machine_id=frame["machine_id"].astype(str)), cycle_seconds, what)
     if "state" in frame:
         bad = set(frame["state"].dropna()) - set(STATES)
         if bad:
             raise ImportFormatError(f"{what}: unknown state(s) {sorted(bad)}; use {STATES}")
-    _order(frame.reset_index(drop=True), what)
+    _order(frame.reset_index(drop=True), what, first_row)
     return frame.reset_index(drop=True)
 
 

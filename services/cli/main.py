@@ -9,6 +9,7 @@ import sys
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from contracts.errors import LineWatchError
 
@@ -24,6 +25,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.score", "score"),
     ("services.cli.persist", "persist"),
     ("services.cli.train", None),  # top-level train, evaluate, models, retrain, import-check
+    ("services.cli.predict", "predict"),
     ("services.cli.archive", "archive"),
     ("services.cli.simulate", "simulate"),
     ("services.cli.pilot", "pilot"),
@@ -48,7 +50,7 @@ def run() -> None:
         err.print(f"[red]error:[/] invalid settings or input:\n{exc}")
         sys.exit(2)
     except LineWatchError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(2)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         err.print(f"[red]error:[/] {exc.strerror}: {exc.filename}")

@@ -60,14 +60,22 @@ def test_unsorted_time(tmp_path: Path) -> None:
 
 def test_duplicate_time(tmp_path: Path) -> None:
     text = TEL.replace("2026-01-05T08:01:00+00:00,running,7.0", "2026-01-05T08:00:00+00:00,running,7.0")
-    with pytest.raises(ImportFormatError, match="duplicate timestamp for machine 'line-1/cnc-02'"):
+    with pytest.raises(ImportFormatError, match=r"duplicate time for machine 'line-1/cnc-02' at row 5 "
+                                                r"\(ts 2026-01-05 08:00:00\+00:00, same as row 4\).*drop or merge") as e:
         load_history(write(tmp_path, "t.csv", text))
+    assert "not sorted" not in str(e.value)
+
+
+def test_duplicate_cycle_is_named_in_cycles(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"machine_id": ["u1"] * 3, "cycle": [1, 2, 2], "s1": [0.1, 0.2, 0.3]})
+    with pytest.raises(ImportFormatError, match=r"duplicate time for machine 'u1' at row 3 \(cycle 2, same as row 2\)"):
+        load_history(write(tmp_path, "t.csv", frame.to_csv(index=False)))
 
 
 def test_interleaved_machines(tmp_path: Path) -> None:
     lines = TEL.splitlines()
     text = "\n".join([lines[0], lines[1], lines[4], lines[2], lines[3], lines[5]]) + "\n"
-    with pytest.raises(ImportFormatError, match="not sorted by machine_id"):
+    with pytest.raises(ImportFormatError, match=r"machine 'line-1/cnc-01' starts again at row 3 after other machines"):
         load_history(write(tmp_path, "t.csv", text))
 
 
