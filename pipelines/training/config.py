@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.features import FeatureSpec
+
+SMALL_TABLE = 200_000  # rows: tables up to this size use every row by default
 
 
 class TrainConfig(BaseModel):
@@ -30,6 +34,22 @@ class TrainConfig(BaseModel):
     threads: int = Field(default=1, ge=1, description="LightGBM threads (the CI box has 2 cores).")
     seed: int = 0
     kind: str | None = Field(default=None, description="Machine kind for all ids (imported data).")
+    protocol: Literal["auto", "time", "units"] = Field(
+        default="auto", description="Evaluation split: held-out time + machines, or held-out units (fleets); "
+                                    "auto = units for cycle-indexed data.")
+    task: Literal["auto", "classify", "rul"] = Field(
+        default="auto", description="Model selection metric: PR-AUC (classify) or RUL RMSE (rul; fleets' default).")
+    condition_columns: tuple[str, ...] = Field(
+        default=(), description="Settings columns clustered into operating conditions (or one condition column).")
+    condition_categorical: bool = Field(default=False, description="condition_columns is one categorical column.")
+    stride: int | None = Field(default=None, ge=1, description="Feature row every N samples; None = 1 for tables "
+                                                                 f"up to {SMALL_TABLE:,} rows, else the spec's step.")
+
+    def step_for(self, rows: int) -> int:
+        """Feature stride for a table of ``rows`` telemetry rows."""
+        if self.stride is not None:
+            return self.stride
+        return 1 if rows <= SMALL_TABLE else self.spec.step
 
     @classmethod
     def quick(cls, **kw: object) -> "TrainConfig":

@@ -107,3 +107,53 @@ def render(title: str, metrics: dict[str, Any], frame: pd.DataFrame, importance:
              "td,th{border:1px solid #999;padding:3px 6px;font-size:13px}img{margin:6px;background:#fff}")
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>" \
            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+
+
+def _fleet_rul(frame: pd.DataFrame, scale: float, unit: str) -> str:
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ok = frame["rul_true"].notna() & frame["rul_hours"].notna()
+    ax.scatter(frame.loc[ok, "rul_true"] * scale, frame.loc[ok, "rul_hours"] * scale, s=3, alpha=0.2, label="model")
+    if "rul_plain" in frame:
+        ax.scatter(frame.loc[ok, "rul_true"] * scale, frame.loc[ok, "rul_plain"] * scale, s=3, alpha=0.2,
+                   label="plain LightGBM")
+    top = float(max(frame.loc[ok, "rul_true"].max() * scale, 1)) if ok.any() else 1.0
+    ax.plot([0, top], [0, top], c="k", lw=1)
+    ax.set(title="held-out units: predicted vs true RUL", xlabel=f"true RUL ({unit}, capped)",
+           ylabel=f"predicted RUL ({unit})")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def render_fleet(title: str, metrics: dict[str, Any], frame: pd.DataFrame, importance: dict[str, float],
+                 data_range: dict[str, Any]) -> str:
+    """Report of a fleet (split by unit): RUL per unit at cut points and per-row classification, with baselines."""
+    unit = metrics.get("rul_unit", "hours")
+    rows = []
+    for name, v in metrics.get("rul", {}).items():
+        if isinstance(v, dict):
+            rows.append(f"<tr><td>{html.escape(name)}</td><td>{v.get('rmse', float('nan')):.2f}</td>"
+                        f"<td>{v.get('phm08_sum', float('nan')):.1f}</td><td>{v.get('phm08_mean', float('nan')):.2f}</td>"
+                        f"<td>{v.get('n', 0)}</td></tr>")
+    modes = []
+    for m, v in metrics.get("modes", {}).items():
+        for who, r in v.items():
+            modes.append(f"<tr><td>{html.escape(m)}</td><td>{html.escape(who)}</td>"
+                         + "".join(f"<td>{r.get(k, float('nan')):.3f}</td>" for k in
+                                   ("pr_auc", "f1", "precision", "recall", "best_f1")) + f"<td>{r['positives']}</td></tr>")
+    scale = 1.0 if unit == "hours" else 1.0 / max(1e-12, float(data_range.get("cycle_hours", 1.0)))
+    warn = "".join(f"<p style='color:#b00'>warning: {html.escape(w)}</p>" for w in metrics.get("warnings", []))
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f"<p>split by unit: {metrics.get('held_out_units')} held-out units in {metrics.get('folds')} fold(s); "
+             f"holdout <code>{metrics['holdout_id']}</code>; score ({html.escape(str(metrics.get('score_name')))}) "
+             f"{metrics['score']:.3f}. The registered model is refit on every unit.</p>", warn,
+             f"<h2>RUL per held-out unit at its last cycle ({unit})</h2>",
+             "<table><tr><th>model</th><th>RMSE</th><th>PHM08 sum</th><th>PHM08 mean</th><th>n</th></tr>",
+             "".join(rows), "</table>", _fleet_rul(frame, scale, unit) if len(frame) else "",
+             "<h2>Failure within horizon, every held-out row</h2>",
+             "<table><tr><th>mode</th><th>model</th><th>PR-AUC</th><th>F1</th><th>precision</th><th>recall</th>"
+             "<th>best F1</th><th>positives</th></tr>", "".join(modes), "</table>",
+             "<h2>What the models use</h2>", _importance(importance)]
+    style = ("body{font-family:sans-serif;background:#eceff1;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #999;padding:3px 6px;font-size:13px}img{margin:6px;background:#fff}")
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>" \
+           f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"

@@ -59,6 +59,17 @@ class TrainResult:
     importance: dict[str, float] = field(default_factory=dict)
 
 
+def _when(ts: pd.Timestamp | None, spec: FeatureSpec, telemetry: pd.DataFrame) -> str:
+    """A time in the data's own units: cycle N for cycle data, else ISO."""
+    if ts is None:
+        return "(default)"
+    if "cycle" in telemetry:
+        from pipelines.features.timeaxis import EPOCH
+
+        return f"cycle {(pd.Timestamp(ts) - EPOCH).total_seconds() / spec.cycle_seconds:g}"
+    return pd.Timestamp(ts).isoformat()
+
+
 def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureSpec, cfg: TrainConfig,
             feedback: pd.DataFrame | None = None, cut: pd.Timestamp | None = None,
             modes: list[str] | None = None) -> Prepared:
@@ -71,6 +82,12 @@ def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureS
     label_spec = LabelSpec(cfg.horizon_hours, cfg.rul_cap_hours, cfg.defect_parts,
                            tuple(sorted(cfg.mode_horizons_h.items())))
     split = make_split(feats, label_spec.longest, cfg.holdout_fraction, cfg.holdout_machines, cfg.seed, cut)
+    if not split.test_time.any():
+        raise TrainingError(f"nothing is held out after the cut {_when(cut, spec, telemetry)}: the history ends at "
+                            f"{_when(feats['ts'].max(), spec, telemetry)}; give an earlier --cut")
+    if not split.train.any():
+        raise TrainingError(f"no training row before the cut {_when(split.cut, spec, telemetry)} (minus one "
+                            f"horizon); give a later --cut or a shorter --horizon")
     if modes is None:
         train_fails = fails[(fails["ts"] < split.cut) & ~fails["machine_id"].isin(split.held_out)]
         counts = train_fails["mode"].value_counts()
@@ -84,18 +101,18 @@ def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureS
     return Prepared(feats, labels, names, split, fails, modes)
 
 
-def _xy(p: Prepared, mask: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
+def xy_rows(p: Prepared, mask: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
     y = p.labels[target].to_numpy(dtype=float)
     keep = mask & np.isfinite(y)
     return p.features.loc[keep, p.names].to_numpy(dtype=float), y[keep]
 
 
-def _valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float:
+def valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float:
     """Mean validation PR-AUC over modes for one parameter set (the search objective)."""
     scores = []
     for m in p.modes:
-        x, y = _xy(p, p.split.fit, f"y_{m}")
-        xv, yv = _xy(p, p.split.valid, f"y_{m}")
+        x, y = xy_rows(p, p.split.fit, f"y_{m}")
+        xv, yv = xy_rows(p, p.split.valid, f"y_{m}")
         if y.sum() == 0:
             continue
         b = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
@@ -107,11 +124,13 @@ def _valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float
 def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[dict, dict, dict]:
     boosters, cals, thresholds = {}, {}, {}
     for m in p.modes:
-        x, y = _xy(p, p.split.fit, f"y_{m}")
-        xv, yv = _xy(p, p.split.valid, f"y_{m}")
-        xc, yc = _xy(p, p.split.calib, f"y_{m}")
+        x, y = xy_rows(p, p.split.fit, f"y_{m}")
+        xv, yv = xy_rows(p, p.split.valid, f"y_{m}")
+        xc, yc = xy_rows(p, p.split.calib, f"y_{m}")
         if y.sum() == 0:
-            raise TrainingError(f"mode {m}: no positive rows in the fit slice; lower --horizon or add history")
+            raise TrainingError(f"mode {m}: no row of the fit slice has a failure within the horizon "
+                                f"({cfg.horizon_hours:g} h); raise --horizon, or mark failures on the row where they "
+                                "happen (failure_mode), or add history")
         boosters[m] = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
         cals[m] = F.calibrate(boosters[m].predict(xc), yc)
         thresholds[m] = F.cost_threshold(cals[m](boosters[m].predict(xc)), yc,
@@ -120,24 +139,27 @@ def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple
 
 
 def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict:
-    x, y = _xy(p, p.split.fit, "rul_hours")
-    xv, yv = _xy(p, p.split.valid, "rul_hours")
+    x, y = xy_rows(p, p.split.fit, "rul_hours")
+    xv, yv = xy_rows(p, p.split.valid, "rul_hours")
     if len(y) < 50:
         return {}
-    # RUL is a secondary output: a faster learning rate and fewer rounds keep training time
-    # dominated by the per-mode classifiers
-    fast = params | {"learning_rate": max(0.1, params["learning_rate"])}
-    rounds = min(cfg.max_rounds, 150)
+    if cfg.task == "rul":  # the primary output (fleets): the chosen parameters, full rounds
+        fast, rounds = params, cfg.max_rounds
+    else:
+        # RUL is a secondary output: a faster learning rate and fewer rounds keep training time
+        # dominated by the per-mode classifiers
+        fast = params | {"learning_rate": max(0.1, params["learning_rate"])}
+        rounds = min(cfg.max_rounds, 150)
     fit = lambda obj, **kw: F.fit_booster(x, y, xv, yv, obj, fast, cfg.threads, rounds, cfg.seed, **kw)  # noqa: E731
     return {"mid": fit("regression"), "low": fit("quantile", alpha=0.1), "high": fit("quantile", alpha=0.9)}
 
 
 def _defect(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[Any, Any]:
-    x, y = _xy(p, p.split.fit, "y_defect")
+    x, y = xy_rows(p, p.split.fit, "y_defect")
     if len(y) < 50 or y.sum() < 5:
         return None, None
-    xv, yv = _xy(p, p.split.valid, "y_defect")
-    xc, yc = _xy(p, p.split.calib, "y_defect")
+    xv, yv = xy_rows(p, p.split.valid, "y_defect")
+    xc, yc = xy_rows(p, p.split.calib, "y_defect")
     b = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
     return b, F.calibrate(b.predict(xc), yc)
 
@@ -170,10 +192,10 @@ def _search(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConf
     log: list[dict] = []
     best: tuple[float, Prepared | None, FeatureSpec | None] = (-1.0, None, None)
     for windows in cfg.window_candidates:
-        spec = cfg.spec.model_copy(update={"windows": tuple(windows)})
+        spec = _condition_spec(telemetry, cfg.spec.model_copy(update={"windows": tuple(windows)}), cfg, cut)
         tick(f"features {windows}", 0.1)
         p = prepare(telemetry, events, spec, cfg, feedback, cut)
-        score = _valid_score(p, F.BASE_PARAMS, cfg) if len(cfg.window_candidates) > 1 else 0.0
+        score = valid_score(p, F.BASE_PARAMS, cfg) if len(cfg.window_candidates) > 1 else 0.0
         log.append({"windows": list(windows), "valid_pr_auc": score})
         if score > best[0]:
             best = (score, p, spec)
@@ -182,11 +204,39 @@ def _search(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConf
     trials = F.param_trials(cfg.trials, cfg.seed)
     for i, trial in enumerate(trials if len(trials) > 1 else []):
         tick(f"search {i + 1}/{len(trials)}", 0.2 + 0.4 * i / len(trials))
-        score = _valid_score(p, trial, cfg)
+        score = valid_score(p, trial, cfg)
         log.append({"params": trial, "valid_pr_auc": score})
         if score > best_score:
             params, best_score = trial, score
     return p, spec, params, log
+
+
+FLEET_SPEC = {"windows": (5, 10, 20, 30), "baseline_rows": 30, "stats": ("mean", "std", "slope")}
+
+
+def fleet_defaults(cfg: TrainConfig) -> TrainConfig:
+    """Short windows for short runs (cycle-indexed fleets) unless windows were chosen explicitly."""
+    default = TrainConfig().window_candidates
+    if [tuple(w) for w in cfg.window_candidates] != [tuple(w) for w in default] or cfg.spec.windows != FeatureSpec().windows:
+        spec = cfg.spec.model_copy(update={"windows": tuple(cfg.window_candidates[0])})
+        return cfg.model_copy(update={"spec": spec})
+    return cfg.model_copy(update={"spec": cfg.spec.model_copy(update=FLEET_SPEC),
+                                  "window_candidates": [FLEET_SPEC["windows"]]})
+
+
+def _condition_spec(telemetry: pd.DataFrame, spec: FeatureSpec, cfg: TrainConfig,
+                    cut: pd.Timestamp | None) -> FeatureSpec:
+    """Fit the condition normalisation on training rows only (not held-out machines, not after the cut)."""
+    if not cfg.condition_columns:
+        return spec
+    from pipelines.training.fleet import fleet_spec
+    from pipelines.training.splits import held_out_machines
+
+    held = held_out_machines(sorted(telemetry["machine_id"].unique()), cfg.holdout_machines, cfg.seed)
+    ts = telemetry["ts"]
+    end = cut if cut is not None else ts.min() + (ts.max() - ts.min()) * (1 - cfg.holdout_fraction)
+    rows = telemetry[(ts < end) & ~telemetry["machine_id"].isin(held)]
+    return fleet_spec(rows, cfg.model_copy(update={"spec": spec}), sorted(rows["machine_id"].unique()))
 
 
 def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig, kind: str,
@@ -195,6 +245,19 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     """Train and evaluate the models of one machine kind on its history."""
     tick = progress or (lambda what, frac: None)
     telemetry = telemetry.dropna(axis=1, how="all")  # another kind's sensors: no columns for them
+    cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"step": cfg.step_for(len(telemetry))})})
+    protocol = cfg.protocol
+    if protocol == "auto":  # a cut asks for a time split; otherwise cycle-indexed fleets split by unit
+        protocol = "units" if "cycle" in telemetry and cut is None else "time"
+    if protocol == "units":
+        from pipelines.training.fleet import train_fleet
+
+        if cut is not None:
+            raise TrainingError("--cut splits by time; a fleet is split by unit (--split units). "
+                                "Use --split time to hold out the time after the cut")
+        fleet_cfg = cfg if cfg.task != "auto" else cfg.model_copy(update={"task": "rul"})
+        fleet_cfg = fleet_defaults(fleet_cfg)
+        return train_fleet(telemetry, events, fleet_cfg, kind, feedback, tick)
     p, spec, params, log = _search(telemetry, events, cfg, feedback, cut, tick)
     tick("fit final models", 0.65)
     bundle = fit_bundle(p, kind, spec.with_signals([c.split("__")[0] for c in p.names if c.endswith("__last")]),

@@ -18,12 +18,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from contracts.errors import ConfigError
+from pipelines.features import FeatureSpec
 from pipelines.models import Registry, band
 from pipelines.training import distributed
 from pipelines.training.config import TrainConfig
 from pipelines.training.evaluate import evaluate_bundle
 from pipelines.training.importer import History, load_history
-from pipelines.training.report import render
+from pipelines.training.report import render, render_fleet
 from pipelines.training.train import TrainingError, TrainResult, kind_of, train
 from runtime.settings import LineWatchSettings
 
@@ -70,8 +71,35 @@ def _cell(model: dict, rule: dict, key: str) -> str:
     return f"{f(model.get(key))} / {f(rule.get(key))}"
 
 
+def show_fleet(kind: str, metrics: dict[str, Any]) -> None:
+    """Fleet figures (split by unit): RUL per unit at its last cycle, per-row classification, baselines."""
+    unit = metrics.get("rul_unit", "hours")
+    t = Table(title=f"{kind}: {metrics['held_out_units']} held-out units, {metrics['folds']} fold(s) "
+                    f"(holdout {metrics['holdout_id']})")
+    for c in ("RUL at last cycle", f"RMSE ({unit})", "PHM08 sum", "PHM08 mean", "units × cuts"):
+        t.add_column(c)
+    for name, v in metrics.get("rul", {}).items():
+        if isinstance(v, dict) and name != "all_rows_model":
+            t.add_row(name, f"{v['rmse']:.2f}", f"{v['phm08_sum']:.1f}", f"{v['phm08_mean']:.2f}", str(v["n"]))
+    console.print(t)
+    c = Table(title=f"{kind}: failure within horizon, every held-out row (model / plain LightGBM)")
+    for col in ("mode", "PR-AUC", "F1", "precision", "recall", "best F1", "positives"):
+        c.add_column(col)
+    for m, v in metrics.get("modes", {}).items():
+        mo, pl = v["model"], v.get("plain_lightgbm", {})
+        f = lambda r, k: "–" if r.get(k) is None or r.get(k) != r.get(k) else f"{r[k]:.3f}"  # noqa: E731
+        c.add_row(m, *(f"{f(mo, k)} / {f(pl, k)}" for k in ("pr_auc", "f1", "precision", "recall", "best_f1")),
+                  str(mo["positives"]))
+    console.print(c)
+    for w in metrics.get("warnings", []):
+        console.print(f"[yellow]warning[/]: {w}")
+
+
 def show_metrics(kind: str, metrics: dict[str, Any]) -> None:
     """One table: every holdout and mode, model / rule side by side."""
+    if metrics.get("protocol") == "units":
+        show_fleet(kind, metrics)
+        return
     t = Table(title=f"{kind}: model / rule baseline (holdout {metrics['holdout_id']})")
     for c in ("holdout", "mode", "PR-AUC", "F1", "false alarms /machine-week", "median lead h", "failures"):
         t.add_column(c)
@@ -91,7 +119,12 @@ def _write_report(settings: LineWatchSettings, name: str, result: TrainResult | 
                   frame: pd.DataFrame, bundle: Any, importance: dict, data_range: dict, out: Optional[Path]) -> Path:
     out = out or settings.data_dir / "reports" / f"{name}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(f"LineWatch evaluation: {name}", metrics, frame, importance, bundle.modes, data_range))
+    if metrics.get("protocol") == "units":
+        cycle_hours = bundle.feature_spec.cycle_seconds / 3600.0 if metrics.get("rul_unit") == "cycles" else 1.0
+        out.write_text(render_fleet(f"LineWatch evaluation: {name}", metrics, frame, importance,
+                                    data_range | {"cycle_hours": cycle_hours}))
+    else:
+        out.write_text(render(f"LineWatch evaluation: {name}", metrics, frame, importance, bundle.modes, data_range))
     out.with_suffix(".json").write_text(json.dumps(metrics | {"data_range": data_range}, indent=1, default=str))
     return out
 
@@ -109,7 +142,8 @@ def _train_kind(settings: LineWatchSettings, reg: Registry, kind: str, tel: pd.D
                          result.importance, result.data_range, report)
     console.print(f"registered [bold]{version}[/]; report {path}")
     if promote:
-        _compare_with_champion(reg, version, kind, tel, h, cfg, pd.Timestamp(result.data_range["cut"]))
+        if result.metrics.get("protocol") != "units":
+            _compare_with_champion(reg, version, kind, tel, h, cfg, pd.Timestamp(result.data_range["cut"]))
         d = reg.promote(version)
         console.print(f"promotion: {'[green]promoted' if d.promoted else '[yellow]kept champion'}[/] ({d.reason})")
     return version
@@ -125,6 +159,55 @@ def _compare_with_champion(reg: Registry, version: str, kind: str, tel: pd.DataF
     reg.record_evaluation(champ.version, metrics)
 
 
+def _floats(text: Optional[str], flag: str) -> Optional[tuple[int, ...]]:
+    if text is None:
+        return None
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{flag} {text!r}: give whole numbers of samples separated by commas, e.g. 5,10,20,30") from exc
+    if not values or min(values) < 2:
+        raise ConfigError(f"{flag} {text!r}: each window needs at least 2 samples, e.g. 5,10,20,30")
+    return values
+
+
+def parse_cut(cut: Optional[str], h: History, cycle_seconds: float) -> Optional[pd.Timestamp]:
+    """``--cut`` in the data's own units: a cycle number for cycle data, else an ISO time."""
+    if cut is None:
+        return None
+    from pipelines.features.timeaxis import EPOCH
+
+    if "cycle" in h.telemetry:
+        try:
+            value = float(cut)
+        except ValueError as exc:
+            raise ConfigError(f"--cut {cut!r}: this history counts cycles; give a cycle number, e.g. --cut 150") from exc
+        return EPOCH + pd.Timedelta(seconds=value * cycle_seconds)
+    try:
+        ts = pd.Timestamp(cut)
+    except ValueError as exc:
+        raise ConfigError(f"--cut {cut!r}: give an ISO time, e.g. --cut 2026-01-20T00:00:00Z") from exc
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _in_hours(value: Optional[float], h: History, cycle_seconds: float) -> Optional[float]:
+    """A length in the data's own units (cycles or hours) -> hours."""
+    if value is None:
+        return None
+    return value * cycle_seconds / 3600.0 if "cycle" in h.telemetry else value
+
+
+def _columns(text: Optional[str], h: History, flag: str) -> tuple[str, ...]:
+    if not text:
+        return ()
+    cols = tuple(c.strip() for c in text.split(",") if c.strip())
+    missing = [c for c in cols if c not in h.telemetry.columns]
+    if missing:
+        raise ConfigError(f"{flag} {text!r}: no column(s) {missing} in the telemetry; columns are "
+                          f"{[c for c in h.telemetry.columns if c not in ('machine_id', 'ts')][:15]}")
+    return cols
+
+
 @app.command("train")
 def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (simulate history / archive)."),
               telemetry: Optional[Path] = typer.Option(None, help="Telemetry table (CSV/Parquet/folder)."),
@@ -133,28 +216,63 @@ def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (si
               kind: Optional[str] = typer.Option(None, help="Machine kind for every id (imported data)."),
               quick: bool = typer.Option(False, "--quick", help="Fast profile (demo): one parameter set."),
               thorough: bool = typer.Option(False, "--thorough", help="Wider budgeted search."),
-              horizon_hours: Optional[float] = typer.Option(None, help="Failure horizon H (default 24)."),
-              rul_cap_hours: Optional[float] = typer.Option(None, help="RUL cap (default 168)."),
+              horizon: Optional[float] = typer.Option(None, help="Failure horizon H in the data's units "
+                                                      "(cycles for cycle data, else hours; default 24)."),
+              rul_cap: Optional[float] = typer.Option(None, help="RUL cap in the data's units (default 168)."),
+              horizon_hours: Optional[float] = typer.Option(None, help="Failure horizon in hours (time data)."),
+              rul_cap_hours: Optional[float] = typer.Option(None, help="RUL cap in hours (time data)."),
               cost_missed: Optional[float] = typer.Option(None, help="Cost of a missed failure (default 20)."),
               cost_stop: Optional[float] = typer.Option(None, help="Cost of a needless stop (default 1)."),
-              cut: Optional[str] = typer.Option(None, help="Holdout time cut (ISO); default: last 25 %."),
-              cycle_seconds: float = typer.Option(3600.0, help="Seconds per cycle for cycle-counted data."),
+              cut: Optional[str] = typer.Option(None, help="Holdout cut in the data's units: ISO time, or a cycle "
+                                                "number for cycle data (default: last 25 % of time)."),
+              split: str = typer.Option("auto", help="auto | time | units: hold out the future + machines, or "
+                                                     "whole units (fleets; auto = units for cycle data)."),
+              task: str = typer.Option("auto", help="auto | classify | rul: what model selection optimises."),
+              conditions: Optional[str] = typer.Option(None, help="Settings columns to cluster into operating "
+                                                      "conditions, comma-separated (signals normalised per condition)."),
+              condition_column: Optional[str] = typer.Option(None, help="A column naming each row's operating "
+                                                             "condition / program (instead of --conditions)."),
+              windows: Optional[str] = typer.Option(None, help="Window lengths in samples, e.g. 5,10,20,30."),
+              baseline_rows: Optional[int] = typer.Option(None, min=2, help="Rows of the machine's own normal."),
+              stride: Optional[int] = typer.Option(None, min=1, help="A feature row every N samples (default: every "
+                                                   "row up to 200,000 rows, else 10)."),
+              cycle_seconds: float = typer.Option(3600.0, min=1e-6, help="Seconds per cycle for cycle-counted data."),
               promote: bool = typer.Option(True, help="Apply the promotion rule after registering."),
               report: Optional[Path] = typer.Option(None, help="HTML report path (one kind only)."),
               dask: Optional[str] = typer.Option(None, "--dask", help=(
                   "Train on a Dask cluster: scheduler address (tcp://host:8786) or 'local' (2 worker "
                   "processes here); features per machine as tasks, boosters with lightgbm.dask."))) -> None:
-    """Train models per machine kind, evaluate on held-out time and machines, register them."""
+    """Train models per machine kind, evaluate on held-out data (time + machines, or units), register them."""
     settings = LineWatchSettings()
+    if split not in ("auto", "time", "units"):
+        raise ConfigError(f"--split {split!r}: use auto, time or units")
+    if task not in ("auto", "classify", "rul"):
+        raise ConfigError(f"--task {task!r}: use auto, classify or rul")
+    if conditions and condition_column:
+        raise ConfigError("give --conditions (settings to cluster) or --condition-column, not both")
+    win = _floats(windows, "--windows")
     h = _history(data, telemetry, events, labels, cycle_seconds)
-    cfg = _config(quick, thorough, horizon_hours=horizon_hours, rul_cap_hours=rul_cap_hours,
-                  cost_missed_failure=cost_missed, cost_needless_stop=cost_stop)
+    spec_kw: dict[str, Any] = {"cycle_seconds": cycle_seconds}
+    if baseline_rows:
+        spec_kw["baseline_rows"] = baseline_rows
+    if win:
+        spec_kw["windows"] = win
+    over: dict[str, Any] = {}
+    if win:
+        over["window_candidates"] = [win]
+    cfg = _config(quick, thorough, horizon_hours=_in_hours(horizon, h, cycle_seconds) or horizon_hours,
+                  rul_cap_hours=_in_hours(rul_cap, h, cycle_seconds) or rul_cap_hours,
+                  cost_missed_failure=cost_missed, cost_needless_stop=cost_stop, protocol=split, task=task,
+                  condition_columns=_columns(conditions or condition_column, h,
+                                             "--conditions" if conditions else "--condition-column") or None,
+                  condition_categorical=bool(condition_column) or None, stride=stride,
+                  spec=FeatureSpec(**spec_kw), **over)
     reg = Registry(settings.registry_dir)
     began = time.monotonic()
     with contextlib.ExitStack() as stack:
         if dask:
             stack.enter_context(distributed.on_dask(stack.enter_context(distributed.connect(dask))))
-        _train_all(settings, reg, h, kind, cfg, pd.Timestamp(cut) if cut else None, promote, report)
+        _train_all(settings, reg, h, kind, cfg, parse_cut(cut, h, cycle_seconds), promote, report)
     console.print(f"done in {time.monotonic() - began:.1f} s")
 
 
@@ -166,10 +284,10 @@ def _train_all(settings: LineWatchSettings, reg: Registry, h: History, kind: Opt
         try:
             versions.append(_train_kind(settings, reg, k, tel, h, cfg, cut, promote, report))
         except TrainingError as exc:
-            skipped.append(k)
+            skipped.append(f"{k}: {exc}")
             console.print(f"[yellow]skipped {k}[/]: {exc}")
     if not versions:
-        raise TrainingError(f"no model trained (skipped: {skipped})")
+        raise TrainingError(f"no model trained ({'; '.join(skipped)})")
     return versions
 
 
@@ -189,7 +307,7 @@ def evaluate_cmd(data: Optional[Path] = typer.Option(None), telemetry: Optional[
         raise ConfigError("give --version V, or --kind K with a champion in the registry")
     bundle = reg.load(version)
     tel = _kinds(h, kind).get(bundle.kind, h.telemetry) if not kind else h.telemetry
-    metrics, frame = evaluate_bundle(bundle, tel, h.events, TrainConfig(), h.feedback, pd.Timestamp(cut) if cut else None)
+    metrics, frame = evaluate_bundle(bundle, tel, h.events, TrainConfig(), h.feedback, parse_cut(cut, h, cycle_seconds))
     reg.record_evaluation(version, metrics)
     show_metrics(bundle.kind, metrics)
     imp = {n: float(g) for n, g in zip(bundle.features, sum(bundle.classifiers[m].feature_importance("gain")

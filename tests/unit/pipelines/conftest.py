@@ -24,3 +24,4 @@ def small_bundle(small_history: tuple[pd.DataFrame, pd.DataFrame]) -> ModelBundl
     b = train(*small_history, cfg, "cnc").bundle
     b.version = "cnc-test"
     return b
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,19 +10,7 @@ import pytest
 
 from pipelines.models import ModelBundle, Registry
 
-
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
-    """Run the console entry point in-process: (exit code, stdout, stderr)."""
-    from services.cli.main import run
-
-    monkeypatch.setattr(sys, "argv", ["linewatch", *args])
-    code = 0
-    try:
-        run()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from byod_support import run_cli
 
 
 @pytest.fixture
@@ -47,19 +34,19 @@ def files(tmp_path: Path, small_history: tuple[pd.DataFrame, pd.DataFrame]) -> t
 def test_predict_rows_csv_and_last_jsonl(registry: Registry, files: tuple[Path, Path], tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     tel, ev = files
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tel), "--events", str(ev), "-o", str(tmp_path / "p.csv"),
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tel), "--events", str(ev), "-o", str(tmp_path / "p.csv"),
                        "--no-explain", "--chunk-rows", "400")
     assert code == 0, err
     rows = pd.read_csv(tmp_path / "p.csv")
     assert len(rows) == 1500 and {"machine_id", "ts", "rul", "rul_low", "rul_high", "health", "anomaly_score",
                                   "defect_risk"} <= set(rows.columns)
     assert any(c.startswith("p_") for c in rows.columns)
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tel), "--at", "last", "-o", str(tmp_path / "p.jsonl"))
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tel), "--at", "last", "-o", str(tmp_path / "p.jsonl"))
     assert code == 0, err
     lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [r["machine_id"] for r in lines] == ["line-1/cnc-01", "line-1/cnc-02"]
     assert all(r["explanation"].startswith("Main factors:") for r in lines)
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tel), "--at", "last", "-o", str(tmp_path / "p.parquet"))
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tel), "--at", "last", "-o", str(tmp_path / "p.parquet"))
     assert code == 0 and len(pd.read_parquet(tmp_path / "p.parquet")) == 2
 
 
@@ -73,26 +60,26 @@ def test_predict_rows_csv_and_last_jsonl(registry: Registry, files: tuple[Path, 
 ])
 def test_bad_flags_exit_2_with_one_line(registry: Registry, files: tuple[Path, Path], args: list[str], message: str,
                                         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    code, _, err = cli(capsys, monkeypatch, "predict", str(files[0]), *args)
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(files[0]), *args)
     assert code == 2 and message in " ".join(err.split()) and "Traceback" not in err
 
 
 def test_bad_files_exit_2_naming_file_row_and_column(registry: Registry, tmp_path: Path, files: tuple[Path, Path],
                                                      capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tmp_path / "nope.csv"))
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tmp_path / "nope.csv"))
     assert code == 2 and "nope.csv: no such file or folder" in err and len(err.strip().splitlines()) == 1
     tel = pd.read_csv(files[0])
     bad = tel.astype({"spindle_power_kw": object})
     bad.loc[7, "spindle_power_kw"] = "broken"
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tmp_path / "bad.csv"), "--chunk-rows", "500")
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tmp_path / "bad.csv"), "--chunk-rows", "500")
     assert code == 2 and "column 'spindle_power_kw' must be numeric; row 8 has 'broken'" in " ".join(err.split())
     dup = pd.concat([tel.iloc[:600], tel.iloc[599:]], ignore_index=True)  # row 601 repeats row 600
     dup.to_csv(tmp_path / "dup.csv", index=False)
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tmp_path / "dup.csv"), "--chunk-rows", "600")
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tmp_path / "dup.csv"), "--chunk-rows", "600")
     assert code == 2 and "duplicate time for machine 'line-1/cnc-01' at row 601" in " ".join(err.split())
     other = tel.iloc[:300].assign(machine_id="line-9/press-01")
     other.to_csv(tmp_path / "other.csv", index=False)
-    code, _, err = cli(capsys, monkeypatch, "predict", str(tmp_path / "other.csv"))
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tmp_path / "other.csv"))
     assert code == 2 and "machine 'line-9/press-01': no champion model for kind 'press'" in " ".join(err.split())
