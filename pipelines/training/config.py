@@ -42,14 +42,14 @@ class TrainConfig(BaseModel):
     condition_columns: tuple[str, ...] = Field(
         default=(), description="Settings columns clustered into operating conditions (or one condition column).")
     condition_categorical: bool = Field(default=False, description="condition_columns is one categorical column.")
-    stride: int | None = Field(default=None, ge=1, description="Feature row every N samples; None = 1 for tables "
-                                                                 f"up to {SMALL_TABLE:,} rows, else the spec's step.")
+    stride: int | None = Field(default=None, ge=1, description="Feature row every N samples; None = 1 for cycle-indexed "
+                                                                 f"tables up to {SMALL_TABLE:,} rows, else the spec's step.")
 
-    def step_for(self, rows: int) -> int:
-        """Feature stride for a table of ``rows`` telemetry rows."""
+    def step_for(self, rows: int, cycles: bool = False) -> int:
+        """Feature stride for a table of ``rows`` telemetry rows (``cycles``: cycle-indexed)."""
         if self.stride is not None:
             return self.stride
-        return 1 if rows <= SMALL_TABLE else self.spec.step
+        return 1 if cycles and rows <= SMALL_TABLE else self.spec.step
 
     @classmethod
     def quick(cls, **kw: object) -> "TrainConfig":

@@ -245,7 +245,7 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     """Train and evaluate the models of one machine kind on its history."""
     tick = progress or (lambda what, frac: None)
     telemetry = telemetry.dropna(axis=1, how="all")  # another kind's sensors: no columns for them
-    cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"step": cfg.step_for(len(telemetry))})})
+    cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"step": cfg.step_for(len(telemetry), "cycle" in telemetry)})})
     protocol = cfg.protocol
     if protocol == "auto":  # a cut asks for a time split; otherwise cycle-indexed fleets split by unit
         protocol = "units" if "cycle" in telemetry and cut is None else "time"

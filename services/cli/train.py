@@ -235,7 +235,7 @@ def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (si
               windows: Optional[str] = typer.Option(None, help="Window lengths in samples, e.g. 5,10,20,30."),
               baseline_rows: Optional[int] = typer.Option(None, min=2, help="Rows of the machine's own normal."),
               stride: Optional[int] = typer.Option(None, min=1, help="A feature row every N samples (default: every "
-                                                   "row up to 200,000 rows, else 10)."),
+                                                   "row for cycle data up to 200,000 rows, else 10)."),
               cycle_seconds: float = typer.Option(3600.0, min=1e-6, help="Seconds per cycle for cycle-counted data."),
               promote: bool = typer.Option(True, help="Apply the promotion rule after registering."),
               report: Optional[Path] = typer.Option(None, help="HTML report path (one kind only)."),
