@@ -286,6 +286,7 @@ def train_fleet(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: Train
     assert modes is not None and params is not None
     held_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     metrics = fleet_metrics(held_frame, modes, cfg, scale, len(folds), task)
+    metrics["rul_unit"] = "cycles" if "cycle" in telemetry else "hours"
     metrics["search"] = log
     tick("refit on every unit", 0.8)
     spec = fleet_spec(telemetry, cfg, units)

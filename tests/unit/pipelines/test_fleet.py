@@ -28,7 +28,7 @@ def trained() -> tuple[TrainResult, pd.DataFrame]:
 def test_small_fleet_uses_grouped_folds_and_refits_on_every_unit(trained: tuple[TrainResult, pd.DataFrame]) -> None:
     result, tel = trained
     m = result.metrics
-    assert m["protocol"] == "units" and m["folds"] == 5 and m["held_out_units"] == 14
+    assert m["protocol"] == "units" and m["folds"] == 5 and m["held_out_units"] == 14 and m["rul_unit"] == "cycles"
     assert sorted(result.data_range["machines"]) == sorted(tel["machine_id"].unique())
     assert sorted(result.data_range["held_out_machines"]) == sorted(tel["machine_id"].unique())  # each once
     assert result.bundle.feature_spec.conditions is not None and result.bundle.feature_spec.conditions.n_conditions == 2
