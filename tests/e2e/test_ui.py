@@ -29,8 +29,8 @@ def test_overview_fills_with_live_data_and_has_no_write_actions(browser, stack):
     page = login(browser, stack)
     # Every machine of the demo plant shows up; live scores fill health values in.
     assert page.locator("#overview .tile").count() == 10
-    page.wait_for_function("document.querySelectorAll('#overview .tile[data-health]:not([data-health=\"\"])').length >= 1",
-                           timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator('#overview .tile[data-health]:not([data-health=""])').first).to_be_attached(
+        timeout=LIVE_TIMEOUT_MS)
     page.wait_for_selector("#conn[data-status=live]")
     shot(page, "ui-overview-en")
     # Overview is read-only (ISA-101 level 1): links only, no buttons, inputs or forms in the view.
@@ -82,7 +82,7 @@ def test_acknowledge_and_resolve_an_alert_by_keyboard(browser, stack):
     assert alarm_colour_violations(page) == []
     shot(page, "ui-alerts-en")
     row.focus()
-    page.wait_for_function(f"document.activeElement && document.activeElement.dataset.alertId === {alert['alert_id']!r}")
+    expect(row).to_be_focused(timeout=30_000)
     page.keyboard.press("a")
     page.wait_for_selector('#alert-detail .state-tag[data-state="acknowledged"]')
     expect(page.locator(f'#alert-list tbody tr[data-alert-id="{alert["alert_id"]}"] .prio.unack')).to_have_count(0)
@@ -105,15 +105,17 @@ def test_contrast_and_severity_not_by_colour_alone(browser, stack):
         page.wait_for_timeout(1500)
         result = low_contrast(page, 4.5)
         assert result["checked"] > 20 and result["bad"] == [], (route, result["bad"][:5])
-        for badge in page.locator(".prio").all():
-            assert badge.locator(".shape").count() == 1 and badge.locator(".word").text_content().strip()
+        # one snapshot of the DOM (live SSE updates re-render tiles between separate locator calls)
+        badges = page.evaluate("""() => [...document.querySelectorAll('.prio')].map((b) => ({
+            shapes: b.querySelectorAll('.shape').length, word: (b.querySelector('.word')?.textContent || '').trim()}))""")
+        assert all(b["shapes"] == 1 and b["word"] for b in badges), (route, badges[:5])
     shot(page, "ui-kpis-en")
 
 
 def test_language_switch_is_remembered_and_localised(browser, stack):
     page = login(browser, stack)
     page.click("#lang-toggle")
-    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN", timeout=30_000)
     assert page.locator('#nav a[data-route="overview"]').inner_text() == "产线总览"
     page.reload()
     page.wait_for_selector("#overview .tile")
