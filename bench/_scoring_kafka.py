@@ -7,9 +7,9 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
@@ -74,13 +74,13 @@ def produce_paced(kafka: KafkaSettings, plant: Plant, rate_per_s: float, seconds
     Sample time is the wall clock (``sim_period_s`` None: latency runs) or advances
     ``sim_period_s`` per sample (accelerated replay, e.g. 60 s samples at 3600x)."""
     machines = plant.machines()
-    t0 = datetime.now(timezone.utc)
+    t0 = datetime.now(UTC)
     began, sent, seq = time.monotonic(), 0, 0
     with Producer(kafka) as producer:
         while (elapsed := time.monotonic() - began) < seconds:
             due = int(elapsed * rate_per_s / len(machines))
             while seq < due:
-                ts = t0 + timedelta(seconds=seq * sim_period_s) if sim_period_s else datetime.now(timezone.utc)
+                ts = t0 + timedelta(seconds=seq * sim_period_s) if sim_period_s else datetime.now(UTC)
                 for i, m in enumerate(machines):
                     signals = {s.name: s.normal_low + (s.normal_high - s.normal_low) * (0.4 + 0.1 * ((seq + i) % 5) / 5)
                                for s in m.sensors}

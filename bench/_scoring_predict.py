@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import lightgbm as lgb
 import numpy as np

@@ -10,7 +10,7 @@ import statistics
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,10 +18,10 @@ import uvicorn
 
 from contracts import AlertAction, AlertEvent, HealthScore, StoreSettings
 from contracts.plant import load_plant
-from store import Store
 from services.api import ApiSettings, create_app
-from store.repos.auth import create_user
+from store import Store
 from store.credentials import Role
+from store.repos.auth import create_user
 
 RATE_PER_S = 50
 SECONDS = 10
@@ -29,12 +29,13 @@ SECONDS = 10
 
 def _seed(store: Store, plant_file: Path) -> None:
     machines = [m.id for m in load_plant(plant_file).machines()]
-    t0 = datetime.now(timezone.utc) - timedelta(days=1)
+    t0 = datetime.now(UTC) - timedelta(days=1)
     scores = [HealthScore(score_id=f"{m}|{i}", machine_id=m, ts=t0 + timedelta(minutes=i), model_version="m-1",
                           health=90 - i % 40, horizon_hours=24, failure_probability={"tool_wear": (i % 40) / 100})
               for m in machines for i in range(1440)]
     store.upsert_scores(scores)
-    alerts = [AlertEvent(alert_id=f"{machines[i % len(machines)]}|tool_wear|{i}", machine_id=machines[i % len(machines)],
+    alerts = [AlertEvent(alert_id=f"{machines[i % len(machines)]}|tool_wear|{i}",
+                         machine_id=machines[i % len(machines)],
                          ts=t0 + timedelta(seconds=40 * i), action=AlertAction.RAISED, mode="tool_wear",
                          priority=("low", "medium", "high")[i % 3], probability=0.7, model_version="m-1")
               for i in range(2000)]
@@ -73,21 +74,23 @@ def run(results_dir: Path) -> dict:
     with store.engine.begin() as conn:
         create_user(conn, "bench", "correct-horse-battery-staple", Role.VIEWER)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            token = client.post("/api/v1/auth/login", json={"username": "bench", "password": "correct-horse-battery-staple"}
+            token = client.post("/api/v1/auth/login", json={"username": "bench",
+                                                            "password": "correct-horse-battery-staple"}
                                 ).json()["access_token"]
             client.headers["Authorization"] = f"Bearer {token}"
             client.get("/api/v1/plant")  # warm up
             result = {"plant_health": _measure(client, "/api/v1/plant"),
                       "alert_list": _measure(client, "/api/v1/alerts?limit=100"),
                       "store": "sqlite (WAL)", "data": "10 machines x 1440 scores, 2000 alerts",
-                      "server": "uvicorn, 1 worker, same host", "ts": datetime.now(timezone.utc).isoformat()}
+                      "server": "uvicorn, 1 worker, same host", "ts": datetime.now(UTC).isoformat()}
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -40,7 +40,8 @@ def run(results_dir: Path) -> dict:
     out = {"records": len(raws), "mean_bytes": round(sum(map(len, raws)) / len(raws)),
            "pydantic_model_us_per_record": round(before, 2), "fast_path_us_per_record": round(after, 2),
            "fast_function_us_per_record": round(fast_only, 2), "speedup": round(before / after, 2),
-           "loadavg_1m": round(os.getloadavg()[0], 2), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+           "loadavg_1m": round(os.getloadavg()[0], 2), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                    time.gmtime())}
     (results_dir / "decode.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
     return out

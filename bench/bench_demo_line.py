@@ -23,10 +23,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from rich.console import Console
 
+from contracts.settings import KafkaSettings
 from contracts.topics import SCORES, TELEMETRY
 from runtime import broker
 from runtime.admin import ensure_topics
-from contracts.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 console = Console()

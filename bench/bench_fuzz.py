@@ -83,7 +83,7 @@ def run(results_dir: Path) -> dict:
             store = Store.open(StoreSettings(url=db))
             port = _free_port()
             env = {**os.environ, **harness.worker_env(fz, settings, db, registry_dir, "bench-fuzz", port)}
-            start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT,  # noqa: E731
+            start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT,
                                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             harness.produce_warmup(settings, fz)
             proc = start()
@@ -146,7 +146,8 @@ def run(results_dir: Path) -> dict:
         "big_payloads": sum(m.kind in ("huge_1mb", "huge_5mb") for m in fz.mutants),
         "expected_rejects": verdict.expected_rejects,
         "dead_lettered_with_reason": verdict.expected_rejects - len(verdict.missing),
-        "dead_letter_share": round((verdict.expected_rejects - len(verdict.missing)) / max(1, verdict.expected_rejects), 4),
+        "dead_letter_share": round((verdict.expected_rejects - len(verdict.missing))
+                                   / max(1, verdict.expected_rejects), 4),
         "summaries_of_oversized": verdict.summaries, "summary_errors": verdict.summary_errors[:10],
         "missing": verdict.missing[:10], "kept_but_dead_lettered": verdict.unexpected[:10],
         "by_error_type": verdict.by_reason,

@@ -61,8 +61,8 @@ def _drain(buffer: DiskBuffer, stop: threading.Event) -> None:
 async def _measure(runner: OpcUaRunner, metrics: ConnectorMetrics, seconds: float, warmup: float) -> dict:
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
-    accepted = lambda: (metrics.tag_updates.labels("opcua", "accepted")._value.get()  # noqa: E731
-                        + metrics.tag_updates.labels("opcua", "deadband")._value.get())
+    accepted = lambda: (metrics.tag_updates.labels("opcua", "accepted")._value.get()  # noqa: SLF001 - one labelled child's count: prometheus_client has no public getter
+                        + metrics.tag_updates.labels("opcua", "deadband")._value.get())  # noqa: SLF001 - as above
     deadline = time.monotonic() + 180
     while runner.subscribed_items < len(runner.by_node) and time.monotonic() < deadline:
         await asyncio.sleep(0.5)

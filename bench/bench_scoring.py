@@ -36,14 +36,14 @@ from bench._scoring_predict import predict_cost
 from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import TELEMETRY
-from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
-from pipelines.testing.toymodel import publish_toy_champions
 from pipelines.scoring.worker import ScoringWorker
-from store import Store, schema
+from pipelines.testing.samplestream import renamed_plant, samples
+from pipelines.testing.toymodel import publish_toy_champions
 from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.settings import LineWatchSettings
+from store import Store, schema
 
 console = Console()
 PER_MACHINE = 2000
@@ -63,7 +63,7 @@ def _scores(db: Path) -> tuple[int, float]:
         return 0, 0.0
     if not n:
         return 0, 0.0
-    as_dt = lambda v: v if not isinstance(v, str) else datetime.fromisoformat(v)  # noqa: E731
+    as_dt = lambda v: v if not isinstance(v, str) else datetime.fromisoformat(v)
     return n, (as_dt(last) - as_dt(first)).total_seconds()
 
 
@@ -98,7 +98,7 @@ def _worker_pass(kafka: KafkaSettings, plant, registry: Path, work: Path, group:
     store = Store.open(StoreSettings(url=f"sqlite:///{work}/{group}.db"))
     settings = ScoringSettings(kafka=kafka, registry_dir=registry, scoring=ScoringOptions(group_id=group))
     worker = ScoringWorker(settings, plant=plant, store=store)
-    done = lambda: worker.metrics.registry.get_sample_value("linewatch_scoring_scores_total") >= expected  # noqa: E731
+    done = lambda: worker.metrics.registry.get_sample_value("linewatch_scoring_scores_total") >= expected
     began = time.perf_counter()
     if profile:
         profile.enable()
@@ -241,7 +241,7 @@ def run(results_dir: Path) -> dict:
         console.print("training toy champions")
         publish_toy_champions(registry)
         base = load_plant(LineWatchSettings().plant_file)
-        plant_for = lambda tag: renamed_plant(base, tag)  # noqa: E731
+        plant_for = lambda tag: renamed_plant(base, tag)
         res: dict = {"machines": len(base.machines()), "partitions": 6, "cpu_cores": os.cpu_count(),
                      "load_average_at_start": os.getloadavg()}
         phases = [

@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -201,8 +201,8 @@ def run(results_dir: Path) -> dict:
         trained_s = ensure_champion(registry, env)
         from contracts.settings import StoreSettings
         from store import Store
-        from store.repos.auth import create_user
         from store.credentials import Role
+        from store.repos.auth import create_user
 
         store = Store.open(StoreSettings(url=store_url))
         with store.engine.begin() as conn:
@@ -275,7 +275,8 @@ def run(results_dir: Path) -> dict:
         last = series[-1]
         errors = {"api": last["api_errors"], "sse": last["sse_errors"], "deadletter": max(0, last["deadletter"]),
                   "log_lines": last["log_errors"], "processes_died": died}
-        error_total = errors["api"] + errors["sse"] + errors["deadletter"] + sum(last["log_errors"].values()) + len(died)
+        error_total = (errors["api"] + errors["sse"] + errors["deadletter"] + sum(last["log_errors"].values())
+                       + len(died))
         passed = bool(error_total == 0 and all(g is not None and g < 0.10 for g in growth_by.values()))
         res = {
             "what": "demo line (physics simulator 3600x, quick champion) -> Kafka -> score + persist -> SQLite <- "
@@ -287,7 +288,7 @@ def run(results_dir: Path) -> dict:
             "api_requests": last["api_requests"], "sse_events": last["sse_events"],
             "telemetry_records": last["telemetry_total"], "lag_max_records": max(s["lag"] for s in series),
             "uptime_at_end": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
-            "ts": datetime.now(timezone.utc).isoformat(),
+            "ts": datetime.now(UTC).isoformat(),
             "series": series,
         }
         (results_dir / "soak.json").write_text(json.dumps(res, indent=2) + "\n")

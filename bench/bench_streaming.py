@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def _stored(db: Path) -> tuple[int, list[float]]:
         store.close()
     except Exception:  # noqa: BLE001 - the worker may not have created it yet
         return 0, []
-    as_dt = lambda v: v if not isinstance(v, str) else datetime.fromisoformat(v)  # noqa: E731
+    as_dt = lambda v: v if not isinstance(v, str) else datetime.fromisoformat(v)
     return len(rows), [(as_dt(b) - as_dt(a)).total_seconds() for a, b in rows]
 
 
@@ -100,7 +100,7 @@ def _count(db: Path) -> int:
             n = conn.execute(select(func.count()).select_from(schema.scores)).scalar_one()
         store.close()
         return int(n)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a store the worker has not created yet counts as no scores
         return 0
 
 
@@ -157,7 +157,7 @@ def _worker_pass(kafka: KafkaSettings, plant: Plant, registry: Path, work: Path,
     store = Store.open(StoreSettings(url=f"sqlite:///{work}/{group}.db"))
     settings = ScoringSettings(kafka=kafka, registry_dir=registry, scoring=ScoringOptions(group_id=group))
     worker = ScoringWorker(settings, plant=plant, store=store)
-    scores = lambda: worker.metrics.registry.get_sample_value("linewatch_scoring_scores_total") or 0  # noqa: E731
+    scores = lambda: worker.metrics.registry.get_sample_value("linewatch_scoring_scores_total") or 0
     began, cpu = time.perf_counter(), time.process_time()
     worker.run(until=lambda: scores() >= expected)
     elapsed, cpu_s = time.perf_counter() - began, time.process_time() - cpu
@@ -294,12 +294,12 @@ def _produce_plant(kafka: KafkaSettings, plant: Plant, hz: float, seconds: float
         while (elapsed := time.monotonic() - began) < seconds:
             due = int(elapsed * hz) + 1
             while seq < due:
-                ts = datetime.now(timezone.utc)
+                ts = datetime.now(UTC)
                 level = rng.uniform(0.35, 0.55, size=(len(machines), max(len(n) for n in names)))
                 for i, m in enumerate(machines):
                     vals = lows[i] + spans[i] * level[i, :len(names[i])]
                     producer.send(TELEMETRY, TelemetrySample(machine_id=m.id, ts=ts, seq=seq,
-                                                             signals=dict(zip(names[i], vals.tolist()))))
+                                                             signals=dict(zip(names[i], vals.tolist(), strict=False))))
                 sent += len(machines)
                 seq += 1
             behind = max(behind, (time.monotonic() - began) * hz - seq)
@@ -352,7 +352,8 @@ def plant_run(kafka: KafkaSettings, base: Plant, registry: Path, work: Path, res
         "lag_max": max(lags), "lag_mean_during_stream": round(float(np.mean(during)), 1),
         "lag_trend_second_half_minus_first": round(float(np.mean(during[half:]) - np.mean(during[:half])), 1),
         "drained_after_s": round(series[-1][0] - PLANT_SECONDS, 1) if lags[-1] == 0 else None,
-        "latency_p50_s": round(float(np.percentile(arr, 50)), 3), "latency_p99_s": round(float(np.percentile(arr, 99)), 3),
+        "latency_p50_s": round(float(np.percentile(arr, 50)), 3),
+        "latency_p99_s": round(float(np.percentile(arr, 99)), 3),
         "load": load, "load_end": load_end, "series": series, "plot": "bench/results/streaming_plant.png"}
     _plot(series, res, results / "streaming_plant.png")
     return res

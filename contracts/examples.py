@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.messages import (
@@ -18,7 +18,7 @@ from contracts.messages import (
 )
 from contracts.topics import ALERTS, COMMANDS, DEADLETTER, EVENTS, SCORES, TELEMETRY, Topic
 
-T0 = datetime(2026, 1, 5, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 8, 0, 0, tzinfo=UTC)
 MACHINE = "line-1/cnc-01"
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
-from typing import Annotated, Callable, Iterable, Literal
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -83,7 +84,7 @@ class _Wire(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _decoder = msgspec.json.Decoder(_Wire)
-_UTC = timezone.utc
+_UTC = UTC
 _new = object.__new__
 _set = object.__setattr__
 _ALL_FIELDS = frozenset(TelemetrySample.model_fields)

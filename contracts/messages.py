@@ -8,9 +8,9 @@ downstream stages upsert on are deterministic so a replay never duplicates a row
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -24,8 +24,8 @@ UtcDatetime = AwareDatetime
 MAX_SIGNALS = 1000  # signals (and quality entries) per sample
 MAX_TEXT = 200  # program, tool_id, part_id, source
 MAX_SEQ = 2**63 - 1  # fits a signed 64-bit column
-TS_MIN = datetime(2000, 1, 1, tzinfo=timezone.utc)  # anything earlier is a clock fault (e.g. ts: -1 = 1969)
-TS_MAX = datetime(2100, 1, 1, tzinfo=timezone.utc)  # exclusive
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)  # anything earlier is a clock fault (e.g. ts: -1 = 1969)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
 
 
 
@@ -38,7 +38,7 @@ class Message(BaseModel):
     @classmethod
     def _utc(cls, value: object) -> object:
         if isinstance(value, datetime):
-            return value.astimezone(timezone.utc)
+            return value.astimezone(UTC)
         return value
 
 
@@ -175,7 +175,7 @@ class PlcAlarm(_EventBase):
 
 
 MachineEvent = Annotated[
-    Union[PartCompleted, FailureOccurred, MaintenanceDone, StateChanged, PlcAlarm],
+    PartCompleted | FailureOccurred | MaintenanceDone | StateChanged | PlcAlarm,
     Field(discriminator="kind"),
 ]
 

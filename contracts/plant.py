@@ -89,7 +89,7 @@ class Sensor(_Model):
         return data
 
     @model_validator(mode="after")
-    def _check(self) -> "Sensor":
+    def _check(self) -> Sensor:
         expected = unit_of(self.name)
         if expected is None:
             raise ValueError(f"signal name {self.name!r} must end in a unit suffix such as "
@@ -125,7 +125,7 @@ class Machine(_Model):
                                   description="Simulator parameter overrides (see simulators/README.md).")
 
     @model_validator(mode="after")
-    def _check(self) -> "Machine":
+    def _check(self) -> Machine:
         names = [s.name for s in self.sensors]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -181,7 +181,7 @@ class Line(_Model):
         return data
 
     @model_validator(mode="after")
-    def _check(self) -> "Line":
+    def _check(self) -> Line:
         for m in self.machines:
             if m.line_id != self.id:
                 raise ValueError(f"machine {m.id!r} is not on line {self.id!r}")

@@ -48,7 +48,7 @@ class KafkaSettings(BaseModel):
         default="kafka-python", description="Client library of the consume loop and producers (runtime/transport.py).")
 
     @model_validator(mode="after")
-    def _security_complete(self) -> "KafkaSettings":
+    def _security_complete(self) -> KafkaSettings:
         if self.sasl_password_file is not None:
             if self.sasl_password is not None:
                 raise ValueError("set sasl_password or sasl_password_file, not both")

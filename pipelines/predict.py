@@ -13,8 +13,9 @@ Pure: no Kafka, no database; the caller reads and writes files (``linewatch pred
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ def score_rows(bundle: ModelBundle, feats: pd.DataFrame, opts: PredictOptions, c
     rul_h = preds["rul_hours"].to_numpy(dtype=float)
     out["health"] = [health({m: float(p[j]) for j, m in enumerate(bundle.modes)},
                             float(r) if math.isfinite(r) else None, bundle.horizon_hours)
-                     for p, r in zip(probs, rul_h)]
+                     for p, r in zip(probs, rul_h, strict=True)]
     if opts.explain and len(feats):
         out["explanation"] = [factor_sentence(fs)[0] for fs in bundle.explain(feats.reset_index(drop=True), opts.top_k)]
     else:
@@ -89,7 +90,7 @@ class PredictState:
 def _check_continuation(chunk: pd.DataFrame, state: PredictState, first_row: int, what: str) -> None:
     """A machine that continues from an earlier chunk must move forward in time."""
     firsts = chunk.drop_duplicates("machine_id")
-    for i, (machine, ts) in zip(firsts.index, zip(firsts["machine_id"], firsts["ts"])):
+    for i, (machine, ts) in zip(firsts.index, zip(firsts["machine_id"], firsts["ts"], strict=True), strict=True):
         prev = state.machines.get(machine)
         if prev is not None and len(prev.tail) and ts <= prev.tail["ts"].iloc[-1]:
             problem = "duplicate time" if ts == prev.tail["ts"].iloc[-1] else "time goes backwards"
@@ -140,7 +141,7 @@ def predict_chunk(chunk: pd.DataFrame, state: PredictState, bundle_for: BundleFo
         return pd.DataFrame()
     _check_continuation(chunk, state, first_row, what)
     state.rows_in += len(chunk)
-    keep = lambda m: bundle_for(m).feature_spec.max_window  # noqa: E731
+    keep = lambda m: bundle_for(m).feature_spec.max_window
     if opts.at == "last":
         _update(chunk, state, keep)
         return pd.DataFrame()

@@ -26,7 +26,6 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
 from typing import Any
 
 from contracts.errors import BrokerError

@@ -33,9 +33,10 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from kafka import OffsetAndMetadata, TopicPartition
 from kafka.errors import KafkaError
@@ -45,8 +46,8 @@ from contracts.errors import ContractError
 from contracts.messages import DeadLetter
 from contracts.settings import KafkaSettings
 from contracts.topics import DEADLETTER, Topic
-from runtime.metrics import PipelineMetrics, default_metrics
 from runtime import transport
+from runtime.metrics import PipelineMetrics, default_metrics
 from runtime.producer import Producer
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def dead_letter(stage: str, topic: str, partition: int, offset: int, key: bytes 
         reason = (f"{reason} [record of {len(raw):,} bytes dead-lettered as a summary: sha256 and the first "
                   f"{len(value):,} bytes kept; replay it from {topic}[{partition}]@{offset}]")
     return DeadLetter(
-        ts=datetime.now(timezone.utc), stage=stage, source_topic=topic, source_partition=partition,
+        ts=datetime.now(UTC), stage=stage, source_topic=topic, source_partition=partition,
         source_offset=offset, key=key_text[:KEY_MAX_CHARS] if key_text is not None else None,
         value_b64=base64.b64encode(value).decode(), reason=reason, error_type=error_type,
         value_bytes=len(raw), value_sha256=hashlib.sha256(raw).hexdigest(), truncated=truncated,
@@ -336,14 +337,14 @@ class ConsumeLoop:
             raise KafkaError(f"producer failed fatally on a dead letter ({error}); restart to rebuild it")
         try:
             self._producer.close(timeout=5)
-        except Exception:  # noqa: BLE001 - it is broken already
+        except Exception:  # it is broken already
             log.debug("closing the broken producer failed", exc_info=True)
         self._producer = Producer(self._settings)
 
     def _try_commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         try:
             self.consumer.commit(offsets)
-        except Exception:  # noqa: BLE001 - the failure being reported matters more
+        except Exception:  # the failure being reported matters more
             log.warning("could not record the failure in the committed metadata", exc_info=True)
 
     def _load_failures(self) -> None:
@@ -443,7 +444,7 @@ class ConsumeLoop:
                 except Exception:
                     try:
                         self.lag()  # the gauge stays truthful while a supervisor restarts us
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.debug("lag query failed", exc_info=True)
                     raise
                 if self._on_assign is not None:
@@ -455,7 +456,7 @@ class ConsumeLoop:
                     last_lag = time.monotonic()
                     try:
                         self.lag()
-                    except Exception:  # noqa: BLE001 - lag is best effort, never fatal
+                    except Exception:  # lag is best effort, never fatal
                         log.debug("lag query failed", exc_info=True)
         finally:
             self.close()

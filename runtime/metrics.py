@@ -14,7 +14,7 @@ class PipelineMetrics:
     lag: Gauge
 
     @classmethod
-    def create(cls, registry: CollectorRegistry = REGISTRY) -> "PipelineMetrics":
+    def create(cls, registry: CollectorRegistry = REGISTRY) -> PipelineMetrics:
         return cls(
             messages=Counter("linewatch_pipeline_messages_total", "Records handled by outcome.",
                              ["stage", "outcome"], registry=registry),

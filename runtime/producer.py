@@ -40,7 +40,7 @@ class Producer:
     def close(self, timeout: float | None = 10) -> None:
         self._producer.close(timeout=timeout)
 
-    def __enter__(self) -> "Producer":
+    def __enter__(self) -> Producer:
         return self
 
     def __exit__(self, *exc: object) -> None:

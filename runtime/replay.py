@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from kafka import KafkaConsumer, TopicPartition
 

@@ -129,7 +129,7 @@ class ConfluentConsumer:
         for m in msgs:
             err = m.error()
             if err is not None:
-                if err.code() == self._ck.KafkaError._PARTITION_EOF:
+                if err.code() == self._ck.KafkaError._PARTITION_EOF:  # noqa: SLF001 - confluent-kafka's public name for it
                     continue
                 if err.fatal():
                     raise self._ck.KafkaException(err)
@@ -197,7 +197,7 @@ class _Sent:
 
     __slots__ = ("_owner",)
 
-    def __init__(self, owner: "ConfluentProducer") -> None:
+    def __init__(self, owner: ConfluentProducer) -> None:
         self._owner = owner
 
     def get(self, timeout: float | None = None) -> None:

@@ -42,7 +42,7 @@ class SimMetrics:
     behind: Gauge
 
     @classmethod
-    def create(cls, registry: CollectorRegistry = REGISTRY) -> "SimMetrics":
+    def create(cls, registry: CollectorRegistry = REGISTRY) -> SimMetrics:
         return cls(
             samples=Counter("linewatch_sim_samples_total", "Telemetry samples published.", registry=registry),
             events=Counter("linewatch_sim_events_total", "Events published by kind.", ["kind"], registry=registry),

@@ -18,10 +18,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from contracts.plant import FAILURE_MODES, Plant, load_plant  # noqa: E402
-from simulators.physics.line import Line  # noqa: E402
+from contracts.plant import FAILURE_MODES, Plant, load_plant
+from simulators.physics.line import Line
 
 HERE = Path(__file__).resolve().parent
 COLOURS = {"tool_wear": "tab:orange", "spindle_bearing": "tab:red", "coolant": "tab:blue",
@@ -54,7 +54,7 @@ def plot_run(series: dict, title: str, path: Path) -> None:
     hours = series["hours"]
     names = sorted({n for h in hours.values() for n in h})
     fig, axes = plt.subplots(len(names), 1, figsize=(10, 1.5 * len(names)), sharex=True)
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=False):
         xs = sorted(h for h in hours if hours[h].get(name))
         ys = [sum(hours[h][name]) / len(hours[h][name]) for h in xs]
         ax.plot([x / 24 for x in xs], ys, lw=0.8, color="black" if not name.startswith("hidden") else "grey")

@@ -25,7 +25,7 @@ class Role(StrEnum):
     def rank(self) -> int:
         return list(Role).index(self)
 
-    def allows(self, needed: "Role") -> bool:
+    def allows(self, needed: Role) -> bool:
         return self.rank >= needed.rank
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,7 +25,7 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, settings: StoreSettings, *, upgrade: bool = True) -> "Store":
+    def open(cls, settings: StoreSettings, *, upgrade: bool = True) -> Store:
         """Build the engine and (by default) upgrade the schema to the newest revision."""
         engine = create_store_engine(settings)
         if upgrade:

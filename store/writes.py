@@ -6,8 +6,9 @@ wraps them in one transaction per call.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +25,7 @@ def line_of(machine_id: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _insert(conn: Connection, table: Table) -> Insert:

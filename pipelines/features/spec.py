@@ -35,7 +35,7 @@ class FeatureSpec(BaseModel):
         default=None, description="Fitted operating-condition normalisation (signals as z-scores per condition).")
 
     @model_validator(mode="after")
-    def _check(self) -> "FeatureSpec":
+    def _check(self) -> FeatureSpec:
         if not self.windows or min(self.windows) < 2:
             raise ValueError("windows must be non-empty and each at least 2 samples")
         unknown = set(self.stats) - set(STATS)
@@ -60,6 +60,6 @@ class FeatureSpec(BaseModel):
         """
         return self.longest + self.baseline_rows
 
-    def with_signals(self, signals: list[str] | tuple[str, ...]) -> "FeatureSpec":
+    def with_signals(self, signals: list[str] | tuple[str, ...]) -> FeatureSpec:
         """A copy with the signal list fixed (done at training time so columns are stable)."""
         return self.model_copy(update={"signals": tuple(signals)})

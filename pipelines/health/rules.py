@@ -8,18 +8,18 @@ Between the two levels nothing changes, so a probability hovering at the thresho
 not chatter. While an alert is open an ``updated`` event is emitted only when its
 priority changes. An alert belongs to one failure episode: when its component is restored
 (maintenance or repair done) or fails, ``resolve`` clears it at once, and a later raise on
-the restored component is a new alert with a new id. The alert id is ``<machine>|<mode>|<raise window end>``: a replay of
-the same scores raises the same id, so downstream upserts never duplicate an alert.
+the restored component is a new alert with a new id. The alert id is ``<machine>|<mode>|<raise window end>``:
+a replay of the same scores raises the same id, so downstream upserts never duplicate an alert.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Mapping
+from typing import Literal
 
 from contracts.messages import AlertAction, AlertEvent, HealthScore
-
 from pipelines.health.text import alert_messages, recommended_action
 
 Priority = Literal["low", "medium", "high"]
@@ -89,7 +89,8 @@ class AlertTracker:
         """Set the open alert of a machine+mode (state rebuilt from the store after a restart)."""
         self.states.setdefault((machine_id, mode), ModeState()).open = alert
 
-    def resolve(self, machine_id: str, mode: str, ts: datetime, why: Literal["restored", "failed"]) -> AlertEvent | None:
+    def resolve(self, machine_id: str, mode: str, ts: datetime,
+                why: Literal["restored", "failed"]) -> AlertEvent | None:
         """End the episode of an open alert (component restored or failed): a ``cleared`` event, or None."""
         state = self.states.get((machine_id, mode))
         if state is None or state.open is None:

@@ -13,8 +13,8 @@ Bands (documented in docs/scoring.md, shown by the UI):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Mapping
 
 from contracts.plant import MODE_COMPONENT
 

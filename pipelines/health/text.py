@@ -7,7 +7,7 @@ so an operator sees *why* without opening a chart.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from contracts.messages import Factor
 from contracts.plant import MODE_ACTION
@@ -44,7 +44,8 @@ _TOKENS: dict[str, tuple[str, str]] = {
     "energy": ("energy", "能耗"), "load": ("load", "负载"), "tool": ("tool", "刀具"), "servo": ("servo", "伺服"),
     "reducer": ("reducer", "减速机"), "acoustic": ("acoustic", "声发射"), "cutting": ("cutting", "切削"),
 }
-_UNITS: dict[str, str] = {"l_min": "L/min", "mm_min": "mm/min", "ms": "ms", "c": "°C", "mm_s": "mm/s", "kw": "kW", "rpm": "rpm", "bar": "bar", "a": "A",
+_UNITS: dict[str, str] = {"l_min": "L/min", "mm_min": "mm/min", "ms": "ms", "c": "°C", "mm_s": "mm/s", "kw": "kW",
+                          "rpm": "rpm", "bar": "bar", "a": "A",
                           "nm": "N·m", "um": "µm", "mm": "mm", "s": "s", "kwh": "kWh", "pct": "%", "lpm": "L/min",
                           "deg": "°", "hz": "Hz", "g": "g"}
 

@@ -6,8 +6,8 @@ loses nothing (the batch is re-read) and duplicates nothing (see ``archive``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from contracts.settings import KafkaSettings
 from contracts.topics import EVENTS, TELEMETRY

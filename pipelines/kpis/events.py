@@ -6,9 +6,10 @@ changes and alerts. Nothing here knows about the simulator.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
@@ -55,7 +56,8 @@ def _records(items: Iterable[Any]) -> pd.DataFrame:
         elif isinstance(item, dict):
             rows.append(item)
         else:
-            raise KpiInputError(f"cannot read a {type(item).__name__} as an event; give contract messages or a DataFrame")
+            raise KpiInputError(f"cannot read a {type(item).__name__} as an event; "
+                                "give contract messages or a DataFrame")
     return pd.DataFrame(rows)
 
 
@@ -104,7 +106,8 @@ def _kind(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
 def _alerts(alerts: Any) -> pd.DataFrame:
     frame = _utc(_as_frame(alerts), "alerts")
     if frame.empty:
-        return pd.DataFrame({"machine_id": pd.Series([], dtype=str), "ts": frame["ts"], "mode": pd.Series([], dtype=str)})
+        return pd.DataFrame({"machine_id": pd.Series([], dtype=str), "ts": frame["ts"],
+                             "mode": pd.Series([], dtype=str)})
     if "action" in frame.columns:  # only the raise counts: updates and clears are the same alert
         frame = frame[frame["action"].astype(str).str.lower().isin(["raised", "alertaction.raised"])]
     mode = frame["mode"] if "mode" in frame.columns else ""
@@ -153,4 +156,4 @@ def as_utc(value: datetime | str | pd.Timestamp) -> pd.Timestamp:
     ts = pd.Timestamp(value)
     if ts.tzinfo is None:
         raise KpiInputError(f"time {value!r} has no timezone; give UTC (e.g. 2026-01-05T08:00:00+00:00)")
-    return ts.tz_convert(timezone.utc)
+    return ts.tz_convert(UTC)

@@ -35,7 +35,8 @@ class KpiOptions(BaseModel):
                      "from planned busy time; a maintenance pilot keeps it in so that a policy cannot hide "
                      "the downtime it causes. Set False for the strict ISO figure."))
     alert_window_hours: float = Field(
-        default=24.0, gt=0, description="An alert is true if a failure of its machine (and mode) follows within this window.")
+        default=24.0, gt=0,
+        description="An alert is true if a failure of its machine (and mode) follows within this window.")
     match_alert_mode: bool = Field(
         default=True, description="Require the alert's mode to equal the failure mode (default: an alert is only "
                                   "true for the failure it warned of); False counts a failure of any mode.")

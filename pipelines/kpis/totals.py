@@ -45,7 +45,7 @@ class Totals:
     lead_times_h: list[float] = field(default_factory=list)
     state_source: str = "states"
 
-    def __add__(self, other: "Totals") -> "Totals":
+    def __add__(self, other: Totals) -> Totals:
         out = Totals()
         for f in fields(self):
             a, b = getattr(self, f.name), getattr(other, f.name)
@@ -76,7 +76,7 @@ def state_durations(states: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
     labels = [initial, *inside["to_state"].tolist()]
     spans = np.diff(np.array([t.value for t in times], dtype=np.int64)) / 1e9
     out = dict.fromkeys(STATES, 0.0)
-    for label, span in zip(labels, spans):
+    for label, span in zip(labels, spans, strict=False):
         out[label if label in out else "idle"] += float(span)
     return out
 
@@ -105,14 +105,14 @@ def _alert_match(frames: EventFrames, failures: pd.DataFrame, start: pd.Timestam
     fail_ts = _ns(failures["ts"])
     fail_modes = failures["mode"].astype(str).to_numpy()
     total.alerts_raised = len(alerts)
-    for ts, mode in zip(_ns(alerts["ts"]), alerts["mode"].astype(str)):
+    for ts, mode in zip(_ns(alerts["ts"]), alerts["mode"].astype(str), strict=True):
         hit = (fail_ts > ts) & (fail_ts <= ts + window.value)
         if options.match_alert_mode:
             hit &= fail_modes == mode
         total.alerts_true += int(hit.any())
     # recall and lead time: alerts raised up to one window before a failure count, even before `start`
     all_alerts = frames.alerts
-    for ts, mode in zip(failures["ts"], fail_modes):
+    for ts, mode in zip(failures["ts"], fail_modes, strict=False):
         mask = (all_alerts["ts"] < ts) & (all_alerts["ts"] >= ts - window)
         if options.match_alert_mode:
             mask &= all_alerts["mode"].astype(str) == mode

@@ -82,7 +82,8 @@ class ModelBundle:
             out[f"p_{mode}"] = self.calibrations[mode](self.classifiers[mode].predict(x))
         if self.rul:
             mid, lo, hi = (np.clip(self.rul[k].predict(x), 0, self.rul_cap_hours) for k in ("mid", "low", "high"))
-            out["rul_hours"], out["rul_low_hours"], out["rul_high_hours"] = mid, np.minimum(lo, mid), np.maximum(hi, mid)
+            out["rul_hours"] = mid
+            out["rul_low_hours"], out["rul_high_hours"] = np.minimum(lo, mid), np.maximum(hi, mid)
         else:
             out["rul_hours"] = out["rul_low_hours"] = out["rul_high_hours"] = np.nan
         probs = out[[f"p_{m}" for m in self.modes]].to_numpy()
@@ -156,7 +157,8 @@ class ModelBundle:
     def _meta(self) -> dict[str, Any]:
         return {"kind": self.kind, "feature_spec": self.feature_spec.model_dump(mode="json"),
                 "features": self.features, "modes": self.modes, "horizon_hours": self.horizon_hours,
-                "mode_horizons_h": self.mode_horizons_h, "thresholds": self.thresholds, "rul_cap_hours": self.rul_cap_hours,
+                "mode_horizons_h": self.mode_horizons_h, "thresholds": self.thresholds,
+                "rul_cap_hours": self.rul_cap_hours,
                 "calibrations": {m: [c.x, c.y] for m, c in self.calibrations.items()},
                 "defect_calibration": [self.defect_calibration.x, self.defect_calibration.y]
                 if self.defect_calibration else None, "anomaly": self.anomaly,
@@ -164,7 +166,7 @@ class ModelBundle:
                 "models": sorted(self._models())}
 
     @classmethod
-    def load(cls, folder: Path, version: str = "") -> "ModelBundle":
+    def load(cls, folder: Path, version: str = "") -> ModelBundle:
         """Read a bundle written by :meth:`save`."""
         try:
             meta = json.loads((folder / "bundle.json").read_text())

@@ -15,13 +15,12 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from contracts.errors import LineWatchError
 from pipelines.models.bundle import ModelBundle, content_hash
-
 
 # ``data_range.source`` of a bundle that stands in for a trained model (``pipelines.testing``):
 # it proves the wiring, never the product, so the pilot retrains over it.
@@ -86,7 +85,7 @@ class Registry:
         """Store ``bundle`` as a new challenger; returns its version (``<kind>-<utc>-<hash8>``)."""
         staging = Path(tempfile.mkdtemp(dir=self._ensure(), prefix=".staging-"))
         digest = bundle.save(staging)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         version = f"{bundle.kind}-{now:%Y%m%d%H%M%S}-{digest[:8]}"
         holdout = str(metrics.get("holdout_id", ""))
         meta = {"version": version, "kind": bundle.kind, "created": now.isoformat(), "hash": digest,
@@ -122,7 +121,7 @@ class Registry:
             promoted, reason = True, f"forced by an engineer (rule said: {reason})"
         if promoted:
             index["champions"][meta["kind"]] = version
-            index["log"].append({"ts": datetime.now(timezone.utc).isoformat(), "kind": meta["kind"],
+            index["log"].append({"ts": datetime.now(UTC).isoformat(), "kind": meta["kind"],
                                  "version": version, "previous": current, "reason": reason})
             self._save_index(index)
         return Decision(promoted, reason, version, current)

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter
 
 from contracts.plant import Plant, load_plant
 from contracts.topics import EVENTS, TELEMETRY
 from pipelines.scoring.sanity import clean, limits_for
-from store import Store
 from runtime.consumer import ConsumeLoop, Record, Rejected
 from runtime.metrics import PipelineMetrics
 from runtime.settings import LineWatchSettings
+from store import Store
 
 log = logging.getLogger(__name__)
 STAGE = "persist"

@@ -14,9 +14,10 @@ computed only for windows that can move an alert (``_to_explain``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,9 @@ from pipelines.features import FeatureSpec, feature_names, window_features
 from pipelines.features.counters import counter_names, counters
 from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
 from pipelines.health.rules import ModeState
+from pipelines.scoring.buffers import MachineWindow, Outcome
 from pipelines.scoring.eventlog import EventLog
 from pipelines.scoring.sanity import Limits, clean, limits_for
-from pipelines.scoring.buffers import MachineWindow, Outcome
 from pipelines.scoring.sensorfaults import SensorFaults
 
 SUPPRESSING_STATES = ("setup", "maintenance")
@@ -86,7 +87,7 @@ def _num(value: Any) -> float | None:
 def _rounded(factor: Factor) -> Factor:
     """Six significant digits: rolling sums differ in the last bit depending on where the
     window started, and an operator never needs more."""
-    r = lambda v: None if v is None else float(f"{v:.6g}")  # noqa: E731
+    r = lambda v: None if v is None else float(f"{v:.6g}")
     return factor.model_copy(update={"value": r(factor.value), "normal_low": r(factor.normal_low),
                                      "normal_high": r(factor.normal_high)})
 
@@ -283,7 +284,7 @@ class ScoringEngine:
         explain = self._to_explain(bundle, items, columns) if self._top_k > 0 else []  # top_k=0: none (pilot)
         if explain:
             explained = bundle.explain(feats.iloc[explain].reset_index(drop=True), self._top_k)
-            factors = {i: [_rounded(f) for f in fs] for i, fs in zip(explain, explained)}
+            factors = {i: [_rounded(f) for f in fs] for i, fs in zip(explain, explained, strict=False)}
         states = [d.state for d in items]
         for i, d in enumerate(items):
             score = self._health_score(bundle, d, {c: v[i] for c, v in columns.items()}, factors.get(i, []))

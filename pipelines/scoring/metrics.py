@@ -28,7 +28,7 @@ class ScoringMetrics:
     unknown_signals: Counter
 
     @classmethod
-    def create(cls, registry: CollectorRegistry | None = None) -> "ScoringMetrics":
+    def create(cls, registry: CollectorRegistry | None = None) -> ScoringMetrics:
         """All metrics on ``registry`` (a fresh private one by default; serve it with
         ``prometheus_client.start_http_server(port, registry=metrics.registry)``)."""
         registry = registry if registry is not None else CollectorRegistry()
@@ -36,7 +36,8 @@ class ScoringMetrics:
             registry=registry,
             pipeline=PipelineMetrics.create(registry),
             outcomes=Counter("linewatch_scoring_records_total", "Telemetry records by outcome: ok, sensor_fault, "
-                             "duplicate, out_of_order, unknown_machine, replayed, rejected.", ["outcome"], registry=registry),
+                             "duplicate, out_of_order, unknown_machine, replayed, rejected.", ["outcome"],
+                             registry=registry),
             scores=Counter("linewatch_scoring_scores_total", "Health scores stored and published.", registry=registry),
             alerts=Counter("linewatch_scoring_alert_events_total", "Alert events by action.", ["action"],
                            registry=registry),

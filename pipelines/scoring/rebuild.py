@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
@@ -109,7 +110,7 @@ def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assig
         machines.add(sample.machine_id)
         machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(sample.machine_id)
 
-    depth = lambda tp: int(history * max(1, counts.get(tp.partition, 0)) * SAFETY)  # noqa: E731
+    depth = lambda tp: int(history * max(1, counts.get(tp.partition, 0)) * SAFETY)
     n = read_range(settings, replay_targets(consumer, tel, depth), on_telemetry)
     if store_events is not None and machines:
         for event in store_events(sorted(machines)):

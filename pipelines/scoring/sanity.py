@@ -14,9 +14,10 @@ itself is kept, because its other signals are fine.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 # The limits are the plant-file range rule of the signal-quality module (one definition).
 from pipelines.signalquality import SPAN_FACTOR, UNIT_LIMITS, Limits
@@ -63,10 +64,10 @@ def screen(sample: Any, record_ms: int, rules: TimeRules, sensors: Collection[st
     if record_ms is not None and record_ms > 0:
         reference, what = record_ms / 1000.0, "its Kafka record time"
     else:
-        reference = (now_ms if now_ms is not None else datetime.now(timezone.utc).timestamp() * 1000) / 1000.0
+        reference = (now_ms if now_ms is not None else datetime.now(UTC).timestamp() * 1000) / 1000.0
         what = "the wall clock"
     ahead = sample.ts.timestamp() - reference
-    ref_text = datetime.fromtimestamp(reference, timezone.utc).isoformat(timespec="seconds")
+    ref_text = datetime.fromtimestamp(reference, UTC).isoformat(timespec="seconds")
     if rules.max_future_s and ahead > rules.max_future_s:
         return "TimeTooFarAhead", (f"ts {sample.ts.isoformat()} is {_days(ahead)} after {what} {ref_text} "
                                    f"(limit {_days(rules.max_future_s)}: LINEWATCH_SCORING__MAX_FUTURE_S)")

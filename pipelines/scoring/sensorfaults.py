@@ -9,8 +9,8 @@ rebuild (``replay=True``) the detectors advance but no alert is emitted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
 
 from contracts.messages import AlertAction, AlertEvent, Factor, MachineState, Quality, TelemetrySample
 from contracts.plant import Plant, Sensor

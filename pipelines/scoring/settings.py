@@ -40,7 +40,7 @@ class ScoringOptions(BaseModel):
                               description="Dead-letter samples stamped more than this before their record time "
                                           "(0 = no limit; imports of old history need room).")
 
-    def time_rules(self) -> "TimeRules":
+    def time_rules(self) -> TimeRules:
         from pipelines.scoring.sanity import TimeRules
 
         return TimeRules(max_future_s=self.max_future_s, max_past_s=self.max_past_s)

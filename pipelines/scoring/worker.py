@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kafka import ConsumerRebalanceListener, TopicPartition
 
@@ -20,16 +21,16 @@ from contracts.plant import Plant, load_plant
 from contracts.topics import ALERTS, EVENTS, SCORES, TELEMETRY
 from pipelines.health import AlertRules
 from pipelines.models import Registry
+from pipelines.scoring.buffers import Outcome
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.metrics import ScoringMetrics
 from pipelines.scoring.rebuild import rebuild
 from pipelines.scoring.sanity import screen
 from pipelines.scoring.settings import ScoringSettings
 from pipelines.scoring.storeview import open_alerts_before, recent_events
-from pipelines.scoring.buffers import Outcome
-from store import Store
 from runtime.consumer import ConsumeLoop, LoopProgress, Record, Rejected
 from runtime.producer import Producer
+from store import Store
 
 log = logging.getLogger(__name__)
 STAGE = "scoring"
@@ -39,7 +40,7 @@ class _Listener(ConsumerRebalanceListener):
     """Runs on kafka-python's IO thread, where no blocking client call is allowed: it only
     notes the change; the worker rebuilds in its own thread before the next batch."""
 
-    def __init__(self, worker: "ScoringWorker") -> None:
+    def __init__(self, worker: ScoringWorker) -> None:
         self.worker = worker
 
     def on_partitions_revoked(self, revoked: Any) -> None:
@@ -91,7 +92,7 @@ class ScoringWorker:
         for close in (lambda: self.loop and self.loop.close(), lambda: self.producer.close(timeout=5)):
             try:
                 close()
-            except Exception:  # noqa: BLE001 - closing after a failure is best effort
+            except Exception:  # closing after a failure is best effort
                 log.debug("close failed", exc_info=True)
 
     def stop(self) -> None:
@@ -107,7 +108,7 @@ class ScoringWorker:
                 self.producer.flush()
                 self.producer.close()
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure: restart from the committed offsets
+            except Exception as exc:  # any failure: restart from the committed offsets
                 log.exception("scoring worker failed; restarting from the committed offsets")
                 self.metrics.restarts.inc()
                 self.progress.failed(exc)

@@ -9,15 +9,15 @@ injected randomness, count and clock.)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from contracts.messages import TelemetrySample
 from contracts.plant import Plant
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def samples(plant: Plant, per_machine: int, *, seed: int = 0, start: datetime = T0, period_s: float = 60.0,
@@ -35,7 +35,7 @@ def samples(plant: Plant, per_machine: int, *, seed: int = 0, start: datetime = 
             level[m.id] = np.clip(level[m.id] + rng.normal(0, 0.02, len(m.sensors)), 0.2, 0.6)
             values = lows[m.id] + spans[m.id] * (level[m.id] + drift)
             yield TelemetrySample(machine_id=m.id, ts=ts, seq=i,
-                                  signals={s.name: round(float(v), 4) for s, v in zip(m.sensors, values)})
+                                  signals={s.name: round(float(v), 4) for s, v in zip(m.sensors, values, strict=False)})
 
 
 def renamed_plant(plant: Plant, prefix: str) -> Plant:

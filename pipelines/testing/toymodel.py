@@ -46,7 +46,7 @@ def toy_bundle(kind: str = "cnc", spec: FeatureSpec = SMALL_SPEC, seed: int = 0,
     """Train a small bundle for ``kind`` (``cnc`` or ``robot``) on synthetic history."""
     tel, events = synthetic_history(n_machines=3, days=days, seed=seed)
     signals = CNC_SIGNALS if kind == "cnc" else ROBOT_SIGNALS
-    tel = tel.rename(columns=dict(zip(CNC_SIGNALS, signals)))
+    tel = tel.rename(columns=dict(zip(CNC_SIGNALS, signals, strict=False)))
     spec = spec.with_signals(signals)
     feats = compute(tel, spec, events)
     names = feature_names(spec)
@@ -55,7 +55,7 @@ def toy_bundle(kind: str = "cnc", spec: FeatureSpec = SMALL_SPEC, seed: int = 0,
     labels = _labels(tel, events, feats, horizon_hours)
     modes = FAILURE_MODES[kind]
     classifiers = {mode: lgb.train(params, lgb.Dataset(x, labels[src]), trees)
-                   for mode, src in zip(modes, ("tool_wear", "spindle_bearing", "coolant"))}
+                   for mode, src in zip(modes, ("tool_wear", "spindle_bearing", "coolant"), strict=False)}
     hours_to = np.clip(np.nan_to_num(x[:, names.index(f"{signals[1]}__mean_5")]) * 3.0, 0, 168)
     reg = {"objective": "regression", "num_threads": 1, "verbose": -1, "num_leaves": 15, "seed": seed}
     rul = {k: lgb.train(reg | ({"objective": "quantile", "alpha": a} if a else {}), lgb.Dataset(x, hours_to), trees)

@@ -18,7 +18,8 @@ class TrainConfig(BaseModel):
 
     horizon_hours: float = Field(default=24.0, gt=0, description="Predict failure within this horizon.")
     mode_horizons_h: dict[str, float] = Field(
-        default_factory=dict, description="Per-mode horizon (h) fitting each mode's life scale; missing: horizon_hours.")
+        default_factory=dict,
+        description="Per-mode horizon (h) fitting each mode's life scale; missing: horizon_hours.")
     rul_cap_hours: float = Field(default=168.0, gt=0, description="RUL labels are capped here.")
     defect_parts: int = Field(default=5, ge=1, description="Defect risk looks at this many next parts.")
     cost_missed_failure: float = Field(default=20.0, gt=0, description="Cost of a failure nobody warned of.")
@@ -42,8 +43,9 @@ class TrainConfig(BaseModel):
     condition_columns: tuple[str, ...] = Field(
         default=(), description="Settings columns clustered into operating conditions (or one condition column).")
     condition_categorical: bool = Field(default=False, description="condition_columns is one categorical column.")
-    stride: int | None = Field(default=None, ge=1, description="Feature row every N samples; None = 1 for cycle-indexed "
-                                                                 f"tables up to {SMALL_TABLE:,} rows, else the spec's step.")
+    stride: int | None = Field(default=None, ge=1,
+                               description="Feature row every N samples; None = 1 for cycle-indexed "
+                                           f"tables up to {SMALL_TABLE:,} rows, else the spec's step.")
 
     def step_for(self, rows: int, cycles: bool = False) -> int:
         """Feature stride for a table of ``rows`` telemetry rows (``cycles``: cycle-indexed)."""
@@ -52,11 +54,11 @@ class TrainConfig(BaseModel):
         return 1 if cycles and rows <= SMALL_TABLE else self.spec.step
 
     @classmethod
-    def quick(cls, **kw: object) -> "TrainConfig":
+    def quick(cls, **kw: object) -> TrainConfig:
         """The demo's fast profile: one parameter set, one window set, fewer rounds."""
         return cls(**({"trials": 1, "max_rounds": 150} | kw))
 
     @classmethod
-    def thorough(cls, **kw: object) -> "TrainConfig":
+    def thorough(cls, **kw: object) -> TrainConfig:
         """A wider search: 8 parameter sets and two window sets."""
         return cls(**({"trials": 8, "window_candidates": [(10, 60, 240), (5, 30, 120)]} | kw))

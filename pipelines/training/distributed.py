@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np

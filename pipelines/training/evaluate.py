@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 HOLDOUTS = ("future", "machines")
 
 
-def _holdout_metrics(frame: pd.DataFrame, bundle: ModelBundle, p: "Prepared", rule_thr: float) -> dict[str, Any]:
+def _holdout_metrics(frame: pd.DataFrame, bundle: ModelBundle, p: Prepared, rule_thr: float) -> dict[str, Any]:
     out: dict[str, Any] = {"modes": {}, "baseline": {}, "rows": int(len(frame)),
                            "machines": int(frame["machine_id"].nunique())}
     if frame.empty:
@@ -39,7 +39,7 @@ def _holdout_metrics(frame: pd.DataFrame, bundle: ModelBundle, p: "Prepared", ru
     return out
 
 
-def evaluate_frame(bundle: ModelBundle, p: "Prepared", cfg: TrainConfig) -> tuple[dict[str, Any], pd.DataFrame]:
+def evaluate_frame(bundle: ModelBundle, p: Prepared, cfg: TrainConfig) -> tuple[dict[str, Any], pd.DataFrame]:
     """Metrics dict (``holdout_id``, ``score`` = mean future PR-AUC, per holdout and mode) and
     the scored holdout rows (for the HTML report)."""
     ys = p.labels[[f"y_{m}" for m in bundle.modes if f"y_{m}" in p.labels]].to_numpy(dtype=float)

@@ -99,4 +99,5 @@ def normal_ranges(x: np.ndarray, names: list[str]) -> dict[str, tuple[float, flo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         lo, hi = np.nanpercentile(x, 5, axis=0), np.nanpercentile(x, 95, axis=0)
-    return {n: (round(float(a), 6), round(float(b), 6)) for n, a, b in zip(names, lo, hi) if np.isfinite(a)}
+    return {n: (round(float(a), 6), round(float(b), 6))
+            for n, a, b in zip(names, lo, hi, strict=True) if np.isfinite(a)}

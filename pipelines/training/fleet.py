@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -26,7 +27,6 @@ from pipelines.features import FeatureSpec, compute, signal_columns
 from pipelines.features.conditions import fit as fit_conditions
 from pipelines.training import fitting as F
 from pipelines.training.config import TrainConfig
-from pipelines.training.evaluation import mode_metrics, rul_metrics
 from pipelines.training.labels import LabelSpec, failures, make_labels
 from pipelines.training.splits import Split
 
@@ -296,7 +296,7 @@ def train_fleet(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: Train
     importance: dict[str, float] = {}
     boosters = list(bundle.classifiers.values()) + ([bundle.rul["mid"]] if bundle.rul else [])
     for b in boosters:
-        for n, g in zip(bundle.features, b.feature_importance("gain")):
+        for n, g in zip(bundle.features, b.feature_importance("gain"), strict=True):
             importance[n] = importance.get(n, 0.0) + float(g)
     data_range = {"start": d.features["ts"].min().isoformat(), "end": d.features["ts"].max().isoformat(),
                   "cut": None, "protocol": "units", "machines": units,
@@ -312,7 +312,8 @@ def fleet_metrics(frame: pd.DataFrame, modes: list[str], cfg: TrainConfig, scale
     """Held-out-unit figures: RUL per unit at cut points and per-row classification, with baselines."""
     unit_name = "cycles" if scale != 1.0 or cfg.spec.cycle_seconds != 3600.0 else "hours"
     out: dict[str, Any] = {"protocol": "units", "folds": folds, "horizon_hours": cfg.horizon_hours,
-                           "rul_unit": unit_name, "held_out_units": int(frame["machine_id"].nunique()) if len(frame) else 0}
+                           "rul_unit": unit_name,
+                           "held_out_units": int(frame["machine_id"].nunique()) if len(frame) else 0}
     text = "|".join(sorted(frame["machine_id"].unique())) if len(frame) else ""
     out["holdout_id"] = hashlib.sha256(f"units|{text}|{cfg.horizon_hours}|{cfg.seed}".encode()).hexdigest()[:12]
     rul: dict[str, Any] = {}

@@ -145,7 +145,8 @@ def validate_events(frame: pd.DataFrame, machines: set[str], cycle_seconds: floa
     if nomode.any():
         raise ImportFormatError(f"{what}: failure event {frame.loc[nomode, 'event_id'].iloc[0]!r} has no 'mode'")
     if frame["event_id"].duplicated().any():
-        raise ImportFormatError(f"{what}: duplicate event_id {frame.loc[frame['event_id'].duplicated(), 'event_id'].iloc[0]!r}")
+        first = frame.loc[frame["event_id"].duplicated(), "event_id"].iloc[0]
+        raise ImportFormatError(f"{what}: duplicate event_id {first!r}")
     if "good" in frame:
         frame = frame.assign(good=frame["good"].map(lambda v: v if not isinstance(v, str) else v.lower() == "true"))
     return frame.sort_values(["machine_id", "ts"], kind="stable").reset_index(drop=True)
@@ -156,7 +157,8 @@ def events_from_failure_rows(tel: pd.DataFrame) -> pd.DataFrame:
     if "failure_mode" not in tel:
         return pd.DataFrame(columns=["event_id", "machine_id", "ts", "kind", "mode"])
     rows = tel[tel["failure_mode"].notna() & (tel["failure_mode"].astype(str) != "")]
-    return pd.DataFrame({"event_id": [f"{m}:failure:{t.isoformat()}" for m, t in zip(rows["machine_id"], rows["ts"])],
+    ids = [f"{m}:failure:{t.isoformat()}" for m, t in zip(rows["machine_id"], rows["ts"], strict=True)]
+    return pd.DataFrame({"event_id": ids,
                          "machine_id": rows["machine_id"].to_numpy(), "ts": rows["ts"].to_numpy(),
                          "kind": "failure", "mode": rows["failure_mode"].astype(str).to_numpy()})
 

@@ -11,10 +11,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import precision_recall_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve
 
 
 def _png(fig: Any) -> str:
@@ -27,7 +27,7 @@ def _png(fig: Any) -> str:
 def _pr_curves(frame: pd.DataFrame, modes: list[str], holdout: str) -> str:
     fig, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.4), squeeze=False)
     sub = frame[frame["holdout"] == holdout]
-    for ax, m in zip(axes[0], modes):
+    for ax, m in zip(axes[0], modes, strict=False):
         y = sub[f"y_{m}"].to_numpy(dtype=float)
         ok = np.isfinite(y)
         if ok.sum() and 0 < y[ok].sum() < ok.sum():
@@ -132,14 +132,16 @@ def render_fleet(title: str, metrics: dict[str, Any], frame: pd.DataFrame, impor
     for name, v in metrics.get("rul", {}).items():
         if isinstance(v, dict):
             rows.append(f"<tr><td>{html.escape(name)}</td><td>{v.get('rmse', float('nan')):.2f}</td>"
-                        f"<td>{v.get('phm08_sum', float('nan')):.1f}</td><td>{v.get('phm08_mean', float('nan')):.2f}</td>"
+                        f"<td>{v.get('phm08_sum', float('nan')):.1f}</td>"
+                        f"<td>{v.get('phm08_mean', float('nan')):.2f}</td>"
                         f"<td>{v.get('n', 0)}</td></tr>")
     modes = []
     for m, v in metrics.get("modes", {}).items():
         for who, r in v.items():
             modes.append(f"<tr><td>{html.escape(m)}</td><td>{html.escape(who)}</td>"
                          + "".join(f"<td>{r.get(k, float('nan')):.3f}</td>" for k in
-                                   ("pr_auc", "f1", "precision", "recall", "best_f1")) + f"<td>{r['positives']}</td></tr>")
+                                   ("pr_auc", "f1", "precision", "recall", "best_f1"))
+                         + f"<td>{r['positives']}</td></tr>")
     scale = 1.0 if unit == "hours" else 1.0 / max(1e-12, float(data_range.get("cycle_hours", 1.0)))
     warn = "".join(f"<p style='color:#b00'>warning: {html.escape(w)}</p>" for w in metrics.get("warnings", []))
     parts = [f"<h1>{html.escape(title)}</h1>",

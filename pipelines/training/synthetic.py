@@ -7,12 +7,12 @@ filter) that a model has something real to learn and a rule has something to cat
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 MODES = ("tool_wear", "spindle_bearing", "coolant")
 
 
@@ -31,6 +31,7 @@ def _machine(machine_id: str, steps: int, period_s: float, rng: np.random.Genera
     state = np.empty(steps, dtype=object)
     events: list[dict] = []
     down = 0
+    failed = ""  # the mode that failed last: set at each failure, read when its repair ends
     speed = 8000.0
     for i in range(steps):
         ts = T0 + pd.Timedelta(seconds=i * period_s)

@@ -6,17 +6,18 @@ Pure core (no Kafka, no DB): the CLI loads tables, calls :func:`train`, register
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from contracts.errors import LineWatchError
 from pipelines.features import FeatureSpec
-from pipelines.training import distributed
 from pipelines.models.bundle import ModelBundle
 from pipelines.models.drift import reference
+from pipelines.training import distributed
 from pipelines.training import fitting as F
 from pipelines.training.config import TrainConfig
 from pipelines.training.evaluate import evaluate_frame
@@ -150,7 +151,7 @@ def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict:
         # dominated by the per-mode classifiers
         fast = params | {"learning_rate": max(0.1, params["learning_rate"])}
         rounds = min(cfg.max_rounds, 150)
-    fit = lambda obj, **kw: F.fit_booster(x, y, xv, yv, obj, fast, cfg.threads, rounds, cfg.seed, **kw)  # noqa: E731
+    fit = lambda obj, **kw: F.fit_booster(x, y, xv, yv, obj, fast, cfg.threads, rounds, cfg.seed, **kw)
     return {"mid": fit("regression"), "low": fit("quantile", alpha=0.1), "high": fit("quantile", alpha=0.9)}
 
 
@@ -217,7 +218,8 @@ FLEET_SPEC = {"windows": (5, 10, 20, 30), "baseline_rows": 30, "stats": ("mean",
 def fleet_defaults(cfg: TrainConfig) -> TrainConfig:
     """Short windows for short runs (cycle-indexed fleets) unless windows were chosen explicitly."""
     default = TrainConfig().window_candidates
-    if [tuple(w) for w in cfg.window_candidates] != [tuple(w) for w in default] or cfg.spec.windows != FeatureSpec().windows:
+    if ([tuple(w) for w in cfg.window_candidates] != [tuple(w) for w in default]
+            or cfg.spec.windows != FeatureSpec().windows):
         spec = cfg.spec.model_copy(update={"windows": tuple(cfg.window_candidates[0])})
         return cfg.model_copy(update={"spec": spec})
     return cfg.model_copy(update={"spec": cfg.spec.model_copy(update=FLEET_SPEC),
@@ -245,7 +247,8 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     """Train and evaluate the models of one machine kind on its history."""
     tick = progress or (lambda what, frac: None)
     telemetry = telemetry.dropna(axis=1, how="all")  # another kind's sensors: no columns for them
-    cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"step": cfg.step_for(len(telemetry), "cycle" in telemetry)})})
+    step = cfg.step_for(len(telemetry), "cycle" in telemetry)
+    cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"step": step})})
     protocol = cfg.protocol
     if protocol == "auto":  # a cut asks for a time split; otherwise cycle-indexed fleets split by unit
         protocol = "units" if "cycle" in telemetry and cut is None else "time"
@@ -268,7 +271,7 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     importance = {}
     for m in bundle.modes:
         gain = bundle.classifiers[m].feature_importance("gain")
-        for n, g in zip(bundle.features, gain):
+        for n, g in zip(bundle.features, gain, strict=True):
             importance[n] = importance.get(n, 0.0) + float(g)
     data_range = {"start": p.features["ts"].min().isoformat(), "end": p.features["ts"].max().isoformat(),
                   "cut": p.split.cut.isoformat(), "machines": sorted(p.features["machine_id"].unique()),

@@ -51,7 +51,8 @@ def alert_kpis(alerts: list[RaisedAlert], start: datetime, end: datetime, now: d
         "from": start, "to": end, "alerts": n, "alerts_per_hour": n / hours,
         "flood_windows": flood, "windows": windows, "flood_window_share": flood / windows,
         "chattering_alerts": _chattering(alerts),
-        "stale_alerts": sum(1 for a in alerts if a.active and not a.resolved and now - a.raised_at > timedelta(hours=24)),
+        "stale_alerts": sum(1 for a in alerts
+                            if a.active and not a.resolved and now - a.raised_at > timedelta(hours=24)),
         "top10_share": (sum(c for _, c in top) / n) if n else None,
         "top10": [{"type": k, "count": c} for k, c in top],
         "priority_split": {p: (prio.get(p, 0) / n if n else None) for p in ("low", "medium", "high")},

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from contracts.plant import load_plant
-from store import Store
 from services.api import errors, headers
 from services.api.context import AppContext
 from services.api.metrics import ApiMetrics
 from services.api.notify import Notifier
 from services.api.routes import alerts, auth, kpis, ops, plant, work
 from services.api.settings import ApiSettings
+from store import Store
 
 PREFIX = "/api/v1"
 DESCRIPTION = """LineWatch REST API: plant health, ISA-18.2 alert workflow, work orders, KPIs with baselines,

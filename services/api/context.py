@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from contracts.plant import Plant
-from store import Connection, Store
 from services.api.metrics import ApiMetrics
 from services.api.settings import ApiSettings
+from store import Connection, Store
 
 
 @dataclass
@@ -22,6 +22,7 @@ class AppContext:
     metrics: ApiMetrics
     key_last_used: dict[str, float] = field(default_factory=dict)
     session_last_seen: dict[str, float] = field(default_factory=dict)
+    broker_probe: tuple[float, bool, str] | None = None  # (monotonic time, ready, reason) of the last check
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

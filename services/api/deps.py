@@ -11,15 +11,16 @@ line-free, and that none leaks another line's data.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Callable
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.context import AppContext
-from store.repos import auth as auth_repo
-from store.credentials import Principal, Role
 from services.api.scope import LineScope
+from store.credentials import Principal, Role
+from store.repos import auth as auth_repo
 
 bearer = HTTPBearer(auto_error=False, description="Login token from POST /auth/login, or an API key")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key for integrators")

@@ -18,7 +18,7 @@ class ApiMetrics:
     escalations: Counter
 
     @classmethod
-    def create(cls) -> "ApiMetrics":
+    def create(cls) -> ApiMetrics:
         r = CollectorRegistry()
         return cls(
             registry=r,

@@ -11,15 +11,16 @@ import asyncio
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+
 from services.api.context import AppContext
 from store import Connection
+from store.credentials import sign
 from store.repos import alerts as alerts_repo
 from store.repos import webhooks as hooks
-from store.credentials import sign
 
 log = logging.getLogger("linewatch.api.notify")
 ALERT_FIELDS = ("alert_id", "machine_id", "line_id", "mode", "priority", "probability", "rul_hours", "state",
@@ -30,7 +31,7 @@ ALERT_FIELDS = ("alert_id", "machine_id", "line_id", "mode", "priority", "probab
 def payload(event: str, alert: dict[str, Any]) -> dict[str, Any]:
     body = {k: alert.get(k) for k in ALERT_FIELDS}
     body = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in body.items()}
-    return {"event": event, "sent_at": datetime.now(timezone.utc).isoformat(), "alert": body}
+    return {"event": event, "sent_at": datetime.now(UTC).isoformat(), "alert": body}
 
 
 def enqueue(conn: Connection, event: str, alert: dict[str, Any]) -> int:
@@ -43,7 +44,7 @@ class Notifier:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         # alerts changed in the last hour before start still get their "raised" notification
-        self.cursor = datetime.now(timezone.utc) - timedelta(hours=1)
+        self.cursor = datetime.now(UTC) - timedelta(hours=1)
         self.client = httpx.Client(timeout=ctx.settings.webhook_timeout_s, follow_redirects=False)
 
     def scan(self) -> dict[str, int]:
@@ -93,7 +94,7 @@ class Notifier:
         while True:
             try:
                 await asyncio.to_thread(self.tick)
-            except Exception:  # noqa: BLE001 - a failed tick is logged and retried, never kills the app
+            except Exception:  # a failed tick is logged and retried, never kills the app
                 log.exception("background tick failed")
                 self.ctx.metrics.store_errors.inc()
             await asyncio.sleep(self.ctx.settings.background_interval_s)

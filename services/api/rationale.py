@@ -35,4 +35,4 @@ def rationale(mode: str) -> dict[str, object]:
                                  "Inspect the machine", "检查设备", 120))
     keys = ("cause_en", "cause_zh", "consequence_en", "consequence_zh", "corrective_action_en",
             "corrective_action_zh", "time_to_respond_minutes")
-    return dict(zip(keys, entry)) | {"recommended_action": MODE_ACTION.get(mode)}
+    return dict(zip(keys, entry, strict=True)) | {"recommended_action": MODE_ACTION.get(mode)}

@@ -12,8 +12,9 @@ caller cannot even learn that they exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from contracts.plant import Plant
 from store.credentials import Principal

@@ -44,7 +44,7 @@ class ApiSettings(LineWatchSettings):
     background_tasks: bool = Field(default=True, description="Run escalation and webhook delivery in-process.")
 
     @model_validator(mode="after")
-    def _no_placeholder_secrets(self) -> "ApiSettings":
+    def _no_placeholder_secrets(self) -> ApiSettings:
         if self.environment != "development":
             pepper = self.token_pepper.get_secret_value()
             if pepper.lower() in PLACEHOLDERS or len(pepper) < 32:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
+from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
@@ -13,8 +12,8 @@ console = Console()
 
 
 def _store():  # type: ignore[no-untyped-def]
-    from store import Store
     from services.api.settings import ApiSettings
+    from store import Store
 
     settings = ApiSettings()
     return settings, Store.open(settings.store)
@@ -23,8 +22,8 @@ def _store():  # type: ignore[no-untyped-def]
 @app.command()
 def init(username: str = typer.Option("admin", help="Name of the first administrator")) -> None:
     """Create the first admin with a random password, printed once. Refuses if an admin exists."""
-    from store.repos.auth import create_user, user_count
     from store.credentials import Role, new_password
+    from store.repos.auth import create_user, user_count
 
     _, store = _store()
     try:
@@ -42,11 +41,11 @@ def init(username: str = typer.Option("admin", help="Name of the first administr
 
 @app.command("create-user")
 def create_user_cmd(username: str, role: str = typer.Option("operator", help="viewer|operator|engineer|admin"),
-                    line: Optional[list[str]] = typer.Option(None, help="Line the user may see (repeat); none = all"),
+                    line: list[str] | None = typer.Option(None, help="Line the user may see (repeat); none = all"),
                     ) -> None:
     """Create a user with a random password (printed once)."""
-    from store.repos.auth import create_user
     from store.credentials import Role, new_password
+    from store.repos.auth import create_user
 
     _, store = _store()
     password = new_password()
@@ -61,19 +60,18 @@ def create_user_cmd(username: str, role: str = typer.Option("operator", help="vi
 
 @app.command("create-key")
 def create_key(name: str, role: str = typer.Option("viewer", help="viewer|operator|engineer|admin"),
-               line: Optional[list[str]] = typer.Option(None, help="Line the key may see (repeat); none = all"),
-               expires: Optional[datetime] = typer.Option(None, help="Expiry, UTC")) -> None:
+               line: list[str] | None = typer.Option(None, help="Line the key may see (repeat); none = all"),
+               expires: datetime | None = typer.Option(None, help="Expiry, UTC")) -> None:
     """Create a scoped API key for an integrator (printed once)."""
-    from datetime import timezone
 
-    from store.repos.auth import create_key as create
     from store.credentials import Role
+    from store.repos.auth import create_key as create
 
     settings, store = _store()
     try:
         with store.engine.begin() as conn:
             key, row = create(conn, settings.token_pepper.get_secret_value(), name, Role(role), line or [], "cli",
-                              expires.replace(tzinfo=timezone.utc) if expires else None)
+                              expires.replace(tzinfo=UTC) if expires else None)
     finally:
         store.close()
     console.print(f"key id {row['key_id']} ({role}, lines {row['scopes'] or 'all'}):\n[bold]{key}[/]\n(shown once)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -17,8 +16,8 @@ from runtime.settings import LineWatchSettings
 console = Console()
 
 
-def command(out: Optional[Path] = typer.Option(None, help="Archive root (default <data_dir>/archive)."),
-            seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: run)."),
+def command(out: Path | None = typer.Option(None, help="Archive root (default <data_dir>/archive)."),
+            seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: run)."),
             compact_only: bool = typer.Option(False, "--compact", help="Only de-duplicate the archive files."),
             metrics_port: int = typer.Option(9404, min=0, max=65535, envvar="LINEWATCH_METRICS_PORT",
                                              help="Port of /metrics, /healthz, /readyz (0 = off).")) -> None:

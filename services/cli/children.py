@@ -101,7 +101,7 @@ def linewatch_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "services.cli", *args]
 
 
-def wait_for(predicate, timeout_s: float, children: Children | None = None, step_s: float = 0.5):  # noqa: ANN001
+def wait_for(predicate, timeout_s: float, children: Children | None = None, step_s: float = 0.5):
     """Poll ``predicate()`` until it returns a truthy value; checks the children meanwhile."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

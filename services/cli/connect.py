@@ -47,9 +47,8 @@ def run(ctx: typer.Context,
     if mapping is None:
         out.print(ctx.get_help())
         raise typer.Exit(2)
-    from services.connectors.app import Connector, ConnectorSettings
-
     from services.connectors import logs
+    from services.connectors.app import Connector, ConnectorSettings
 
     logs.configure("debug" if debug else "info" if verbose else "quiet")
     checked = _checked(mapping, plant)
@@ -73,7 +72,8 @@ def check(mapping: Path = typer.Option(..., "--mapping", "-m"), plant: Path | No
 
 
 @app.command("browse")
-def browse_cmd(endpoint: str = typer.Argument(..., help="Server endpoint: opc.tcp://host:port, optionally with a path."),
+def browse_cmd(endpoint: str = typer.Argument(...,
+                                              help="Server endpoint: opc.tcp://host:port, optionally with a path."),
                start: str | None = typer.Option(None, help="Node id to start from (default: Objects)."),
                depth: int = typer.Option(6, min=0, max=20), limit: int = typer.Option(2000, min=1),
                skeleton: bool = typer.Option(False, help="Print a mapping file to edit instead of a table."),
@@ -90,7 +90,7 @@ def browse_cmd(endpoint: str = typer.Argument(..., help="Server endpoint: opc.tc
                          tags=[{"node": "ns=0;i=2253", "machine": "x/x", "signal": "x_c"}])
     try:
         found = asyncio.run(browse(source, start, depth, limit))
-    except (OSError, asyncio.TimeoutError, TimeoutError) as exc:
+    except (OSError, TimeoutError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
         raise ConfigError(f"{endpoint}: cannot browse: {reason} (is the server running and the port open?)") from exc
     if skeleton:

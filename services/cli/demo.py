@@ -61,8 +61,8 @@ def _first_admin(store_url: str, login_file: Path) -> tuple[str, str | None]:
     """Create the first admin if there is none; returns (user, password or None if it existed)."""
     from contracts.settings import StoreSettings
     from store import Store
-    from store.repos.auth import create_user, user_count
     from store.credentials import Role, new_password
+    from store.repos.auth import create_user, user_count
 
     store = Store.open(StoreSettings(url=store_url))
     try:

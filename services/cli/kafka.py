@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import typer
@@ -95,7 +96,7 @@ def replay_deadletters(
         limit: int = typer.Option(None, min=1, help="Stop after this many matching dead letters."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Count and list, send nothing.")) -> None:
     """Send the original bytes of matching dead letters back to their topic (docs/kafka.md)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from contracts.errors import ConfigError
     from runtime.replay import matcher, replay
@@ -106,7 +107,7 @@ def replay_deadletters(
             when = datetime.fromisoformat(since)
         except ValueError as exc:
             raise ConfigError(f"--since: not an ISO 8601 time: {since!r} (e.g. 2026-12-01T08:00Z)") from exc
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
     report = replay(LineWatchSettings().kafka, keep=matcher(stage, error_type, reason, source_topic, when),
                     to_topic=to, dry_run=dry_run, limit=limit)
     verb = "would replay" if dry_run else "replayed"

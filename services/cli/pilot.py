@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +84,10 @@ def command(
                                           help="Predictive: act only when expected cost favours it (default on)."),
 ) -> None:
     """Compare run-to-failure, fixed-interval preventive and LineWatch-predictive maintenance."""
+    from services.pilot.html import write_report
     from services.pilot.line import simulator_line  # the simulator only when a pilot really runs
     from services.pilot.pilot import run_pilot
     from services.pilot.sources import alert_sources, champion_models, model_thresholds, refuse_training_seeds
-    from services.pilot.html import write_report
 
     settings = PilotSettings()
     overrides = _overrides(seeds, days, arms, interval, workers, prices, predictive)
@@ -126,7 +126,7 @@ def command(
                            registry_dir=registry_dir if sources and config.predictive == "inprocess" else None,
                            basis=basis, models=models, say=console.print)
     text = json.dumps(report, indent=1, ensure_ascii=False, allow_nan=False)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     write_report(report, folder / "latest.json", folder / "latest.html", text)
     (folder / f"pilot-{stamp}.json").write_text(text, encoding="utf-8")
     _summary(report)

@@ -7,8 +7,8 @@ per machine (``pipelines.predict``) and writes CSV, Parquet or JSON lines.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import pandas as pd
 import typer
@@ -51,7 +51,8 @@ def _raw_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
         raise ImportFormatError(f"{path}: cannot read it as CSV or Parquet: {exc}") from exc
 
 
-def chunks(files: list[Path], rows: int, cycle_seconds: float, bar: Progress | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+def chunks(files: list[Path], rows: int, cycle_seconds: float,
+           bar: Progress | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
     """Validated chunks ``(first data row, frame)`` of every file, each at most ``rows`` rows."""
     task = bar.add_task("rows", total=None) if bar else None
     for f in files:
@@ -68,7 +69,7 @@ def chunks(files: list[Path], rows: int, cycle_seconds: float, bar: Progress | N
 class Writer:
     """Appends prediction batches to CSV, Parquet or JSON lines (a file, or stdout for CSV/JSONL)."""
 
-    def __init__(self, out: Optional[Path], fmt: str) -> None:
+    def __init__(self, out: Path | None, fmt: str) -> None:
         self.out, self.fmt = out, fmt
         self._parquet = None
         self._first = True
@@ -105,7 +106,7 @@ class Writer:
             self._fh.close()
 
 
-def _format(out: Optional[Path], fmt: Optional[str]) -> str:
+def _format(out: Path | None, fmt: str | None) -> str:
     if fmt:
         if fmt not in FORMATS:
             raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -122,7 +123,7 @@ def _format(out: Optional[Path], fmt: Optional[str]) -> str:
 class Bundles:
     """The model for each machine: --version, --kind's champion, or the champion of the machine's kind."""
 
-    def __init__(self, reg: Registry, version: Optional[str], kind: Optional[str]) -> None:
+    def __init__(self, reg: Registry, version: str | None, kind: str | None) -> None:
         self.reg, self.kind = reg, kind
         self.fixed: ModelBundle | None = None
         if version:
@@ -149,16 +150,21 @@ class Bundles:
 
 
 def command(path: Path = typer.Argument(..., help="Telemetry file (CSV/Parquet) or folder, in the import format."),
-            out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output file (.csv, .parquet, .jsonl); default stdout CSV."),
-            fmt: Optional[str] = typer.Option(None, "--format", help="csv | parquet | jsonl (default: from --out)."),
-            at: str = typer.Option("row", "--at", help="row: a prediction per row; last: one per machine at its last row."),
+            out: Path | None = typer.Option(None, "--out", "-o",
+                                            help="Output file (.csv, .parquet, .jsonl); default stdout CSV."),
+            fmt: str | None = typer.Option(None, "--format", help="csv | parquet | jsonl (default: from --out)."),
+            at: str = typer.Option("row", "--at",
+                                   help="row: a prediction per row; last: one per machine at its last row."),
             stride: int = typer.Option(1, "--stride", min=1, help="With --at row: predict every N-th row per machine."),
-            version: Optional[str] = typer.Option(None, help="Model version (default: the champion of each machine's kind)."),
-            kind: Optional[str] = typer.Option(None, help="Use this kind's champion for every machine (imported ids)."),
-            events: Optional[Path] = typer.Option(None, help="Events table (maintenance, failures, parts) for the counters."),
+            version: str | None = typer.Option(None,
+                                               help="Model version (default: the champion of each machine's kind)."),
+            kind: str | None = typer.Option(None, help="Use this kind's champion for every machine (imported ids)."),
+            events: Path | None = typer.Option(None,
+                                               help="Events table (maintenance, failures, parts) for the counters."),
             explain: bool = typer.Option(True, "--explain/--no-explain", help="Add the explanation sentence (slower)."),
-            chunk_rows: int = typer.Option(100_000, "--chunk-rows", min=100, help="Rows read per chunk (memory bound)."),
-            cycle_seconds: Optional[float] = typer.Option(None, help="Seconds per cycle (default: the model's).")) -> None:
+            chunk_rows: int = typer.Option(100_000, "--chunk-rows", min=100,
+                                           help="Rows read per chunk (memory bound)."),
+            cycle_seconds: float | None = typer.Option(None, help="Seconds per cycle (default: the model's).")) -> None:
     """Predict failure probability per mode, RUL with interval, defect risk, anomaly, health and the
     explanation for every row (or each machine's last row) of a history file, with the same features
     and models as the streaming scorer."""

@@ -8,9 +8,10 @@ import signal
 import typer
 
 
-def command(metrics_port: int | None = typer.Option(None, min=0, max=65535,
-                                                     help="Prometheus port (default LINEWATCH_METRICS_PORT or 9400; 0 = off)."),
-            verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every assignment and model swap.")) -> None:
+def command(metrics_port: int | None = typer.Option(
+                None, min=0, max=65535, help="Prometheus port (default LINEWATCH_METRICS_PORT or 9400; 0 = off)."),
+            verbose: bool = typer.Option(False, "--verbose", "-v",
+                                         help="Log every assignment and model swap.")) -> None:
     """Score telemetry into health scores and alerts (settings: LINEWATCH_* env, see docs/scoring.md)."""
     import os
 

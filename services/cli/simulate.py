@@ -9,18 +9,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
 from kafka.errors import KafkaError
-from runtime.probes import HealthServer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from contracts.errors import BrokerError, ConfigError
 from contracts.plant import Plant, load_plant
 from runtime.admin import ensure_topics
+from runtime.probes import HealthServer
 from runtime.settings import LineWatchSettings
 from simulators import publisher
 from simulators.history import expected_samples, write_history
@@ -42,12 +42,12 @@ def _start(text: str | None) -> datetime:
     if text is None:
         return DEFAULT_START
     if text == "now":  # simulated time starts at the current wall-clock minute
-        return datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        return datetime.now(UTC).replace(second=0, microsecond=0)
     try:
         t = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError(f"--start: not an ISO 8601 time: {text!r}") from exc
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 @app.callback()
@@ -55,7 +55,8 @@ def live(ctx: typer.Context,
          plant: Path = typer.Option(None, "--plant", help=PLANT_HELP),
          speed: float = typer.Option(3600.0, min=0, help="Simulated seconds per wall second; 0 = as fast as possible."),
          seed: int = typer.Option(7, help="Random seed: same seed and plant, same stream."),
-         duration_hours: float = typer.Option(None, "--duration-hours", min=0, help="Stop after this much simulated time."),
+         duration_hours: float = typer.Option(None, "--duration-hours", min=0,
+                                              help="Stop after this much simulated time."),
          start: str = typer.Option(None, help="Simulated start: ISO 8601 or 'now' (default 2026-01-05T00:00Z)."),
          metrics_port: int = typer.Option(9402, help="Prometheus metrics port; 0 = off."),
          faults: bool = typer.Option(True, help="Sensor faults (dropouts, stuck values, spikes)."),
@@ -78,7 +79,8 @@ def live(ctx: typer.Context,
         ensure_topics(settings.kafka)
     except KafkaError as exc:  # unreachable broker: a clear message and exit 2, not a traceback
         raise BrokerError(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {exc} "
-                          "(start one with `linewatch kafka start`, or set LINEWATCH_KAFKA__BOOTSTRAP_SERVERS)") from exc
+                          "(start one with `linewatch kafka start`, or set LINEWATCH_KAFKA__BOOTSTRAP_SERVERS)"
+                          ) from exc
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

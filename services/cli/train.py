@@ -9,7 +9,7 @@ import contextlib
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pandas as pd
 import typer
@@ -41,8 +41,8 @@ def _find(data: Path, stem: str) -> Path | None:
     return None
 
 
-def _history(data: Optional[Path], telemetry: Optional[Path], events: Optional[Path],
-             labels: Optional[Path], cycle_seconds: float) -> History:
+def _history(data: Path | None, telemetry: Path | None, events: Path | None,
+             labels: Path | None, cycle_seconds: float) -> History:
     if telemetry is None:
         if data is None:
             raise ConfigError("give --data DIR (with telemetry[.parquet|.csv|/] and events…) or --telemetry FILE")
@@ -59,7 +59,7 @@ def _config(quick: bool, thorough: bool, **overrides: Any) -> TrainConfig:
     return TrainConfig.quick(**kw) if quick else TrainConfig.thorough(**kw) if thorough else TrainConfig(**kw)
 
 
-def _kinds(h: History, kind: Optional[str]) -> dict[str, pd.DataFrame]:
+def _kinds(h: History, kind: str | None) -> dict[str, pd.DataFrame]:
     if kind:
         return {kind: h.telemetry}
     kinds = h.telemetry["machine_id"].map(kind_of)
@@ -67,7 +67,7 @@ def _kinds(h: History, kind: Optional[str]) -> dict[str, pd.DataFrame]:
 
 
 def _cell(model: dict, rule: dict, key: str) -> str:
-    f = lambda v: "–" if v is None or v != v else f"{v:.2f}"  # noqa: E731
+    f = lambda v: "–" if v is None or v != v else f"{v:.2f}"
     return f"{f(model.get(key))} / {f(rule.get(key))}"
 
 
@@ -87,7 +87,7 @@ def show_fleet(kind: str, metrics: dict[str, Any]) -> None:
         c.add_column(col)
     for m, v in metrics.get("modes", {}).items():
         mo, pl = v["model"], v.get("plain_lightgbm", {})
-        f = lambda r, k: "–" if r.get(k) is None or r.get(k) != r.get(k) else f"{r[k]:.3f}"  # noqa: E731
+        f = lambda r, k: "–" if r.get(k) is None or r.get(k) != r.get(k) else f"{r[k]:.3f}"
         c.add_row(m, *(f"{f(mo, k)} / {f(pl, k)}" for k in ("pr_auc", "f1", "precision", "recall", "best_f1")),
                   str(mo["positives"]))
     console.print(c)
@@ -116,7 +116,7 @@ def show_metrics(kind: str, metrics: dict[str, Any]) -> None:
 
 
 def _write_report(settings: LineWatchSettings, name: str, result: TrainResult | None, metrics: dict,
-                  frame: pd.DataFrame, bundle: Any, importance: dict, data_range: dict, out: Optional[Path]) -> Path:
+                  frame: pd.DataFrame, bundle: Any, importance: dict, data_range: dict, out: Path | None) -> Path:
     out = out or settings.data_dir / "reports" / f"{name}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     if metrics.get("protocol") == "units":
@@ -130,7 +130,7 @@ def _write_report(settings: LineWatchSettings, name: str, result: TrainResult | 
 
 
 def _train_kind(settings: LineWatchSettings, reg: Registry, kind: str, tel: pd.DataFrame, h: History,
-                cfg: TrainConfig, cut: Optional[pd.Timestamp], promote: bool, report: Optional[Path]) -> str:
+                cfg: TrainConfig, cut: pd.Timestamp | None, promote: bool, report: Path | None) -> str:
     with Progress(TextColumn(f"[bold]{kind}[/] {{task.description}}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         task = bar.add_task("start", total=1.0)
@@ -159,19 +159,20 @@ def _compare_with_champion(reg: Registry, version: str, kind: str, tel: pd.DataF
     reg.record_evaluation(champ.version, metrics)
 
 
-def _floats(text: Optional[str], flag: str) -> Optional[tuple[int, ...]]:
+def _floats(text: str | None, flag: str) -> tuple[int, ...] | None:
     if text is None:
         return None
     try:
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError as exc:
-        raise ConfigError(f"{flag} {text!r}: give whole numbers of samples separated by commas, e.g. 5,10,20,30") from exc
+        raise ConfigError(f"{flag} {text!r}: give whole numbers of samples separated by commas, "
+                          "e.g. 5,10,20,30") from exc
     if not values or min(values) < 2:
         raise ConfigError(f"{flag} {text!r}: each window needs at least 2 samples, e.g. 5,10,20,30")
     return values
 
 
-def parse_cut(cut: Optional[str], h: History, cycle_seconds: float) -> Optional[pd.Timestamp]:
+def parse_cut(cut: str | None, h: History, cycle_seconds: float) -> pd.Timestamp | None:
     """``--cut`` in the data's own units: a cycle number for cycle data, else an ISO time."""
     if cut is None:
         return None
@@ -181,7 +182,8 @@ def parse_cut(cut: Optional[str], h: History, cycle_seconds: float) -> Optional[
         try:
             value = float(cut)
         except ValueError as exc:
-            raise ConfigError(f"--cut {cut!r}: this history counts cycles; give a cycle number, e.g. --cut 150") from exc
+            raise ConfigError(f"--cut {cut!r}: this history counts cycles; give a cycle number, "
+                              "e.g. --cut 150") from exc
         return EPOCH + pd.Timedelta(seconds=value * cycle_seconds)
     try:
         ts = pd.Timestamp(cut)
@@ -190,14 +192,14 @@ def parse_cut(cut: Optional[str], h: History, cycle_seconds: float) -> Optional[
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _in_hours(value: Optional[float], h: History, cycle_seconds: float) -> Optional[float]:
+def _in_hours(value: float | None, h: History, cycle_seconds: float) -> float | None:
     """A length in the data's own units (cycles or hours) -> hours."""
     if value is None:
         return None
     return value * cycle_seconds / 3600.0 if "cycle" in h.telemetry else value
 
 
-def _columns(text: Optional[str], h: History, flag: str) -> tuple[str, ...]:
+def _columns(text: str | None, h: History, flag: str) -> tuple[str, ...]:
     if not text:
         return ()
     cols = tuple(c.strip() for c in text.split(",") if c.strip())
@@ -209,37 +211,38 @@ def _columns(text: Optional[str], h: History, flag: str) -> tuple[str, ...]:
 
 
 @app.command("train")
-def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (simulate history / archive)."),
-              telemetry: Optional[Path] = typer.Option(None, help="Telemetry table (CSV/Parquet/folder)."),
-              events: Optional[Path] = typer.Option(None, help="Events table."),
-              labels: Optional[Path] = typer.Option(None, help="Feedback labels: machine_id, ts, mode, outcome."),
-              kind: Optional[str] = typer.Option(None, help="Machine kind for every id (imported data)."),
+def train_cmd(data: Path | None = typer.Option(None, help="History folder (simulate history / archive)."),
+              telemetry: Path | None = typer.Option(None, help="Telemetry table (CSV/Parquet/folder)."),
+              events: Path | None = typer.Option(None, help="Events table."),
+              labels: Path | None = typer.Option(None, help="Feedback labels: machine_id, ts, mode, outcome."),
+              kind: str | None = typer.Option(None, help="Machine kind for every id (imported data)."),
               quick: bool = typer.Option(False, "--quick", help="Fast profile (demo): one parameter set."),
               thorough: bool = typer.Option(False, "--thorough", help="Wider budgeted search."),
-              horizon: Optional[float] = typer.Option(None, help="Failure horizon H in the data's units "
+              horizon: float | None = typer.Option(None, help="Failure horizon H in the data's units "
                                                       "(cycles for cycle data, else hours; default 24)."),
-              rul_cap: Optional[float] = typer.Option(None, help="RUL cap in the data's units (default 168)."),
-              horizon_hours: Optional[float] = typer.Option(None, help="Failure horizon in hours (time data)."),
-              rul_cap_hours: Optional[float] = typer.Option(None, help="RUL cap in hours (time data)."),
-              cost_missed: Optional[float] = typer.Option(None, help="Cost of a missed failure (default 20)."),
-              cost_stop: Optional[float] = typer.Option(None, help="Cost of a needless stop (default 1)."),
-              cut: Optional[str] = typer.Option(None, help="Holdout cut in the data's units: ISO time, or a cycle "
+              rul_cap: float | None = typer.Option(None, help="RUL cap in the data's units (default 168)."),
+              horizon_hours: float | None = typer.Option(None, help="Failure horizon in hours (time data)."),
+              rul_cap_hours: float | None = typer.Option(None, help="RUL cap in hours (time data)."),
+              cost_missed: float | None = typer.Option(None, help="Cost of a missed failure (default 20)."),
+              cost_stop: float | None = typer.Option(None, help="Cost of a needless stop (default 1)."),
+              cut: str | None = typer.Option(None, help="Holdout cut in the data's units: ISO time, or a cycle "
                                                 "number for cycle data (default: last 25 % of time)."),
               split: str = typer.Option("auto", help="auto | time | units: hold out the future + machines, or "
                                                      "whole units (fleets; auto = units for cycle data)."),
               task: str = typer.Option("auto", help="auto | classify | rul: what model selection optimises."),
-              conditions: Optional[str] = typer.Option(None, help="Settings columns to cluster into operating "
-                                                      "conditions, comma-separated (signals normalised per condition)."),
-              condition_column: Optional[str] = typer.Option(None, help="A column naming each row's operating "
+              conditions: str | None = typer.Option(None, help="Settings columns to cluster into operating "
+                                                               "conditions, comma-separated (signals normalised "
+                                                               "per condition)."),
+              condition_column: str | None = typer.Option(None, help="A column naming each row's operating "
                                                              "condition / program (instead of --conditions)."),
-              windows: Optional[str] = typer.Option(None, help="Window lengths in samples, e.g. 5,10,20,30."),
-              baseline_rows: Optional[int] = typer.Option(None, min=2, help="Rows of the machine's own normal."),
-              stride: Optional[int] = typer.Option(None, min=1, help="A feature row every N samples (default: every "
+              windows: str | None = typer.Option(None, help="Window lengths in samples, e.g. 5,10,20,30."),
+              baseline_rows: int | None = typer.Option(None, min=2, help="Rows of the machine's own normal."),
+              stride: int | None = typer.Option(None, min=1, help="A feature row every N samples (default: every "
                                                    "row for cycle data up to 200,000 rows, else 10)."),
               cycle_seconds: float = typer.Option(3600.0, min=1e-6, help="Seconds per cycle for cycle-counted data."),
               promote: bool = typer.Option(True, help="Apply the promotion rule after registering."),
-              report: Optional[Path] = typer.Option(None, help="HTML report path (one kind only)."),
-              dask: Optional[str] = typer.Option(None, "--dask", help=(
+              report: Path | None = typer.Option(None, help="HTML report path (one kind only)."),
+              dask: str | None = typer.Option(None, "--dask", help=(
                   "Train on a Dask cluster: scheduler address (tcp://host:8786) or 'local' (2 worker "
                   "processes here); features per machine as tasks, boosters with lightgbm.dask."))) -> None:
     """Train models per machine kind, evaluate on held-out data (time + machines, or units), register them."""
@@ -276,8 +279,8 @@ def train_cmd(data: Optional[Path] = typer.Option(None, help="History folder (si
     console.print(f"done in {time.monotonic() - began:.1f} s")
 
 
-def _train_all(settings: LineWatchSettings, reg: Registry, h: History, kind: Optional[str], cfg: TrainConfig,
-               cut: Optional[pd.Timestamp], promote: bool, report: Optional[Path]) -> list[str]:
+def _train_all(settings: LineWatchSettings, reg: Registry, h: History, kind: str | None, cfg: TrainConfig,
+               cut: pd.Timestamp | None, promote: bool, report: Path | None) -> list[str]:
     """Train every kind; a kind without enough failures is reported and skipped, not fatal."""
     versions, skipped = [], []
     for k, tel in _kinds(h, kind).items():
@@ -292,12 +295,12 @@ def _train_all(settings: LineWatchSettings, reg: Registry, h: History, kind: Opt
 
 
 @app.command("evaluate")
-def evaluate_cmd(data: Optional[Path] = typer.Option(None), telemetry: Optional[Path] = typer.Option(None),
-                 events: Optional[Path] = typer.Option(None), labels: Optional[Path] = typer.Option(None),
-                 version: Optional[str] = typer.Option(None, help="Model version (default: the kind's champion)."),
-                 kind: Optional[str] = typer.Option(None, help="Kind whose champion to evaluate."),
-                 cut: Optional[str] = typer.Option(None), cycle_seconds: float = typer.Option(3600.0),
-                 report: Optional[Path] = typer.Option(None, help="HTML report path.")) -> None:
+def evaluate_cmd(data: Path | None = typer.Option(None), telemetry: Path | None = typer.Option(None),
+                 events: Path | None = typer.Option(None), labels: Path | None = typer.Option(None),
+                 version: str | None = typer.Option(None, help="Model version (default: the kind's champion)."),
+                 kind: str | None = typer.Option(None, help="Kind whose champion to evaluate."),
+                 cut: str | None = typer.Option(None), cycle_seconds: float = typer.Option(3600.0),
+                 report: Path | None = typer.Option(None, help="HTML report path.")) -> None:
     """Evaluate a registered model on a history (same split rules) and write the HTML report."""
     settings = LineWatchSettings()
     reg = Registry(settings.registry_dir)
@@ -311,7 +314,7 @@ def evaluate_cmd(data: Optional[Path] = typer.Option(None), telemetry: Optional[
     reg.record_evaluation(version, metrics)
     show_metrics(bundle.kind, metrics)
     imp = {n: float(g) for n, g in zip(bundle.features, sum(bundle.classifiers[m].feature_importance("gain")
-                                                               for m in bundle.modes))}
+                                                               for m in bundle.modes), strict=True)}
     rng = {"start": str(tel["ts"].min()), "end": str(tel["ts"].max()), "cut": "see holdout id",
            "held_out_machines": "same rule as training"}
     path = _write_report(settings, f"eval-{version}", None, metrics, frame, bundle,
@@ -320,7 +323,7 @@ def evaluate_cmd(data: Optional[Path] = typer.Option(None), telemetry: Optional[
 
 
 @models.command("list")
-def models_list(kind: Optional[str] = typer.Option(None)) -> None:
+def models_list(kind: str | None = typer.Option(None)) -> None:
     """Every registered version with its status, data range and holdout score."""
     reg = Registry(LineWatchSettings().registry_dir)
     t = Table(title=f"models in {reg.path}")
@@ -353,8 +356,8 @@ def models_promote(version: str, force: bool = typer.Option(False, "--force", he
 
 
 @models.command("drift")
-def models_drift(version: str, data: Optional[Path] = typer.Option(None), telemetry: Optional[Path] = typer.Option(None),
-                 events: Optional[Path] = typer.Option(None), top: int = typer.Option(15)) -> None:
+def models_drift(version: str, data: Path | None = typer.Option(None), telemetry: Path | None = typer.Option(None),
+                 events: Path | None = typer.Option(None), top: int = typer.Option(15)) -> None:
     """PSI per feature of a recent history against VERSION's training data."""
     from pipelines.features import compute
 
@@ -372,7 +375,7 @@ def models_drift(version: str, data: Optional[Path] = typer.Option(None), teleme
 
 
 @app.command("import-check")
-def import_check(telemetry: Path, events: Optional[Path] = typer.Option(None), labels: Optional[Path] = typer.Option(None),
+def import_check(telemetry: Path, events: Path | None = typer.Option(None), labels: Path | None = typer.Option(None),
                  cycle_seconds: float = typer.Option(3600.0)) -> None:
     """Validate a history against docs/data-format.md and summarise it (exit 2 with the reason if bad)."""
     h = load_history(telemetry, events, labels, cycle_seconds)
@@ -397,14 +400,14 @@ def _seconds(every: str) -> float:
 
 
 @app.command("retrain")
-def retrain_cmd(archive: Optional[Path] = typer.Option(None, help="Archive root (default <data_dir>/archive)."),
-                labels: Optional[Path] = typer.Option(None, help="Feedback labels table."),
-                kind: Optional[str] = typer.Option(None), quick: bool = typer.Option(False, "--quick"),
-                every: Optional[str] = typer.Option(None, help="Repeat on a schedule, e.g. 24h (Ctrl-C stops)."),
-                days: Optional[float] = typer.Option(None, help="Use only the last N days of the archive.")) -> None:
+def retrain_cmd(archive: Path | None = typer.Option(None, help="Archive root (default <data_dir>/archive)."),
+                labels: Path | None = typer.Option(None, help="Feedback labels table."),
+                kind: str | None = typer.Option(None), quick: bool = typer.Option(False, "--quick"),
+                every: str | None = typer.Option(None, help="Repeat on a schedule, e.g. 24h (Ctrl-C stops)."),
+                days: float | None = typer.Option(None, help="Use only the last N days of the archive.")) -> None:
     """Train a challenger on the Kafka archive (+ labels), compare with the champion, apply the rule."""
     from pipelines.history.archive import compact, read_archive
-    from pipelines.training.importer import validate_events, validate_feedback, validate_telemetry, read_table
+    from pipelines.training.importer import read_table, validate_events, validate_feedback, validate_telemetry
 
     settings = LineWatchSettings()
     root = archive or settings.data_dir / "archive"

@@ -132,11 +132,11 @@ class Connector:
         log.info("connector: %d sources, %d tags, buffer %s", len(self.runners),
                  sum(len(s.tags) for s in self.mapping.sources), self.buffer.path)
         results = await asyncio.gather(*(r.run(self._stop) for r in self.runners), return_exceptions=True)
-        for runner, res in zip(self.runners, results):
+        for runner, res in zip(self.runners, results, strict=True):
             if isinstance(res, BaseException):
                 log.error("source %s stopped: %r", runner.cfg.name, res)
 
-    def start(self) -> "Connector":
+    def start(self) -> Connector:
         """Run in a background thread; returns once the sources are starting."""
         self._thread = threading.Thread(target=self.run, name="linewatch-connector", daemon=True)
         self._thread.start()

@@ -7,8 +7,9 @@ import base64
 import logging
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from contracts.messages import DeadLetter, TelemetrySample
 from contracts.settings import KafkaSettings
@@ -52,7 +53,7 @@ class Sink:
     def dead_letter(self, stage: str, source_topic: str, raw: bytes, reason: str, error_type: str,
                     key: str | None = None) -> None:
         """Keep an input we could not use, whole, with the reason (partition/offset -1: not from Kafka)."""
-        letter = DeadLetter(ts=datetime.now(timezone.utc), stage=stage, source_topic=source_topic,
+        letter = DeadLetter(ts=datetime.now(UTC), stage=stage, source_topic=source_topic,
                             source_partition=-1, source_offset=-1, key=key,
                             value_b64=base64.b64encode(raw).decode(), reason=reason[:2000], error_type=error_type)
         self.buffer.put([(self.deadletter_topic, DEADLETTER.key(letter), DEADLETTER.encode(letter))])
@@ -85,7 +86,7 @@ class Forwarder:
         """Whether the forwarding thread runs (the connector's /healthz)."""
         return self._thread.is_alive()
 
-    def start(self) -> "Forwarder":
+    def start(self) -> Forwarder:
         self._thread.start()
         return self
 
@@ -132,7 +133,7 @@ class Forwarder:
             except Exception:  # noqa: BLE001 - flush timeout: broker away; the producer keeps retrying
                 self.metrics.kafka_up.set(0)
         done: list[int] = []
-        for rec, fut in zip(records, futures):
+        for rec, fut in zip(records, futures, strict=True):
             if not fut.succeeded():
                 self.buffer.ack(done)  # keep order: resend from the first failure
                 raise RuntimeError(f"delivery failed: {fut.exception!r}")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 Verbosity = Literal["quiet", "info", "debug"]
 LIBRARIES = ("asyncua", "pymodbus", "paho", "kafka", "aiokafka", "confluent_kafka")

@@ -24,7 +24,7 @@ class ConnectorMetrics:
     kafka_up: Gauge
 
     @classmethod
-    def create(cls, registry: CollectorRegistry = REGISTRY) -> "ConnectorMetrics":
+    def create(cls, registry: CollectorRegistry = REGISTRY) -> ConnectorMetrics:
         return cls(
             tag_updates=Counter("linewatch_connector_tag_updates_total",
                                 "Tag values received, by outcome (accepted, deadband, unknown_tag, bad_value).",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException
@@ -51,10 +51,10 @@ class ModbusRunner:
                     await self.poll_once(client)
                     spent = asyncio.get_running_loop().time() - began
                     await sleep_unless(stop, max(0.0, period - spent))
-            except (ConnectionError, ModbusException, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, ConnectionError, ModbusException, OSError) as exc:
                 self.metrics.errors.labels("modbus", "connect").inc()
                 log.warning("%s: %r; reconnect in %.0fs", self.cfg.name, exc, delay)
-            except Exception as exc:  # noqa: BLE001 - a bug or odd reply must not end the source for good
+            except Exception as exc:  # a bug or odd reply must not end the source for good
                 self.metrics.errors.labels("modbus", "internal").inc()
                 log.exception("%s: unexpected %r; reconnect in %.0fs", self.cfg.name, exc, delay)
             finally:
@@ -67,7 +67,7 @@ class ModbusRunner:
 
     async def poll_once(self, client: AsyncModbusTcpClient) -> None:
         """Read every block once; a refused block (bad address) marks its tags bad, the others go on."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         answered = 0
         for block in self.blocks:
             read = {"holding": client.read_holding_registers, "input": client.read_input_registers,
@@ -79,7 +79,8 @@ class ModbusRunner:
                 continue
             answered += 1
             self._failing.discard((block.unit_id, block.table, block.address))
-            words = list(response.bits[:block.count]) if block.table in ("coil", "discrete") else list(response.registers)
+            bits = block.table in ("coil", "discrete")
+            words = list(response.bits[:block.count]) if bits else list(response.registers)
             for tag, raw in decode_block(block, words):
                 accepted = self.assembler.update(tag, raw, now, Quality.GOOD)
                 self.metrics.tag_updates.labels("modbus", "accepted" if accepted else "deadband").inc()

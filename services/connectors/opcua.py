@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import Client, ua
@@ -61,7 +61,7 @@ async def apply_security(client: Client, cfg: OpcUaSource) -> None:
                                   mode=getattr(ua.MessageSecurityMode, sec.mode))
 
 
-async def _consume(sub: Any, runner: "OpcUaRunner") -> None:
+async def _consume(sub: Any, runner: OpcUaRunner) -> None:
     """Iterator mode: notifications arrive through one queue. (The callback mode starts one
     asyncio task per value, which costs about 4x the CPU at thousands of tags per second.)"""
     async for event in sub:
@@ -121,7 +121,7 @@ class OpcUaRunner:
 
     def on_value(self, node_id: ua.NodeId, value: Any, ts: datetime | None, status: Any) -> None:
         quality = opcua_quality(int(getattr(status, "value", 0) or 0))
-        stamp = ts.replace(tzinfo=timezone.utc) if ts is not None and ts.tzinfo is None else ts
+        stamp = ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
         for tag in self.by_node.get(node_id, ()):
             number = _number(value) if quality != Quality.BAD else None
             if number is None and value is not None and quality != Quality.BAD:
@@ -219,7 +219,7 @@ class OpcUaRunner:
             for part in chunks(members, per_call):
                 results = await sub.subscribe_data_change(part, sampling_interval=interval)
                 self.chunk_calls += 1
-                for node, res in zip(part, results):
+                for node, res in zip(part, results, strict=False):
                     if isinstance(res, ua.StatusCode):
                         self._bad_node(node.nodeid, res)
                     else:
@@ -238,7 +238,7 @@ class OpcUaRunner:
             params.NodesToRead = [ua.ReadValueId(NodeId=n.nodeid, AttributeId=ua.AttributeIds.Value) for n in part]
             params.TimestampsToReturn = ua.TimestampsToReturn.Both
             results = await client.uaclient.read(params)
-            for node, dv in zip(part, results):
+            for node, dv in zip(part, results, strict=False):
                 self.on_value(node.nodeid, dv.Value.Value if dv.Value is not None else None,
                               dv.SourceTimestamp or dv.ServerTimestamp, dv.StatusCode)
 

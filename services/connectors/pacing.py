@@ -9,7 +9,7 @@ async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
     """Wait ``seconds`` or until ``stop`` is set, whichever comes first."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 

@@ -48,7 +48,7 @@ class SparkplugRunner:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             self.metrics.errors.labels("sparkplug", "connect").inc()
             return
@@ -59,16 +59,16 @@ class SparkplugRunner:
         client.subscribe(f"{NAMESPACE}/{self.cfg.group_id}/#", qos=0)
         log.info("%s: connected to %s:%d, group %s", self.cfg.name, self.cfg.host, self.cfg.port, self.cfg.group_id)
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.metrics.connected.labels(self.cfg.name).set(0)
         with self._lock:  # no broker: the host cannot vouch for any value any more
             self.sink.emit("sparkplug", self.assembler.offline(sorted({t.machine for t in self.cfg.tags})))
 
-    def _on_message(self, client, userdata, msg) -> None:  # noqa: ANN001
+    def _on_message(self, client, userdata, msg) -> None:
         with self._lock:
             try:
                 self.handle(msg.topic, bytes(msg.payload))
-            except Exception as exc:  # noqa: BLE001 - never let one message kill paho's thread
+            except Exception as exc:  # never let one message kill paho's thread
                 log.exception("%s: message on %s failed: %r", self.cfg.name, msg.topic, exc)
 
     def handle(self, topic: str, payload: bytes) -> None:

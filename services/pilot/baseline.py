@@ -23,9 +23,9 @@ the running share of the machine kind measured in the same training history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 import numpy as np
 
@@ -70,7 +70,6 @@ def running_share(events: Iterable[object], plant: Plant, start: datetime, end: 
 def observed_lives(events: list[object], ages_h: dict[tuple[str, str], float], plant: Plant, start: datetime,
                    end: datetime, share: dict[str, float]) -> dict[str, Lives]:
     """Lives per mode from one run-to-failure history; ``ages_h`` is the CMMS record at ``start``."""
-    kinds = {m.id: m.kind for m in plant.machines()}
     fitted: dict[tuple[str, str], tuple[datetime, float]] = {}  # key -> (clock origin, entry age h)
     for machine in plant.machines():  # a line without a CMMS record: components counted as new at the start
         for mode in machine.failure_modes:
@@ -144,7 +143,8 @@ def age_replacement(lives: Lives, c_plan: float, c_fail: float, t_plan_h: float,
     """Optimal replacement age T* (calendar hours) and the cost rates behind the choice."""
     times, surv = kaplan_meier(lives)
     if len(times) < 2:
-        return {"interval_h": None, "reason": f"{len(times)} failure age(s) in the training history: nothing to optimise",
+        return {"interval_h": None,
+                "reason": f"{len(times)} failure age(s) in the training history: nothing to optimise",
                 "failures": lives.failures}
 
     def rate(t: float) -> float:

@@ -6,8 +6,7 @@ used is copied into the report's assumptions.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +26,7 @@ class PilotConfig(BaseModel):
     days: float = Field(default=14.0, gt=0, le=3650)
     workers: int = Field(default=2, ge=1, le=64,
                          description="Processes running the arm × seed jobs (in-process source only; 1 = serial).")
-    start: datetime = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    start: datetime = datetime(2026, 1, 5, tzinfo=UTC)
     step_minutes: float = Field(
         default=120.0, gt=0,
         description="Decision step in simulated minutes: alerts are reviewed and commands issued this often.")
@@ -43,7 +42,8 @@ class PilotConfig(BaseModel):
         default=True, description="Score the run-to-failure arm too (alerts not acted on) to measure alert quality.")
     cooldown_h: float = Field(default=6.0, ge=0, description="Predictive: ignore alerts this soon after a restoration.")
     cooldown_life_fraction: float = Field(
-        default=0.25, ge=0, le=1, description="Predictive: per-mode cooldown = this fraction of the mean life, if longer.")
+        default=0.25, ge=0, le=1,
+        description="Predictive: per-mode cooldown = this fraction of the mean life, if longer.")
     cost_gate: bool = Field(
         default=True, description="Predictive: act only when expected cost favours it (services.pilot.decision).")
     action_costs: dict[str, ModeCosts] = Field(

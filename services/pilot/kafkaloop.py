@@ -70,7 +70,7 @@ class KafkaLoop:
         self.obeyed: list[MaintenanceCommand] = []  # what the line read off the commands topic and applied
         self.name = "Kafka closed loop: scoring worker (pipelines.scoring.worker) over linewatch.*.v1 topics"
 
-    def wrap_line(self, line: Any) -> "CommandedLine":
+    def wrap_line(self, line: Any) -> CommandedLine:
         """The line as this loop drives it: commands only through ``linewatch.commands.v1``."""
         return CommandedLine(line, self)
 

@@ -8,9 +8,9 @@ that never saw the runs it is judged on. The model is registered like any other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -79,7 +79,8 @@ def ensure_champions(plant: Plant, registry_dir: Path, make_line: LineFactory, s
         ids = [m.id for m in plant.machines(kind)]
         tel = telemetry[telemetry["machine_id"].isin(ids)].dropna(axis=1, how="all")
         try:
-            result = train(tel, events[events["machine_id"].isin(ids)], TrainConfig.quick(kind=kind, mode_horizons_h=dict(mode_horizons_h or {})), kind)
+            cfg = TrainConfig.quick(kind=kind, mode_horizons_h=dict(mode_horizons_h or {}))
+            result = train(tel, events[events["machine_id"].isin(ids)], cfg, kind)
         except TrainingError as exc:  # e.g. too few failures of this kind: it runs without alerts
             say(f"no model for {kind}: {exc}")
             continue

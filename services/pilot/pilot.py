@@ -11,12 +11,13 @@ a baseline, a threshold or an interval. The arm × seed runs are then independen
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from contracts import FailureOccurred, MaintenanceDone
 from contracts.plant import MODE_COMPONENT, Plant
@@ -27,7 +28,7 @@ from services.pilot.config import PilotConfig
 from services.pilot.decision import ActionRule
 from services.pilot.model import TRAINING_SEED
 from services.pilot.policies import FixedInterval, Policy, Predictive, RunToFailure
-from services.pilot.results import (arm_summary, comparisons, mode_summary, paired_improvements, targets_table)
+from services.pilot.results import arm_summary, comparisons, mode_summary, paired_improvements, targets_table
 from services.pilot.runner import AlertSource, ArmRun, LineFactory, cycle_by_mode, run_arm
 from services.pilot.stats import interval
 
@@ -337,7 +338,7 @@ def _report(plant: Plant, config: PilotConfig, results: list[RunResult], interva
     rule = cost_rule(config, thresholds)
     return {
         "schema_version": 2,
-        "generated_at": datetime.now(timezone.utc).isoformat(),
+        "generated_at": datetime.now(UTC).isoformat(),
         "plant": plant.id,
         "machines": [m.id for m in plant.machines()],
         "lines": [ln.id for ln in plant.lines],

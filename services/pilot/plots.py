@@ -8,7 +8,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # the backend must be chosen first
 
 COLOURS = {"run_to_failure": "#8c8c8c", "preventive": "#4c72b0", "predictive": "#2a9d5c"}
 PANELS = [
@@ -32,7 +32,7 @@ def kpi_panels(report: dict[str, Any], scope: str = "plant") -> bytes:
     """One panel per key KPI: each arm's mean over seeds with its confidence interval."""
     arms = list(report["arms"])
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5))
-    for ax, (name, title, scale, unit) in zip(axes.flat, PANELS):
+    for ax, (name, title, scale, unit) in zip(axes.flat, PANELS, strict=False):
         means, errs = [], [[], []]
         for arm in arms:
             k = report["arms"][arm][scope]["kpis"][name]

@@ -10,12 +10,20 @@ alerts) and answers with ``MaintenanceCommand``s; none reads simulator internals
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Protocol
+from typing import Protocol
 
-from contracts import (AlertAction, AlertEvent, MachineState, MaintenanceCommand, MaintenanceDone, PartCompleted,
-                       StateChanged)
+from contracts import (
+    AlertAction,
+    AlertEvent,
+    MachineState,
+    MaintenanceCommand,
+    MaintenanceDone,
+    PartCompleted,
+    StateChanged,
+)
 from contracts.plant import MODE_ACTION, MODE_COMPONENT, Plant
 from services.pilot.decision import ActionRule
 

@@ -8,9 +8,10 @@ only the events and alerts collected here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from contracts import AlertEvent, MaintenanceCommand, TelemetrySample
 from contracts.plant import Plant

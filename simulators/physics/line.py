@@ -8,8 +8,8 @@ run seed and its id, so adding a machine to the plant does not change the others
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from contracts.plant import Plant
 from simulators.physics.machine import Event, Production, SimMachine
 from simulators.physics.sensors import FaultRates
 
-DEFAULT_START = datetime(2026, 1, 5, 0, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 
 
 class Line:
@@ -31,7 +31,7 @@ class Line:
             raise ValueError("start must be timezone-aware (UTC)")
         self.plant = plant
         self.seed = seed
-        self.start = start.astimezone(timezone.utc)
+        self.start = start.astimezone(UTC)
         self._now = self.start
         self.machines: dict[str, SimMachine] = {}
         self.events_backlog: list[Event] = []

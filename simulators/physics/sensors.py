@@ -44,7 +44,7 @@ class FaultRates:
     drift_tau_h: float = 96.0
 
     @classmethod
-    def off(cls) -> "FaultRates":
+    def off(cls) -> FaultRates:
         return cls(dropout=0.0, stuck_start=0.0, spike=0.0)
 
 

@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import logging
 import signal
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts.plant import Plant, load_plant
@@ -29,9 +29,9 @@ def _start(text: str) -> datetime:
     if not text:
         return DEFAULT_START
     if text == "now":  # the current wall-clock minute
-        return datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        return datetime.now(UTC).replace(second=0, microsecond=0)
     ts = datetime.fromisoformat(text)
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def build_line(args: argparse.Namespace) -> LatestSamples:
@@ -75,7 +75,7 @@ async def _sparkplug(args: argparse.Namespace, line: LatestSamples, stop: asynci
             try:
                 await asyncio.wait_for(stop.wait(), timeout=args.period)
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 latest = line.step()
             for node in nodes:
                 if node.client.is_connected():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from contracts.messages import MachineState, TelemetrySample
@@ -55,7 +55,7 @@ class PacedLine:
     a machine only when its sample time changed (report by exception).
     """
 
-    def __init__(self, line: "Line", sim_step_s: float) -> None:
+    def __init__(self, line: Line, sim_step_s: float) -> None:
         if sim_step_s <= 0:
             raise ValueError("sim_step_s must be > 0 (speed x period)")
         self.line = line
@@ -88,18 +88,18 @@ class SyntheticLine:
         self._ranges = ranges or {}
         self.period_s = period_s
         self.tick = 0
-        self._t0 = start or datetime.now(timezone.utc)
+        self._t0 = start or datetime.now(UTC)
 
     @classmethod
     def from_plant(cls, plant: Plant, pattern: Literal["wave", "ramp"] = "wave", period_s: float = 1.0,
-                   machines: list[str] | None = None) -> "SyntheticLine":
+                   machines: list[str] | None = None) -> SyntheticLine:
         chosen = [m for m in plant.machines() if machines is None or m.id in machines]
         ranges = {(m.id, s.name): (s.normal_low, s.normal_high) for m in chosen for s in m.sensors}
         return cls({m.id: [s.name for s in m.sensors] for m in chosen}, pattern, ranges, period_s)
 
     @classmethod
     def grid(cls, machines: int, signals: int, pattern: Literal["wave", "ramp"] = "wave",
-             period_s: float = 1.0) -> "SyntheticLine":
+             period_s: float = 1.0) -> SyntheticLine:
         """``machines`` x ``signals`` generic tags (benchmarks)."""
         names = [f"sensor{j:03d}_c" for j in range(signals)]
         return cls({f"line-b/m-{i:04d}": list(names) for i in range(machines)}, pattern, period_s=period_s)
@@ -119,7 +119,7 @@ class SyntheticLine:
 
     def step(self) -> dict[str, TelemetrySample]:
         self.tick += 1
-        ts = datetime.now(timezone.utc) if self.pattern == "wave" else self._t0 + timedelta(
+        ts = datetime.now(UTC) if self.pattern == "wave" else self._t0 + timedelta(
             seconds=self.tick * self.period_s)
         return {mid: TelemetrySample(machine_id=mid, ts=ts, seq=self.tick, source="sim",
                                      state=MachineState.RUNNING,

@@ -64,7 +64,7 @@ class ModbusFace:
         self.units = {unit: mid for unit, mid in enumerate(line.machine_ids(), start=1)}
 
     async def _action(self, unit: int, function_code: int, start_address: int, address: int, count: int,
-                      current_registers: list[int], set_values) -> None:  # noqa: ANN001
+                      current_registers: list[int], set_values) -> None:
         sample = self.latest.get(self.units[unit])
         if sample is None:
             return None
@@ -107,7 +107,7 @@ async def serve(line: LatestSamples, port: int, period_s: float, stop: asyncio.E
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), timeout=period_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 face.latest = line.step()
     finally:
         await server.shutdown()

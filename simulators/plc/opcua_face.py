@@ -35,7 +35,7 @@ class _Users(UserManager):
     def __init__(self, username: str, password: str) -> None:
         self._pair = (username, password)
 
-    def get_user(self, iserver, username=None, password=None, certificate=None):  # noqa: ANN001
+    def get_user(self, iserver, username=None, password=None, certificate=None):
         if username is None and certificate is not None:
             return User(role=UserRole.User)
         if (username, password) == self._pair:
@@ -118,5 +118,5 @@ async def serve(line: LatestSamples, port: int, period_s: float, stop: asyncio.E
             await publish(server, variables, line, last_ts)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=period_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -19,13 +19,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import paho.mqtt.client as mqtt
 
-from contracts.messages import TelemetrySample
-
 from contracts import sparkplug_b_pb2 as pb
+from contracts.messages import TelemetrySample
 from simulators.plc.lines import STATE_TAG, LatestSamples, state_code
 
 log = logging.getLogger("linewatch.plc.sparkplug")
@@ -33,7 +32,7 @@ NS = "spBv1.0"
 
 
 def _ms(ts: datetime | None = None) -> int:
-    return int((ts or datetime.now(timezone.utc)).timestamp() * 1000)
+    return int((ts or datetime.now(UTC)).timestamp() * 1000)
 
 
 class SparkplugEdgeNode:
@@ -132,11 +131,11 @@ class SparkplugEdgeNode:
         with self._lock:
             self.seq = (self.seq + n) % 256
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         client.subscribe(self.topic("NCMD"), qos=1)
         self.publish_births()
 
-    def _on_message(self, client, userdata, msg) -> None:  # noqa: ANN001
+    def _on_message(self, client, userdata, msg) -> None:
         try:
             payload = pb.Payload.FromString(msg.payload)
         except Exception:  # noqa: BLE001 - a bad command is ignored, not fatal
@@ -145,7 +144,7 @@ class SparkplugEdgeNode:
             self.rebirth_requests += 1
             self.publish_births()
 
-    def start(self, drive: bool = True) -> "SparkplugEdgeNode":
+    def start(self, drive: bool = True) -> SparkplugEdgeNode:
         """Connect (in the background); ``drive``: step the line every period in a thread of its own."""
         self.client.connect_async(self.host, self.port, keepalive=5)
         self.client.loop_start()

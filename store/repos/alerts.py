@@ -8,21 +8,21 @@ Every change writes an audit row in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
 from store import schema
-from store.lifecycle import AlertState, derive_state, facts_of
 from store.errors import Conflict, Invalid, NotFound
+from store.lifecycle import AlertState, derive_state, facts_of
 from store.repos import audit
 
 A = schema.alerts
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _filters(line: str | None, machine: str | None, priority: str | None, mode: str | None,
@@ -167,7 +167,8 @@ def add_comment(conn: Connection, row: dict[str, Any], actor: str, text: str) ->
 
 def comments(conn: Connection, alert_id: str) -> list[dict[str, Any]]:
     c = schema.alert_comments
-    return [dict(r) for r in conn.execute(select(c).where(c.c.alert_id == alert_id).order_by(c.c.ts, c.c.id)).mappings()]
+    query = select(c).where(c.c.alert_id == alert_id).order_by(c.c.ts, c.c.id)
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def escalate_due(conn: Connection, after_s: float, max_level: int) -> list[dict[str, Any]]:
@@ -179,7 +180,8 @@ def escalate_due(conn: Connection, after_s: float, max_level: int) -> list[dict[
     for row in rows:
         if row["raised_at"] + timedelta(seconds=after_s * (row["escalation_level"] + 1)) <= at:
             level = row["escalation_level"] + 1
-            conn.execute(A.update().where(A.c.alert_id == row["alert_id"], A.c.escalation_level == row["escalation_level"])
+            conn.execute(A.update().where(A.c.alert_id == row["alert_id"],
+                                          A.c.escalation_level == row["escalation_level"])
                          .values(escalation_level=level, escalated_at=at, changed_at=at))
             audit.record(conn, "system", "alert.escalate", "alert", row["alert_id"],
                          {"level": level, "unacknowledged_s": (at - row["raised_at"]).total_seconds()}, ts=at)
@@ -190,7 +192,8 @@ def escalate_due(conn: Connection, after_s: float, max_level: int) -> list[dict[
 def expire_shelves(conn: Connection) -> list[str]:
     """Return shelved alerts whose time is up to their normal state (audited as the system)."""
     at = now()
-    rows = conn.execute(select(A).where(A.c.state == AlertState.SHELVED.value, A.c.shelved_until <= at)).mappings().all()
+    due = select(A).where(A.c.state == AlertState.SHELVED.value, A.c.shelved_until <= at)
+    rows = conn.execute(due).mappings().all()
     for row in rows:
         _apply(conn, dict(row), {"shelved_until": None}, "system", "shelve_expired", {})
     return [r["alert_id"] for r in rows]
@@ -247,5 +250,5 @@ def line_clock(conn: Connection, line: str | None, lines: frozenset[str]) -> dat
             q = q.where(table.c.line_id.in_(sorted(lines)))
         value = conn.execute(q).scalar()
         if value is not None:
-            newest.append(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+            newest.append(value if value.tzinfo else value.replace(tzinfo=UTC))
     return max(newest) if newest else None

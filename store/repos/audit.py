@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -15,7 +15,7 @@ t = schema.audit_log
 def record(conn: Connection, actor: str, action: str, target_type: str, target_id: str,
            detail: dict[str, Any] | None = None, ts: datetime | None = None) -> None:
     """Append one audit row (in the caller's transaction, so it commits with the change)."""
-    conn.execute(t.insert().values(ts=ts or datetime.now(timezone.utc), actor=actor, action=action,
+    conn.execute(t.insert().values(ts=ts or datetime.now(UTC), actor=actor, action=action,
                                    target_type=target_type, target_id=target_id, detail=detail or {}))
 
 

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from store import schema
-from store.errors import Conflict, Invalid, NotFound
 from store.credentials import (
-    Principal, Role, hash_password, new_api_key, new_token, password_problem, token_hash, verify_password,
+    Principal,
+    Role,
+    hash_password,
+    new_api_key,
+    new_token,
+    password_problem,
+    token_hash,
+    verify_password,
 )
+from store.errors import Conflict, Invalid, NotFound
 
 U, S, K = schema.users, schema.sessions, schema.api_keys
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def create_user(conn: Connection, username: str, password: str, role: Role, display_name: str = "",

@@ -4,7 +4,7 @@ pilot reports."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -41,7 +41,7 @@ def alerts_frame(conn: Connection, start: datetime, end: datetime, machines: lis
 
 def create_baseline(conn: Connection, data: dict[str, Any], actor: str) -> dict[str, Any]:
     row = data | {"baseline_id": "bl-" + secrets.token_hex(5), "created_by": actor,
-                  "created_at": datetime.now(timezone.utc)}
+                  "created_at": datetime.now(UTC)}
     conn.execute(B.insert().values(**row))
     audit.record(conn, actor, "baseline.create", "baseline", row["baseline_id"],
                  {"name": row["name"], "start": row["start"].isoformat(), "end": row["end"].isoformat()})
@@ -60,7 +60,7 @@ def baseline(conn: Connection, baseline_id: str) -> dict[str, Any]:
 
 
 def save_report(conn: Connection, report: dict[str, Any], actor: str) -> dict[str, Any]:
-    row = {"report_id": "pr-" + secrets.token_hex(6), "created_at": datetime.now(timezone.utc), "report": report}
+    row = {"report_id": "pr-" + secrets.token_hex(6), "created_at": datetime.now(UTC), "report": report}
     conn.execute(P.insert().values(**row))
     audit.record(conn, actor, "pilot_report.upload", "pilot_report", row["report_id"], {})
     return row

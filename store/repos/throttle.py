@@ -13,7 +13,7 @@ account's count, never the address's (an attacker's own valid account must not r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,7 +43,7 @@ class Failure:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def retry_after_s(conn: Connection, subjects: list[str], at: datetime | None = None) -> float:

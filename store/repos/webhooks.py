@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -22,7 +22,7 @@ EVENTS = ("alert.raised", "alert.escalated", "alert.resolved")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def create(conn: Connection, url: str, events: list[str], actor: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -16,7 +16,7 @@ WO, A = schema.work_orders, schema.alerts
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def create(conn: Connection, data: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -69,7 +69,8 @@ def labels(conn: Connection, start: datetime | None, end: datetime | None) -> li
     """
     out: dict[str, dict[str, Any]] = {}
     for r in conn.execute(select(A).where(A.c.resolved_at.is_not(None))).mappings():
-        out[r["alert_id"]] = {"machine_id": r["machine_id"], "ts": r["raised_at"], "mode": r["failure_mode"] or r["mode"],
+        out[r["alert_id"]] = {"machine_id": r["machine_id"], "ts": r["raised_at"],
+                              "mode": r["failure_mode"] or r["mode"],
                               "outcome": r["outcome"], "source": "alert", "source_id": r["alert_id"],
                               "cause": r["cause"], "action": r["corrective_action"], "closed_at": r["resolved_at"]}
     q = select(WO, A.c.raised_at, A.c.mode).outerjoin(A, A.c.alert_id == WO.c.alert_id).where(WO.c.status == "closed")

@@ -31,12 +31,14 @@ ALARM_COLOURED = """(alarm) => {
 
 BLINKING = """() => [...document.querySelectorAll("body *")]
   .filter((el) => getComputedStyle(el).animationName !== "none")
-  .map((el) => ({ cls: String(el.className), state: (el.closest("[data-alert-state]") || {}).dataset?.alertState || "" }))"""
+  .map((el) => ({ cls: String(el.className),
+                  state: (el.closest("[data-alert-state]") || {}).dataset?.alertState || "" }))"""
 
 LOW_CONTRAST = """(minRatio) => {
   const rgb = (s) => { const m = s.match(/rgba?\\(([^)]+)\\)/); const p = m[1].split(",").map(Number);
     return { c: p.slice(0, 3), a: p.length === 4 ? p[3] : 1 }; };
-  const lum = (c) => { const f = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  const lum = (c) => {
+    const f = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
     return 0.2126 * f[0] + 0.7152 * f[1] + 0.0722 * f[2]; };
   const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const b = rgb(getComputedStyle(e).backgroundColor);
     if (b.a > 0.5) return b.c; } return [255, 255, 255]; };

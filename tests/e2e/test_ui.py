@@ -107,7 +107,8 @@ def test_contrast_and_severity_not_by_colour_alone(browser, stack):
         assert result["checked"] > 20 and result["bad"] == [], (route, result["bad"][:5])
         # one snapshot of the DOM (live SSE updates re-render tiles between separate locator calls)
         badges = page.evaluate("""() => [...document.querySelectorAll('.prio')].map((b) => ({
-            shapes: b.querySelectorAll('.shape').length, word: (b.querySelector('.word')?.textContent || '').trim()}))""")
+            shapes: b.querySelectorAll('.shape').length,
+            word: (b.querySelector('.word')?.textContent || '').trim()}))""")
         assert all(b["shapes"] == 1 and b["word"] for b in badges), (route, badges[:5])
     shot(page, "ui-kpis-en")
 
@@ -153,11 +154,12 @@ def test_operator_cannot_reach_engineer_actions(browser, stack):
 
 def test_pilot_panel_shows_the_reports_numbers(browser, stack):
     admin = stack.token()
-    kpi = lambda m: {"mean": m, "low": m * 0.9, "high": m * 1.1, "n": 10}  # noqa: E731
+    kpi = lambda m: {"mean": m, "low": m * 0.9, "high": m * 1.1, "n": 10}
     uploaded = {"schema_version": 2, "plant": "demo", "config": {"seeds": list(range(1, 11)), "days": 14},
                 "assumptions": {}, "targets": [],
                 "arms": {arm: {"plant": {"kpis": {"operating_cost": kpi(c), "oee": kpi(o), "failures": kpi(f)}}}
-                         for arm, c, o, f in (("preventive", 91234.0, 0.71, 40.0), ("predictive", 81234.0, 0.74, 30.0))}}
+                         for arm, c, o, f in (("preventive", 91234.0, 0.71, 40.0),
+                                              ("predictive", 81234.0, 0.74, 30.0))}}
     res = stack.api("POST", "/pilot/reports?source=e2e", admin, json=uploaded)
     assert res.status_code == 201, res.text
     served = stack.api("GET", "/pilot/reports/latest", admin).json()  # the pilot's own file if there is one

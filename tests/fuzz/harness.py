@@ -17,7 +17,7 @@ import base64
 import hashlib
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def prepare(settings: KafkaSettings, prefix: str, tmp: Path, warmup: int = 30, a
                                             configs={"max.message.bytes": str(BIG_TOPIC_BYTES)})])
     finally:
         admin.close()
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=warmup + after + 5)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=warmup + after + 5)
     items = list(samples(plant, warmup + after, start=start, degrading=(plant.machines()[1].id,)))
     n_machines = len(plant.machines())
     return FuzzRun(plant, plant_file, items[: warmup * n_machines], items[warmup * n_machines:])
@@ -111,7 +111,7 @@ def expected_after_scores(run: FuzzRun) -> set[tuple[str, str]]:
 def stored_scores(store: Any) -> set[tuple[str, str]]:
     with store.engine.connect() as conn:
         rows = conn.execute(select(schema.scores.c.machine_id, schema.scores.c.ts)).all()
-    return {(m, (ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)).isoformat()) for m, ts in rows}
+    return {(m, (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).isoformat()) for m, ts in rows}
 
 
 def stored_alerts(store: Any) -> list[str]:
@@ -174,7 +174,7 @@ def check(run: FuzzRun, letters: dict[tuple[int, int], Any], scored: set[tuple[s
     missing, unexpected, summary_errors = [], [], []
     summaries = 0
     by_reason: dict[str, int] = {}
-    for m, coord in zip(run.mutants, run.coords):
+    for m, coord in zip(run.mutants, run.coords, strict=False):
         dl = letters.get(coord)
         if m.expect == "kept":
             if dl is not None:

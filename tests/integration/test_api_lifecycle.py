@@ -10,20 +10,29 @@ import hmac
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts import AlertAction, AlertEvent, FailureOccurred, MachineState, MaintenanceDone, PartCompleted, StateChanged
-from contracts import StoreSettings
-from store import Store, schema
+from contracts import (
+    AlertAction,
+    AlertEvent,
+    FailureOccurred,
+    MachineState,
+    MaintenanceDone,
+    PartCompleted,
+    StateChanged,
+    StoreSettings,
+)
 from services.api import ApiSettings, create_app
-from store.repos.auth import create_user
+from store import Store, schema
 from store.credentials import Role
+from store.repos.auth import create_user
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-battery-staple"
@@ -39,7 +48,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:  # http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.calls.append({"headers": dict(self.headers), "body": body})
                 self.send_response(500 if len(outer.calls) <= outer.fail_first else 204)
@@ -101,8 +110,9 @@ def test_full_alert_lifecycle_with_escalation_and_signed_webhooks(env) -> None:
         secret = hook.json()["secret"]
         client.post("/api/v1/webhooks", json={"url": flaky.url, "events": ["alert.raised"]}, headers=h(tok["admin"]))
 
-        now = datetime.now(timezone.utc)
-        raised = AlertEvent(alert_id=f"{M}|tool_wear|{now.isoformat()}", machine_id=M, ts=now, action=AlertAction.RAISED,
+        now = datetime.now(UTC)
+        raised = AlertEvent(alert_id=f"{M}|tool_wear|{now.isoformat()}", machine_id=M, ts=now,
+                            action=AlertAction.RAISED,
                             mode="tool_wear", priority="high", probability=0.8, model_version="m-1",
                             message_en="Tool wear likely", message_zh="刀具磨损")
         store.upsert_alert_events([raised])
@@ -129,14 +139,15 @@ def test_full_alert_lifecycle_with_escalation_and_signed_webhooks(env) -> None:
         assert again.status_code == 409 and "already acknowledged" in again.json()["detail"]
         assert client.post(f"/api/v1/alerts/{aid}/assign", json={"assignee": "zhang.min"}, headers=op).json()[
             "assigned_to"] == "zhang.min"
-        until = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+        until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
         shelved = client.post(f"/api/v1/alerts/{aid}/shelve", json={"reason": "cable swap", "until": until}, headers=op)
         assert shelved.json()["state"] == "shelved"
-        too_long = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat()
+        too_long = (datetime.now(UTC) + timedelta(days=3)).isoformat()
         assert client.post(f"/api/v1/alerts/{aid}/shelve", json={"reason": "x" * 5, "until": too_long},
                            headers=op).status_code == 400
         assert client.post(f"/api/v1/alerts/{aid}/unshelve", json={}, headers=op).json()["state"] == "acknowledged"
-        assert client.post(f"/api/v1/alerts/{aid}/comments", json={"text": "tool T07 worn"}, headers=op).status_code == 201
+        assert client.post(f"/api/v1/alerts/{aid}/comments", json={"text": "tool T07 worn"},
+                           headers=op).status_code == 201
 
         # the scorer clears the condition: operator state survives, acknowledged + cleared = normal
         store.upsert_alert_events([raised.model_copy(update={"action": AlertAction.CLEARED,
@@ -151,7 +162,8 @@ def test_full_alert_lifecycle_with_escalation_and_signed_webhooks(env) -> None:
 
         trail = client.get(f"/api/v1/alerts/{aid}/audit", headers=op).json()
         actions = [(e["actor"], e["action"]) for e in reversed(trail)]
-        assert actions == [("system", "alert.escalate"), ("operator", "alert.acknowledge"), ("operator", "alert.assign"),
+        assert actions == [("system", "alert.escalate"), ("operator", "alert.acknowledge"), ("operator",
+                                                                                             "alert.assign"),
                            ("operator", "alert.shelve"), ("operator", "alert.unshelve"), ("operator", "alert.comment"),
                            ("operator", "alert.resolve")]
 
@@ -167,7 +179,7 @@ def test_full_alert_lifecycle_with_escalation_and_signed_webhooks(env) -> None:
 
 def test_work_order_from_alert_becomes_label_and_csv_export(env) -> None:
     client, store, tok = env
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     raised = AlertEvent(alert_id=f"{M}|spindle_bearing|x", machine_id=M, ts=now, action=AlertAction.RAISED,
                         mode="spindle_bearing", priority="medium", probability=0.6, model_version="m-1")
     store.upsert_alert_events([raised])
@@ -177,7 +189,8 @@ def test_work_order_from_alert_becomes_label_and_csv_export(env) -> None:
     wid = wo.json()["work_order_id"]
     closed = client.post(f"/api/v1/work-orders/{wid}/close", json={"outcome": "false_alarm", "cost": 50.0}, headers=op)
     assert closed.json()["status"] == "closed"
-    assert client.post(f"/api/v1/work-orders/{wid}/close", json={"outcome": "false_alarm"}, headers=op).status_code == 409
+    assert client.post(f"/api/v1/work-orders/{wid}/close", json={"outcome": "false_alarm"},
+                       headers=op).status_code == 409
     csv_text = client.get("/api/v1/labels", params={"format": "csv"}, headers=op).text
     lines = csv_text.strip().splitlines()
     assert lines[0] == "machine_id,ts,mode,outcome,source,source_id"
@@ -186,7 +199,7 @@ def test_work_order_from_alert_becomes_label_and_csv_export(env) -> None:
     assert bad.status_code == 422 and "no machine" in bad.json()["detail"]
 
 
-T0 = datetime(2026, 1, 5, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 
 
 def _period(start: datetime, parts: list[bool], failure_at_h: float | None, tag: str) -> list[Any]:

@@ -10,10 +10,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from contracts import StoreSettings
-from store import Store
 from services.api import ApiSettings, create_app
-from store.repos.auth import create_key, create_user, login
+from store import Store
 from store.credentials import Role
+from store.repos.auth import create_key, create_user, login
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +42,8 @@ schema = schema.exclude(path="/api/v1/stream")
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_server_errors(case: schemathesis.Case) -> None:
     response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    assert response.status_code < 500, (f"{case.method} {case.formatted_path}: {response.status_code} "
+                                        f"{response.text[:300]}")
 
 
 # --- the same on PostgreSQL, the production store, plus stateful runs -----------------------
@@ -53,7 +54,7 @@ def test_no_server_errors(case: schemathesis.Case) -> None:
 
 @pytest.fixture(scope="module")
 def pg_app(postgres_url: str, tmp_path_factory: pytest.TempPathFactory):
-    from datetime import datetime, timedelta, timezone
+    from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -71,7 +72,7 @@ def pg_app(postgres_url: str, tmp_path_factory: pytest.TempPathFactory):
     api_settings = ApiSettings(store=StoreSettings(url=url), check_broker=False, background_tasks=False,
                                registry_dir=folder / "registry")
     store = Store.open(api_settings.store)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     store.upsert_alert_events([AlertEvent(alert_id=f"{m}|tool_wear|{i}", machine_id=m, ts=now - timedelta(minutes=i),
                                           action=AlertAction.RAISED, mode="tool_wear", priority="high",
                                           probability=0.8, model_version="m-1")

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -20,8 +20,8 @@ import pytest
 
 from contracts import AlertAction, AlertEvent, HealthScore, StoreSettings
 from store import Store
-from store.repos.auth import create_key
 from store.credentials import Role
+from store.repos.auth import create_key
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_stream_sends_each_scoped_key_only_its_lines_events_across_two_workers(
             t.start()
             assert ready.wait(30), f"stream for {line} did not connect"
             readers.append(t)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         store.upsert_scores([HealthScore(score_id=f"{m}|s", machine_id=m, ts=now, model_version="m-1", health=77,
                                          horizon_hours=24) for m in MACHINE.values()])
         store.upsert_alert_events([AlertEvent(alert_id=f"{m}|tool_wear|{now.isoformat()}", machine_id=m,

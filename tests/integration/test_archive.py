@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -17,7 +17,7 @@ from pipelines.training.importer import validate_events, validate_telemetry
 from runtime import Producer, ensure_topics
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 1, 5, 23, 50, tzinfo=timezone.utc)  # crosses midnight: two day partitions
+T0 = datetime(2026, 1, 5, 23, 50, tzinfo=UTC)  # crosses midnight: two day partitions
 
 
 def _drain(loop, handler, want: int, timeout_s: float = 60) -> None:

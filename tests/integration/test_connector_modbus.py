@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_connector_support import Face, by_machine, connector, read_until, stop_all, wait_for
 
 from contracts.messages import MachineState, Quality
-from test_connector_support import stop_all, Face, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 MACHINES = {"line-b/m-0000": 1, "line-b/m-0001": 2}
@@ -76,7 +76,8 @@ def test_registers_decoded_scaled_and_survive_a_device_restart(kafka_settings, u
             same_tick += holding == pytest.approx(scaled, abs=1e-6)
             if mid == "line-b/m-0000":
                 assert s.signals["sensor002_c"] is None and s.quality["sensor002_c"] == Quality.BAD
-        assert same_tick >= len(online) / 2, f"{mid}: tables disagree in {len(online) - same_tick}/{len(online)} samples"
+        assert same_tick >= len(online) / 2, (f"{mid}: tables disagree in {len(online) - same_tick}/{len(online)} "
+                                              "samples")
 
 
 def test_a_wrong_unit_id_is_offline_never_running_and_not_connected(kafka_settings, unique, tmp_path: Path,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_connector_support import Face, by_machine, connector, read_until, stop_all, wait_for
 
 from contracts.messages import MachineState
-from test_connector_support import stop_all, Face, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 MACHINES = ["line-b/m-0000", "line-b/m-0001", "line-b/m-0002"]

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
 from cryptography.x509.oid import ExtendedKeyUsageOID
-
-from test_connector_support import stop_all, Face, connector, read_until, wait_for
+from test_connector_support import Face, connector, read_until, stop_all, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from test_connector_support import Face, Mosquitto, by_machine, connector, read_until, stop_all, wait_for
 
 from runtime import broker
 from simulators.plc.lines import SyntheticLine
 from simulators.plc.sparkplug_face import SparkplugEdgeNode
-from test_connector_support import stop_all, Face, Mosquitto, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 OUTAGE_S = 10  # plus the broker restart itself (~15-45 s here): about a minute without Kafka

@@ -9,13 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from test_connector_support import ROOT, Face, by_machine, connector, read_until, stop_all, wait_for
 
 from contracts.messages import MachineState
 from contracts.plant import load_plant
 from services.connectors.core.mapping import check_against_plant, load_mapping
 from simulators.physics.line import DEFAULT_START
 from simulators.plc.__main__ import build_line, parser
-from test_connector_support import ROOT, Face, by_machine, connector, read_until, stop_all, wait_for
 
 pytestmark = pytest.mark.integration
 EXAMPLE = ROOT / "examples" / "mappings" / "line1-opcua.yaml"

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 from asyncua import Server, ua
+from test_connector_support import connector, read_until, stop_all, wait_for
 from typer.testing import CliRunner
 
 from contracts.messages import MachineState
 from contracts.topics import EVENTS
 from runtime import broker
 from services.cli.connect import app as connect_app
-from test_connector_support import connector, read_until, stop_all, wait_for
 
 pytestmark = pytest.mark.integration
 URI = "urn:siemens:s7-1500:line1"
@@ -65,7 +65,7 @@ class S7LikeServer:
             self._ready.set()
             await self._stop.wait()
 
-    def start(self) -> "S7LikeServer":
+    def start(self) -> S7LikeServer:
         self._thread.start()
         # asyncua builds the whole standard address space at init: slow on a loaded machine
         assert self._ready.wait(180), "OPC UA server did not start within 180 s"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from test_connector_support import Mosquitto, by_machine, connector, read_until, stop_all, wait_for
 
 from contracts.messages import MachineState
 from contracts.topics import DEADLETTER
 from simulators.plc.lines import SyntheticLine
 from simulators.plc.sparkplug_face import SparkplugEdgeNode
-from test_connector_support import stop_all, Mosquitto, by_machine, connector, read_until, wait_for
 
 pytestmark = pytest.mark.integration
 SIGNALS = ["sensor000_c", "sensor001_c", "sensor002_c"]

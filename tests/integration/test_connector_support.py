@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from kafka import KafkaConsumer
 from prometheus_client import CollectorRegistry
@@ -33,7 +33,7 @@ class Face:
         self.port = broker.free_port()
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Face":
+    def start(self) -> Face:
         self.proc = subprocess.Popen([sys.executable, "-m", "simulators.plc", *self.args, "--port", str(self.port)],
                                      cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self._listening, 90, f"the {self.args[0]} face on port {self.port}")
@@ -117,7 +117,7 @@ class Mosquitto:
         self.folder = folder
         self.port = 0
 
-    def start(self) -> "Mosquitto":
+    def start(self) -> Mosquitto:
         out = subprocess.run([str(ROOT / "scripts" / "mosquitto.sh"), "start", str(self.port), str(self.folder)],
                              capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, f"mosquitto did not start: {out.stderr}"

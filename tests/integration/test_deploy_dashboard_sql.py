@@ -4,7 +4,7 @@ migrated PostgreSQL store and return what an operator should see."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, text
@@ -23,14 +23,14 @@ def panel_sql(title: str) -> str:
 
 
 def score(machine: str, line: str, health: float, age: timedelta) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"machine_id": f"{line}/{machine}", "ts": now - age, "model_version": "v1", "score_id": f"{machine}-{age}",
             "line_id": line, "health": health, "max_failure_probability": 1 - health / 100, "payload": {},
             "ingested_at": now}
 
 
 def alert(alert_id: str, line: str, priority: str, state: str) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"alert_id": alert_id, "machine_id": f"{line}/m1", "line_id": line, "mode": "tool_wear",
             "priority": priority, "probability": 0.9, "model_version": "v1", "message_en": "", "message_zh": "",
             "top_factors": [], "raised_at": now, "scorer_ts": now, "active": state != "normal", "state": state,

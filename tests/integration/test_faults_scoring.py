@@ -24,15 +24,15 @@ from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import ALERTS, DEADLETTER, EVENTS, SCORES, TELEMETRY
 from pipelines.health import AlertRules
 from pipelines.models import Registry
-from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
 from pipelines.scoring.worker import ScoringWorker
-from store import Store, schema
+from pipelines.testing.samplestream import renamed_plant, samples
 from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
+from store import Store, schema
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def test_kill_9_mid_stream_then_restart_scores_everything_once(kafka_settings, u
     expected = len(plant.machines()) * PER_MACHINE // STEP
     half = len(items) // 2
     produce(kafka_settings, items[:half])
-    start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT, env=env,  # noqa: E731
+    start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     proc = start()
     try:
@@ -171,7 +171,7 @@ def test_rebalance_under_load_worker_added_then_one_killed_loses_and_duplicates_
     store = Store.open(StoreSettings(url=db))
     expected = len(plant.machines()) * PER_MACHINE // STEP
     third = len(items) // 3
-    start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT, env=env,  # noqa: E731
+    start = lambda: subprocess.Popen([sys.executable, "-m", "services.cli", "score"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     produce(kafka_settings, items[:third])
     a = start()

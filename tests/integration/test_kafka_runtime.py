@@ -6,18 +6,18 @@ import base64
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
+from prometheus_client import CollectorRegistry
 
 from contracts import ALL_TOPICS, DEADLETTER, TELEMETRY, KafkaSettings, Topic
 from contracts.examples import example, telemetry
 from contracts.topics import Topic as TopicType
 from runtime import ConsumeLoop, Producer, Record, ensure_topics
 from runtime.metrics import PipelineMetrics
-from prometheus_client import CollectorRegistry
 
 pytestmark = pytest.mark.integration
 
@@ -99,8 +99,8 @@ def test_poison_message_goes_to_dead_letter_and_the_rest_is_processed(
 
 
 def test_handler_rejects_go_to_dead_letter(transport_settings: KafkaSettings, unique: Callable) -> None:
-    from runtime import Rejected
     import runtime.consumer as rc
+    from runtime import Rejected
 
     tele, dlq = renamed(TELEMETRY, unique("tele")), renamed(DEADLETTER, unique("dlq"))
     ensure_topics(transport_settings, [tele.name, dlq.name], partitions=1)
@@ -267,7 +267,7 @@ def test_record_that_keeps_failing_is_dead_lettered_after_n_attempts_across_rest
                                metrics=PipelineMetrics.create(CollectorRegistry()), progress=progress,
                                options=ConsumeOptions(max_failures=3))
             try:
-                run_until(loop, lambda: len(set(done)) >= 29 and loop.lag() == 0)
+                run_until(loop, lambda: len(set(done)) >= 29 and loop.lag() == 0)  # noqa: B023 - called in this iteration
             except ValueError as exc:
                 progress.failed(exc)
                 restarts += 1

@@ -27,13 +27,13 @@ from sqlalchemy import func, select
 from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import ALERTS, DEADLETTER, SCORES, TELEMETRY
-from pipelines.testing.samplestream import renamed_plant, samples
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
 from pipelines.scoring.worker import ScoringWorker
-from store import Store, schema
+from pipelines.testing.samplestream import renamed_plant, samples
 from runtime import broker
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
+from store import Store, schema
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ worker → alerts topic → policy → linewatch.commands.v1 → the line obeys 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from services.pilot.policies import Predictive
 from services.pilot.runner import run_arm
 
 ROOT = Path(__file__).resolve().parents[2]
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 @pytest.fixture

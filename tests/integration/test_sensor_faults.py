@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from test_scoring_worker import read_topic, run_until
 
 from contracts.plant import load_plant
 from contracts.settings import StoreSettings
@@ -20,7 +21,6 @@ from runtime.admin import ensure_topics
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
 from store import Store, schema
-from test_scoring_worker import read_topic, run_until
 
 pytestmark = pytest.mark.integration
 PER_MACHINE = 40
@@ -53,7 +53,7 @@ def test_a_stuck_signal_raises_one_sensor_fault_alert_within_one_scoring_interva
             return list(conn.execute(select(schema.alerts).where(schema.alerts.c.mode.like("sensor_fault:%"))))
 
     expected_scores = len(plant.machines()) * PER_MACHINE // STEP
-    run_until(worker, lambda: bool(stored()) and worker.metrics.scores._value.get() >= expected_scores)
+    run_until(worker, lambda: bool(stored()) and worker.metrics.scores._value.get() >= expected_scores)  # noqa: SLF001 - counter value
 
     rows = stored()
     assert [(r.machine_id, r.mode) for r in rows] == [(cnc.id, alert_mode(signal))], rows

@@ -98,7 +98,8 @@ def test_events_get_query_columns(store: Store) -> None:
     assert store.upsert_events([part, part]) == 1
     with store.engine.connect() as conn:
         row = conn.execute(select(schema.machine_events)).mappings().one()
-    assert (row["kind"], row["part_good"], row["energy_kwh"], row["line_id"]) == ("part_completed", True, 0.31, "line-1")
+    assert (row["kind"], row["part_good"], row["energy_kwh"], row["line_id"]) == ("part_completed", True, 0.31,
+                                                                                  "line-1")
 
 
 def test_telemetry_minutes_merge_across_batches_and_ignore_replays(store: Store) -> None:

@@ -48,7 +48,7 @@ def test_ur3_models_split_by_cycle(imported: tuple) -> None:
     assert (r.holdout["ts"] >= cut).all() and len(r.holdout) > 1000
     fut = r.metrics["future"]["modes"]
     assert set(fut) == {"protective_stop", "grip_lost"}
-    for m, v in fut.items():
+    for v in fut.values():
         assert 0 <= v["f1"] <= 1 and v["failures"] > 10 and np.isfinite(v["pr_auc"])
     # grip loss is learnable from joint currents and the tool current; protective stops in
     # the held-out cycles come every ~40 s and stay near chance (reported, not hidden)

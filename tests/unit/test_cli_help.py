@@ -4,10 +4,9 @@ tree, so a command added later is covered without editing this file."""
 
 from __future__ import annotations
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
-
-import pytest
 
 from services.cli.main import app
 

@@ -24,7 +24,7 @@ def test_non_finite_signals_are_rejected(value: float) -> None:
 
 def test_naive_timestamps_are_rejected() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        TelemetrySample(machine_id="line-1/cnc-01", ts=datetime(2026, 1, 1), seq=0, signals={})
+        TelemetrySample(machine_id="line-1/cnc-01", ts=datetime(2026, 1, 1), seq=0, signals={})  # noqa: DTZ001 - under test
 
 
 def test_timestamps_are_normalised_to_utc() -> None:

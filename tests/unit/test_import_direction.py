@@ -14,7 +14,8 @@ LAYERS = ["contracts", "runtime", "store", "simulators", "pipelines", "services"
 DATABASE_LIBRARIES = {"sqlalchemy", "alembic", "psycopg"}
 IO_LIBRARIES = {"kafka", "fastapi", "starlette", "sqlalchemy", "psycopg", "uvicorn", "asyncua", "paho", "pymodbus"}
 # Pure cores: folders whose modules must not touch I/O libraries. Add new cores here.
-PURE = ["contracts", "simulators/physics", "pipelines/signalquality", "pipelines/features", "pipelines/models", "pipelines/training", "pipelines/kpis", "pipelines/health", "services/connectors/core"]
+PURE = ["contracts", "simulators/physics", "pipelines/signalquality", "pipelines/features", "pipelines/models",
+        "pipelines/training", "pipelines/kpis", "pipelines/health", "services/connectors/core"]
 
 
 def imports_of(path: Path) -> list[str]:

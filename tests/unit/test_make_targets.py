@@ -63,7 +63,8 @@ def test_unit_setup_installs_the_deploy_validators_the_unit_tier_imports() -> No
     guard = re.search(r'^if \[ "\$\{mode:-all\}" (.*)\]; then\n  deploy_tools', step, re.M)
     assert guard, "50-deploy-tools.sh: expected one guarded call of deploy_tools"
     for mode, runs in (("--unit", True), ("all", True), ("--run", False)):
-        probe = subprocess.run(["bash", "-c", f'mode={mode}; if [ "${{mode:-all}}" {guard.group(1)}]; then echo yes; fi'],
+        probe = subprocess.run(["bash", "-c",
+                                f'mode={mode}; if [ "${{mode:-all}}" {guard.group(1)}]; then echo yes; fi'],
                                capture_output=True, text=True)
         assert (probe.stdout.strip() == "yes") is runs, f"deploy tools in mode {mode}: {probe.stdout!r}"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from services.pilot.stats import interval, seeds_needed
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANT = load_plant(ROOT / "simulators" / "plants" / "demo.yaml")
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 M = "line-1/cnc-01"
 
 
@@ -37,7 +37,7 @@ def test_interval_matches_hand_computed_t_interval() -> None:
 
 def test_seeds_needed_uses_student_t_not_z() -> None:
     n = seeds_needed(0.1, 0.05)
-    t = lambda k: sps.t.ppf(0.975, k - 1) + sps.t.ppf(0.8, k - 1)  # noqa: E731
+    t = lambda k: sps.t.ppf(0.975, k - 1) + sps.t.ppf(0.8, k - 1)
     assert n >= (t(n) * 2) ** 2 and n - 1 < (t(n - 1) * 2) ** 2      # the smallest n that satisfies it
     assert n > math.ceil(((1.959964 + 0.841621) * 2) ** 2)             # more than the z shortcut claims
     assert seeds_needed(0.2, 0.05) > n
@@ -74,7 +74,8 @@ def test_predictive_acts_once_per_raised_alert_outside_cooldown() -> None:
     policy = Predictive(cooldown_h=6)
     policy.observe([], [alert(T0), alert(T0, action=AlertAction.UPDATED)])
     cmds = policy.due(T0)
-    assert [(c.action, c.reason, c.alert_id) for c in cmds] == [("service_spindle_bearing", "predictive", alert(T0).alert_id)]
+    assert [(c.action, c.reason, c.alert_id) for c in cmds] == [("service_spindle_bearing", "predictive",
+                                                                 alert(T0).alert_id)]
     policy.observe([], [alert(T0)])                # the same alert replayed: no second command
     assert policy.due(T0) == []
     done = MaintenanceDone(event_id="m", machine_id=M, ts=T0 + timedelta(hours=1), action="service_spindle_bearing",
@@ -173,7 +174,7 @@ def test_report_has_lines_modes_intervals_and_paired_improvements(report: dict) 
     dr = next(r for r in report["improvements"] if r["name"] == "defect_rate_reduction" and r["scope"] == "plant"
               and r["baseline"] == "run_to_failure" and r["arm"] == "predictive")
     by_seed = report["arms"]["run_to_failure"]["plant"]["per_seed"], report["arms"]["predictive"]["plant"]["per_seed"]
-    expected = [(b["defect_rate"] - n["defect_rate"]) / b["defect_rate"] for b, n in zip(*by_seed)]
+    expected = [(b["defect_rate"] - n["defect_rate"]) / b["defect_rate"] for b, n in zip(*by_seed, strict=True)]
     assert [s["value"] for s in dr["per_seed"]] == pytest.approx(expected)
     assert dr["formula"] == "(DR_base − DR_now) / DR_base"
     assert {r["scope"] for r in report["improvements"]} == {"plant", "line-1", "line-2"}
@@ -184,7 +185,8 @@ def test_alert_quality_sits_beside_the_no_skill_and_rule_baselines(report: dict)
     tool = q["modes"]["tool_wear"]
     assert set(tool) >= {"model", "no_skill", "rule", "precision_gain_over_no_skill", "checks", "line"}
     assert tool["no_skill"]["alerts"] == pytest.approx(tool["model"]["alerts"])  # same alert rate
-    assert tool["precision_gain_over_no_skill"] == pytest.approx(tool["model"]["precision"] - tool["no_skill"]["precision"])
+    gain = tool["model"]["precision"] - tool["no_skill"]["precision"]
+    assert tool["precision_gain_over_no_skill"] == pytest.approx(gain)
     assert set(q["lines"]) == {"line-1", "line-2"}
     assert report["alarm_system"]["alerts_per_operator_hour"]["n"] == 3
 

@@ -4,6 +4,7 @@ the predictive arm through the real scoring core, and clear errors for bad optio
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,8 @@ def test_a_seed_that_trained_the_champion_is_refused() -> None:
     from contracts.errors import ConfigError
     from services.pilot.sources import refuse_training_seeds
 
-    models = {"cnc": {"version": "cnc-1", "training_seeds": [10_000]}, "robot": {"version": "r", "training_seeds": None}}
+    models = {"cnc": {"version": "cnc-1", "training_seeds": [10_000]}, "robot": {"version": "r",
+                                                                                 "training_seeds": None}}
     refuse_training_seeds([1, 2, 3], models)
     with pytest.raises(ConfigError, match=r"pilot seed\(s\) \[10000\] trained the cnc champion cnc-1"):
         refuse_training_seeds([3, 10_000], models)
@@ -80,14 +82,14 @@ def test_bad_options_get_a_clear_error(tmp_path: Path, args: list[str], message:
 
 
 def test_training_history_is_in_the_documented_table_format() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from contracts.plant import load_plant
     from services.pilot.line import simulator_line
     from services.pilot.model import simulate_history
 
     plant = load_plant(Path(__file__).resolve().parents[2] / "simulators" / "plants" / "demo.yaml")
-    tel, events = simulate_history(plant, simulator_line, 10_000, datetime(2026, 1, 1, tzinfo=timezone.utc), 0.25)
+    tel, events = simulate_history(plant, simulator_line, 10_000, datetime(2026, 1, 1, tzinfo=UTC), 0.25)
     assert {"machine_id", "ts", "state", "spindle_vibration_rms_mm_s"} <= set(tel.columns)
     assert tel.groupby("machine_id")["ts"].is_monotonic_increasing.all()
     assert len(tel) == 10 * 6 * 60 and str(tel["ts"].dt.tz) == "UTC"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from contracts import AlertAction, AlertEvent, MachineState, MaintenanceDone, Pa
 from services.pilot.decision import ActionRule, ModeCosts
 from services.pilot.policies import Predictive
 
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 A, B = "line-1/cnc-01", "line-1/cnc-02"
 COSTS = {
     "tool_wear": ModeCosts(planned_hours=0.1, planned_parts_cost=40, repair_hours=1, repair_parts_cost=120),

@@ -11,8 +11,16 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from contracts import (AlertAction, AlertEvent, FailureOccurred, MaintenanceCommand, MaintenanceDone,
-                       PartCompleted, StateChanged, TelemetrySample)
+from contracts import (
+    AlertAction,
+    AlertEvent,
+    FailureOccurred,
+    MaintenanceCommand,
+    MaintenanceDone,
+    PartCompleted,
+    StateChanged,
+    TelemetrySample,
+)
 from contracts.plant import ACTIONS, MODE_COMPONENT, Plant
 
 CYCLE = timedelta(minutes=30)
@@ -75,7 +83,8 @@ class FakeLine:
                 worn = max(a / self.life[(m.id, mode)] for mode, a in ages.items())
                 events.append(PartCompleted(event_id=self._id("p"), machine_id=m.id, ts=at, part_id=self._id("P"),
                                             cycle_time_s=1800 * (1 + 0.1 * worn), ideal_cycle_time_s=1800,
-                                            energy_kwh=1.0 + 0.5 * worn, good=bool(self.rng[m.id].random() > 0.3 * worn)))
+                                            energy_kwh=1.0 + 0.5 * worn,
+                                            good=bool(self.rng[m.id].random() > 0.3 * worn)))
                 wear = {f"{mode}_wear_pct": 100 * ages[mode] / self.life[(m.id, mode)] for mode in ages}
                 samples.append(TelemetrySample(machine_id=m.id, ts=at, seq=self.n, signals=wear))
                 self.next_part[m.id] = at + CYCLE

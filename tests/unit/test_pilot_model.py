@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,14 +13,14 @@ from pipelines.testing.toymodel import publish_toy_champions, toy_bundle
 from services.pilot.model import ensure_champions
 
 PLANT = load_plant(Path(__file__).resolve().parents[2] / "simulators" / "plants" / "demo.yaml")
-T0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 class Simulated(Exception):
     """Raised by the line factory: the pilot decided to simulate training history."""
 
 
-def no_line(plant, seed, start):  # noqa: ANN001, ANN201 - a LineFactory that records it was asked
+def no_line(plant, seed, start):  # a LineFactory that records it was asked
     raise Simulated(seed)
 
 

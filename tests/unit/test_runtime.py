@@ -121,7 +121,8 @@ def test_transient_errors_are_told_apart_from_record_errors() -> None:
     class OperationalError(Exception):  # stands for sqlalchemy.exc.OperationalError (name-matched)
         pass
 
-    assert is_transient(KafkaTimeoutError()) and is_transient(ConnectionResetError()) and is_transient(OperationalError())
+    assert is_transient(KafkaTimeoutError()) and is_transient(ConnectionResetError())
+    assert is_transient(OperationalError())
     assert not is_transient(ValueError("bad value")) and not is_transient(KeyError("x"))
 
 

@@ -42,7 +42,8 @@ def read_raw(path: Path | str) -> pd.DataFrame:
         raise CmapssError(f"{path}: cannot read it as C-MAPSS text: {exc}") from exc
     raw = raw.dropna(axis=1, how="all")
     if raw.shape[1] != len(COLUMNS):
-        raise CmapssError(f"{path}: {raw.shape[1]} columns, expected {len(COLUMNS)} (unit, cycle, 3 settings, 21 sensors)")
+        raise CmapssError(f"{path}: {raw.shape[1]} columns, expected {len(COLUMNS)} "
+                          "(unit, cycle, 3 settings, 21 sensors)")
     raw.columns = COLUMNS
     return raw
 

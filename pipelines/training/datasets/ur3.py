@@ -53,7 +53,8 @@ def read_xlsx(path: Path) -> pd.DataFrame:
         rows.append(cells)
     width = max(max(r) for r in rows if r) + 1
     table = [[r.get(i) for i in range(width)] for r in rows]
-    frame = pd.DataFrame(table[1:], columns=[str(h).strip() if h is not None else f"_{i}" for i, h in enumerate(table[0])])
+    header = [str(h).strip() if h is not None else f"_{i}" for i, h in enumerate(table[0])]
+    frame = pd.DataFrame(table[1:], columns=header)
     return frame[[c for c in frame.columns if not c.startswith("_")]]
 
 
@@ -71,7 +72,7 @@ def _flag(series: pd.Series) -> np.ndarray:
 
 
 def _signals(raw: pd.DataFrame) -> dict[str, pd.Series]:
-    num = lambda c: pd.to_numeric(raw[c].astype(str).str.replace(",", "."), errors="coerce")  # noqa: E731
+    num = lambda c: pd.to_numeric(raw[c].astype(str).str.replace(",", "."), errors="coerce")
     out: dict[str, pd.Series] = {}
     for j in range(6):
         out[f"joint{j}_current_a"] = num(f"Current_J{j}")

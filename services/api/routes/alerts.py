@@ -3,24 +3,33 @@ and the alert-system KPIs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
-from store.lifecycle import AlertState
 from services.api import notify
 from services.api.alert_quality import RaisedAlert, alert_kpis
 from services.api.deps import Ctx, Engineer, Operator, Scope, Viewer
 from services.api.rationale import rationale
+from services.api.schemas.alerts import (
+    AlertDetail,
+    AlertKpisPublic,
+    AlertPage,
+    AlertPublic,
+    AssignCreate,
+    AuditPublic,
+    CommentCreate,
+    CommentPublic,
+    ReasonCreate,
+    ResolveCreate,
+    ShelveCreate,
+)
+from services.api.scope import LineScope
+from store.lifecycle import AlertState
 from store.repos import alerts as repo
 from store.repos import audit
 from store.repos import work_orders as wo_repo
-from services.api.scope import LineScope
-from services.api.schemas.alerts import (
-    AlertDetail, AlertKpisPublic, AlertPage, AlertPublic, AssignCreate, AuditPublic, CommentCreate, CommentPublic,
-    ReasonCreate, ResolveCreate, ShelveCreate,
-)
 
 router = APIRouter(tags=["alerts"])
 Priority = Literal["low", "medium", "high"]
@@ -100,7 +109,8 @@ def unshelve(alert_id: str, body: ReasonCreate, ctx: Ctx, who: Operator, scope: 
 @router.post("/alerts/{alert_id:path}/resolve", response_model=AlertPublic,
              summary="Resolve with an outcome (operator); becomes a training label")
 def resolve(alert_id: str, body: ResolveCreate, ctx: Ctx, who: Operator, scope: Scope) -> dict:
-    return _act(ctx, alert_id, who, scope, "resolve", repo.resolve, body.outcome, body.failure_mode, body.cause, body.action)
+    return _act(ctx, alert_id, who, scope, "resolve", repo.resolve, body.outcome, body.failure_mode, body.cause,
+                body.action)
 
 
 @router.post("/alerts/{alert_id:path}/out-of-service", response_model=AlertPublic,
@@ -133,14 +143,15 @@ kpi_router = APIRouter(tags=["alerts"])
 
 
 @kpi_router.get("/alert-system/kpis", response_model=AlertKpisPublic, response_model_by_alias=True,
-                summary="Alert-system health (ISA-18.2 / EEMUA 191): rate, flood, chattering, stale, top-10, priorities")
+                summary="Alert-system health (ISA-18.2 / EEMUA 191): rate, flood, chattering, stale, top-10, "
+                        "priorities")
 def alert_system_kpis(ctx: Ctx, who: Viewer, scope: Scope, line: Annotated[str | None, Query(max_length=100)] = None,
                       start: From = None, end: To = None) -> dict:
     _aware(start, end)
     with ctx.read() as conn:
         # the line's own clock (latest score or alert), not the wall clock: a simulated line runs on its own time
         clock = repo.line_clock(conn, line, who.lines)
-        now = clock + timedelta(microseconds=1) if clock else datetime.now(timezone.utc)
+        now = clock + timedelta(microseconds=1) if clock else datetime.now(UTC)
         end = end or now
         start = start or end - timedelta(days=30)
         if end <= start:

@@ -8,13 +8,20 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from services.api.deps import Admin, Ctx, PlantWide, Viewer
+from services.api.schemas.auth import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    LoginCreate,
+    MePublic,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+)
+from services.api.schemas.common import Message
 from store.credentials import password_problem
 from store.repos import audit, throttle
 from store.repos import auth as repo
-from services.api.schemas.common import Message
-from services.api.schemas.auth import (
-    ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, LoginCreate, MePublic, TokenPublic, UserCreate, UserPublic,
-)
 
 router = APIRouter(tags=["auth"])
 

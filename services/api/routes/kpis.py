@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
 from pipelines.kpis import compute_kpis, improvements
 from services.api.deps import Ctx, Engineer, PlantWide, Scope, Viewer
-from store.repos import audit, kpi_data
 from services.api.schemas.pilot import PilotReportIn
-from services.api.scope import LineScope
 from services.api.schemas.work import BaselineCreate, BaselinePublic, KpiReport
+from services.api.scope import LineScope
+from store.repos import audit, kpi_data
 
 router = APIRouter(tags=["kpis"])
 models_router = APIRouter(tags=["models"])
@@ -31,7 +31,9 @@ def _machines(ctx: Ctx, caller: LineScope, scope: KpiScope, scope_id: str | None
     else:
         caller.require_machine(scope_id)
     try:
-        return [m.id for m in ctx.plant.line(scope_id).machines] if scope == "line" else [ctx.plant.machine(scope_id).id]
+        if scope == "line":
+            return [m.id for m in ctx.plant.line(scope_id).machines]
+        return [ctx.plant.machine(scope_id).id]
     except KeyError as exc:
         raise HTTPException(404, str(exc.args[0])) from None
 
@@ -52,13 +54,14 @@ def _kpis(ctx: Ctx, caller: LineScope, scope: KpiScope, scope_id: str | None, st
 
 @router.get("/kpis", response_model=KpiReport,
             summary="ISO 22400-2 KPIs over a range; with baseline_id, improvements with formula and inputs")
-def kpis(ctx: Ctx, who: Viewer, caller: Scope, scope: KpiScope = "plant", id: Annotated[str | None, Query(max_length=200)] = None,
+def kpis(ctx: Ctx, who: Viewer, caller: Scope, scope: KpiScope = "plant",
+         id: Annotated[str | None, Query(max_length=200)] = None,
          start: Annotated[datetime | None, Query(alias="from")] = None,
          end: Annotated[datetime | None, Query(alias="to")] = None,
          baseline_id: Annotated[str | None, Query(max_length=40)] = None) -> dict:
     if any(v is not None and v.tzinfo is None for v in (start, end)):
         raise HTTPException(422, "times need a UTC offset")
-    end = end or datetime.now(timezone.utc)
+    end = end or datetime.now(UTC)
     start = start or end - timedelta(days=7)
     if end <= start:
         raise HTTPException(422, "'to' must be after 'from'")
@@ -107,10 +110,12 @@ def latest_pilot_report(ctx: Ctx, who: Viewer, plant_wide: PlantWide) -> dict:
 
 
 @router.post("/pilot/reports", response_model=dict[str, str], status_code=201,
-             summary="Store a pilot report (engineer); validated against the report schema, labelled with uploader and source")
+             summary="Store a pilot report (engineer); validated against the report schema, labelled with uploader "
+                     "and source")
 def store_pilot_report(body: PilotReportIn, ctx: Ctx, who: Engineer, plant_wide: PlantWide,
                        source: Annotated[str, Query(min_length=1, max_length=200,
-                                                    description="Where the report comes from, e.g. 'line-1 pilot 2026-03'")]
+                                                    description="Where the report comes from, "
+                                                                "e.g. 'line-1 pilot 2026-03'")]
                        = "upload") -> dict:
     report = body.model_dump(mode="json") | {"source": source, "uploaded_by": who.name}
     with ctx.write() as conn:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, AsyncIterator
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -28,7 +29,7 @@ def healthz() -> dict[str, str]:
 
 
 def _broker_ok(ctx: AppContext) -> tuple[bool, str]:
-    cached = getattr(ctx, "_broker_cache", None)
+    cached = ctx.broker_probe
     if cached and time.monotonic() - cached[0] < 10:
         return cached[1], cached[2]
     try:
@@ -43,7 +44,7 @@ def _broker_ok(ctx: AppContext) -> tuple[bool, str]:
         result = (True, "ok")
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with the reason
         result = (False, f"{type(exc).__name__}: {exc}"[:300])
-    ctx._broker_cache = (time.monotonic(), *result)  # type: ignore[attr-defined]
+    ctx.broker_probe = (time.monotonic(), *result)
     return result
 
 
@@ -55,16 +56,18 @@ def readyz(ctx: Ctx) -> JSONResponse:
     try:
         ctx.store.ping()
         checks["store"] = "ok"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any store failure means "not ready", with the reason
         checks["store"] = str(exc)[:300]
     if ctx.settings.check_broker:
         checks["broker"] = _broker_ok(ctx)[1]
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                        status_code=200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {"example": "linewatch_api_request_duration_seconds_bucket{…} 3"}}}})
+            responses={200: {"content": {"text/plain": {
+                "example": "linewatch_api_request_duration_seconds_bucket{…} 3"}}}})
 def metrics(ctx: Ctx) -> Response:
     try:
         with ctx.read() as conn:
@@ -95,7 +98,8 @@ def _poll(ctx: AppContext, since: datetime, lines: frozenset[str]) -> tuple[list
 
 @stream_router.get("/stream", summary="Server-Sent Events: `score` and `alert` events as they reach the store",
                    response_class=StreamingResponse,
-                   responses={200: {"content": {"text/event-stream": {"example": 'event: alert\ndata: {"alert_id": "…"}\n\n'}}}})
+                   responses={200: {"content": {"text/event-stream": {
+                       "example": 'event: alert\ndata: {"alert_id": "…"}\n\n'}}}})
 async def stream(request: Request, ctx: Ctx, who: Viewer, scope: Scope,
                  since_s: Annotated[float, Query(ge=0, le=86400, description="Also replay changes this old")] = 0,
                  max_events: Annotated[int | None, Query(ge=1, le=100000,
@@ -104,7 +108,7 @@ async def stream(request: Request, ctx: Ctx, who: Viewer, scope: Scope,
                                                             description="Close after this long (scripts)")] = None,
                  ) -> StreamingResponse:
     async def events() -> AsyncIterator[str]:
-        since = datetime.now(timezone.utc) - timedelta(seconds=since_s)
+        since = datetime.now(UTC) - timedelta(seconds=since_s)
         sent, idle = 0, 0.0
         deadline = time.monotonic() + max_seconds if max_seconds else None
         yield ": connected\n\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -12,10 +12,10 @@ from contracts.plant import Machine
 from pipelines.health.score import band
 from pipelines.health.text import factor_sentence
 from services.api.deps import Ctx, Scope, Viewer
-from store.repos import alerts as alerts_repo
-from store.repos import assets
 from services.api.schemas.assets import EventPublic, MachineDetail, PlantPublic, ScoreHistory, TelemetryHistory
 from services.api.scope import LineScope
+from store.repos import alerts as alerts_repo
+from store.repos import assets
 
 router = APIRouter(tags=["plant"])
 From = Annotated[datetime | None, Query(alias="from", description="Start (UTC, ISO 8601 with offset)")]
@@ -28,7 +28,7 @@ def _range(start: datetime | None, end: datetime | None, default: timedelta) -> 
     for value, name in ((start, "from"), (end, "to")):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, f"'{name}' needs a UTC offset, e.g. 2026-01-05T08:00:00Z")
-    end = end or datetime.now(timezone.utc)
+    end = end or datetime.now(UTC)
     start = start or end - default
     if end <= start:
         raise HTTPException(422, "'to' must be after 'from'")
@@ -141,7 +141,8 @@ def telemetry(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope,
 @router.get("/lines/{line}/machines/{machine}/events", response_model=list[EventPublic],
             summary="Machine events: maintenance history, failures, state changes, parts")
 def events(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope,
-           kind: Annotated[str | None, Query(max_length=200, description=f"Comma-separated: {', '.join(KINDS)}")] = None,
+           kind: Annotated[str | None, Query(max_length=200,
+                                             description=f"Comma-separated: {', '.join(KINDS)}")] = None,
            start: From = None, end: To = None, limit: Annotated[int, Query(ge=1, le=5000)] = 200,
            offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict]:
     m = _machine(ctx, scope, line, machine)

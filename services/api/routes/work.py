@@ -12,13 +12,19 @@ from fastapi.responses import PlainTextResponse
 
 from contracts.plant import MODE_ACTION
 from services.api.deps import Admin, Ctx, Operator, PlantWide, Scope, Viewer
+from services.api.schemas.work import (
+    LabelPublic,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPublic,
+    WorkOrderClose,
+    WorkOrderCreate,
+    WorkOrderPublic,
+)
 from store.repos import alerts as alerts_repo
 from store.repos import audit
 from store.repos import webhooks as hooks
 from store.repos import work_orders as repo
-from services.api.schemas.work import (
-    LabelPublic, WebhookCreate, WebhookCreated, WebhookPublic, WorkOrderClose, WorkOrderCreate, WorkOrderPublic,
-)
 
 router = APIRouter(tags=["work orders"])
 hooks_router = APIRouter(tags=["webhooks"])

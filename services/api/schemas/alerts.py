@@ -13,7 +13,8 @@ ALERT_EXAMPLE = {
     "alert_id": "line-1/cnc-01|tool_wear|2026-01-05T08:00:00+00:00", "machine_id": "line-1/cnc-01",
     "line_id": "line-1", "mode": "tool_wear", "priority": "medium", "probability": 0.71, "rul_hours": 12.0,
     "state": "unacknowledged", "active": True, "raised_at": "2026-01-05T08:00:00Z",
-    "message_en": "Tool wear: failure probability within 24 h is 71%", "message_zh": "刀具磨损：未来 24 小时内故障概率 71%",
+    "message_en": "Tool wear: failure probability within 24 h is 71%",
+    "message_zh": "刀具磨损：未来 24 小时内故障概率 71%",
     "recommended_action": "replace_tool", "escalation_level": 0}
 
 

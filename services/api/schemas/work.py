@@ -105,7 +105,7 @@ class BaselineCreate(In):
     note: Text = ""
 
     @model_validator(mode="after")
-    def _order(self) -> "BaselineCreate":
+    def _order(self) -> BaselineCreate:
         if self.end <= self.start:
             raise ValueError("end must be after start")
         if self.scope != "plant" and not self.scope_id:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -51,7 +51,7 @@ class TagBase(_Strict):
                                      description="For kind: alarm, bit number -> alarm (a Boolean tag is bit 0).")
 
     @model_validator(mode="after")
-    def _check(self) -> "TagBase":
+    def _check(self) -> TagBase:
         if self.kind == "signal" and unit_of(self.signal) is None:
             raise ValueError(f"signal {self.signal!r} must end in a unit suffix (e.g. _rpm, _c, _bar, _mm_s, _kw)")
         if self.kind == "state" and not self.states:
@@ -95,7 +95,7 @@ class ModbusTag(TagBase):
     bit: int | None = Field(default=None, ge=0, le=15, description="One bit of a 16-bit register (0 = lowest).")
 
     @model_validator(mode="after")
-    def _table_type(self) -> "ModbusTag":
+    def _table_type(self) -> ModbusTag:
         bits = self.table in ("coil", "discrete")
         if bits != (self.type == "bool"):
             raise ValueError(f"table {self.table} needs type bool" if bits else
@@ -120,7 +120,7 @@ class Security(_Strict):
                                  description="Must match the URI in the client certificate.")
 
     @model_validator(mode="after")
-    def _check(self) -> "Security":
+    def _check(self) -> Security:
         if self.mode != "None" and (self.certificate is None or self.private_key is None):
             raise ValueError(f"security mode {self.mode} needs certificate and private_key")
         if self.username and not self.password_env:
@@ -169,7 +169,7 @@ class ModbusSource(_SourceBase):
     tags: list[ModbusTag] = Field(min_length=1)
 
 
-Source = Annotated[Union[OpcUaSource, SparkplugSource, ModbusSource], Field(discriminator="protocol")]
+Source = Annotated[OpcUaSource | SparkplugSource | ModbusSource, Field(discriminator="protocol")]
 
 
 class Mapping(_Strict):
@@ -180,7 +180,7 @@ class Mapping(_Strict):
     sources: list[Source] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "Mapping":
+    def _unique(self) -> Mapping:
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique: {names}")

@@ -10,7 +10,7 @@ stuck, out of range, spiking, noisy or missing as ``uncertain`` in the sample's 
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from contracts.messages import MachineState, Quality, TelemetrySample
 from contracts.plant import Plant

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contracts.messages import MachineState, PlcAlarm, Quality, StateChanged, TelemetrySample
 from services.connectors.core.mapping import TagBase
@@ -61,7 +61,7 @@ class SampleAssembler:
                quality: Quality = Quality.GOOD) -> bool:
         """Apply one raw value; returns False if the deadband suppressed it or it was unusable."""
         m = self._machines.setdefault(tag.machine, _MachineState())
-        stamp = (ts or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        stamp = (ts or datetime.now(UTC)).astimezone(UTC)
         if tag.kind == "state":
             return self._update_state(m, tag, raw, stamp, tag.machine)
         if tag.kind == "alarm":
@@ -155,7 +155,7 @@ class SampleAssembler:
 
     def offline(self, machines: list[str], ts: datetime | None = None) -> list[TelemetrySample]:
         """Mark machines offline (source lost): one sample each with no signals, state OFFLINE."""
-        stamp = (ts or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        stamp = (ts or datetime.now(UTC)).astimezone(UTC)
         out = []
         for machine_id in sorted(set(machines)):
             m = self._machines.setdefault(machine_id, _MachineState())

@@ -10,16 +10,16 @@ only if its ``bdSeq`` matches the one announced in the NBIRTH.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import DecodeError
 
+from contracts import sparkplug_b_pb2 as pb
 from contracts.errors import ContractError
 from contracts.messages import Quality
 from services.connectors.core.mapping import SparkplugTag
 from services.connectors.core.samples import sparkplug_quality
-from contracts import sparkplug_b_pb2 as pb
 
 NAMESPACE = "spBv1.0"
 REBIRTH_METRIC = "Node Control/Rebirth"
@@ -66,19 +66,19 @@ def metric_value(metric: Any) -> Any:
 
 def _quality(metric: Any) -> Quality:
     props = metric.properties
-    for key, val in zip(props.keys, props.values):
+    for key, val in zip(props.keys, props.values, strict=False):
         if key.lower() == "quality":
             return sparkplug_quality(val.int_value if val.WhichOneof("value") == "int_value" else val.long_value)
     return Quality.GOOD
 
 
 def _ts(ms: int) -> datetime | None:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc) if ms else None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
 
 
 def rebirth_command(now: datetime | None = None) -> bytes:
     """NCMD payload asking an edge node to publish its births again."""
-    stamp = int((now or datetime.now(timezone.utc)).timestamp() * 1000)
+    stamp = int((now or datetime.now(UTC)).timestamp() * 1000)
     payload = pb.Payload(timestamp=stamp)
     payload.metrics.add(name=REBIRTH_METRIC, timestamp=stamp, datatype=pb.Boolean, boolean_value=True)
     return payload.SerializeToString()
@@ -109,7 +109,7 @@ class SparkplugSession:
             payload = pb.Payload.FromString(raw)
         except (DecodeError, ValueError) as exc:
             raise ContractError(f"{topic}: undecodable Sparkplug B payload ({len(raw)} bytes): {exc}") from exc
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         node = self._nodes.setdefault(node_id, _Node())
         if kind == "NDEATH":
             return self._death(node, node_id, payload)

@@ -4,10 +4,11 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
-import store.coltypes
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import store.coltypes
 
 revision = '0001'
 down_revision = None

@@ -4,10 +4,11 @@ Revision ID: 0002_api_trust
 Revises: 0001
 Create Date: 2026-12-01
 """
-from alembic import op
 import sqlalchemy as sa
-import store.coltypes
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import store.coltypes
 
 revision = '0002_api_trust'
 down_revision = '0001'

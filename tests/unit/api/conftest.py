@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from contracts import StoreSettings
-from store import Store
 from services.api import ApiSettings, create_app
-from store.repos.auth import create_user
+from store import Store
 from store.credentials import Role
+from store.repos.auth import create_user
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import auth, login_all, make_settings, open_client
@@ -10,7 +10,7 @@ from conftest import auth, login_all, make_settings, open_client
 from contracts.messages import AlertAction, AlertEvent
 from store import Store
 
-T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)  # a simulated line, long before the wall clock
+T0 = datetime(2025, 3, 1, tzinfo=UTC)  # a simulated line, long before the wall clock
 
 
 def test_kpis_of_a_simulated_line_count_its_alerts(tmp_path: Path) -> None:

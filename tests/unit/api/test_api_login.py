@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from store import Store, schema
 from services.api import ApiSettings, create_app
-from store.repos.auth import create_user
+from store import Store, schema
 from store.credentials import Role
+from store.repos.auth import create_user
 from tests.unit.api.conftest import PASSWORD, auth, make_settings
 
 UI = Path(__file__).resolve().parents[3] / "services" / "api" / "ui"
@@ -143,7 +143,7 @@ def test_session_idle_timeout_and_logout(app_store) -> None:
     token = login(c, "victim", PASSWORD).json()["access_token"]
     assert c.get("/api/v1/auth/me", headers=auth(token)).status_code == 200
     with store.engine.begin() as conn:  # the session was last used longer ago than the idle timeout
-        idle = datetime.now(timezone.utc) - timedelta(seconds=settings.session_idle_s + 5)
+        idle = datetime.now(UTC) - timedelta(seconds=settings.session_idle_s + 5)
         conn.execute(schema.sessions.update().values(last_seen_at=idle, created_at=idle))
     assert c.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
     token = login(c, "victim", PASSWORD).json()["access_token"]

@@ -12,18 +12,19 @@ leak would show). A new route must be classified (``Scope``, ``PlantWide`` or ``
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from contracts import AlertAction, AlertEvent, FailureOccurred, HealthScore
-from store import Store
 from services.api import create_app
-from store.repos.auth import create_user
+from store import Store
 from store.credentials import Role
+from store.repos.auth import create_user
 from tests.unit.api.conftest import PASSWORD, auth, make_settings
 from tests.unit.api.test_api_roles import ROUTES, walk
 
@@ -36,7 +37,7 @@ OTHER = {"line-1": "line-2", "line-2": "line-1"}
 LINE_FREE = {("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/auth/me"),
              ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
              ("GET", "/api/v1/models"), ("GET", "/api/v1/models/{version}")}
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def declares(route: APIRoute, marker: str) -> bool:
@@ -161,7 +162,8 @@ def body(path: str, line: str, world: World) -> dict[str, Any] | None:
             return b
     return {
         "/api/v1/work-orders": {"alert_id": world.alert[line], "title": "scope test"},
-        "/api/v1/baselines": {"name": "b", "scope": "machine", "scope_id": m, "start": (NOW - timedelta(days=3)).isoformat(),
+        "/api/v1/baselines": {"name": "b", "scope": "machine", "scope_id": m,
+                              "start": (NOW - timedelta(days=3)).isoformat(),
                               "end": (NOW - timedelta(days=2)).isoformat()},
         "/api/v1/users": {"username": f"new-{line}", "password": "a-long-enough-passphrase-1", "role": "viewer",
                           "lines": [line]},

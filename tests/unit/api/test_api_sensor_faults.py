@@ -3,13 +3,13 @@ a cleared fault and an equipment alert do not mark a sensor."""
 
 from __future__ import annotations
 
+from conftest import auth
+
 from contracts.plant import load_plant
 from pipelines.scoring.sensorfaults import SensorFaults
 from pipelines.testing.samplestream import samples
 from runtime.settings import LineWatchSettings
 from store import Store
-
-from conftest import auth
 
 PLANT = load_plant(LineWatchSettings().plant_file)
 CNC = PLANT.machines("cnc")[0]

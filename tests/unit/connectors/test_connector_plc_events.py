@@ -3,7 +3,7 @@ precision rounding — the pure core, every error path with its message."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from services.connectors.core.mapping import ModbusTag, parse_mapping
 from services.connectors.core.registers import decode, explain_exception
 from services.connectors.core.samples import SampleAssembler
 
-T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def tag(**kw: object) -> ModbusTag:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.messages import MachineState, Quality
 from services.connectors.core.mapping import OpcUaTag
 from services.connectors.core.samples import SampleAssembler, opcua_quality, sparkplug_quality
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def tag(signal: str = "spindle_speed_rpm", **kw) -> OpcUaTag:

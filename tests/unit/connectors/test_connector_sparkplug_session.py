@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from contracts import sparkplug_b_pb2 as pb
 from contracts.errors import ContractError
 from services.connectors.core.mapping import SparkplugTag
 from services.connectors.core.sparkplug import SparkplugSession, metric_value, rebirth_command
-from contracts import sparkplug_b_pb2 as pb
 
 TAGS = [SparkplugTag(edge_node="cell-1", device="cnc-01", metric="Spindle/Speed", machine="line-1/cnc-01",
                      signal="spindle_speed_rpm"),

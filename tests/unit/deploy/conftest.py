@@ -5,12 +5,12 @@ A missing tool fails the test with the command that installs it; nothing is skip
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
-
 from _deploytools import CHART, CR_APIS, HELM, SETUP_HINT, RenderError, run
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-
 from _deploytools import CHART, RenderError, by_kind, run
 
 CI_FILES = sorted(p.name for p in (CHART / "ci").glob("*-values.yaml"))

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from _deploytools import ROOT, run
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -253,11 +252,12 @@ def test_edge_mirror_forwards_every_topic_the_line_produces() -> None:
 
 
 def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
-    lines = [l.strip() for l in (ROOT / "Dockerfile").read_text().splitlines() if l.strip() and not l.startswith("#")]
-    froms = [l for l in lines if l.startswith("FROM ")]
+    lines = [ln.strip() for ln in (ROOT / "Dockerfile").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    froms = [ln for ln in lines if ln.startswith("FROM ")]
     assert len(froms) >= 2 and all("${PYTHON_IMAGE}" in f for f in froms)
-    assert any(re.match(r"ARG PYTHON_IMAGE=python:3\.11-slim", l) for l in lines)
-    users = [l for l in lines if l.startswith("USER ")]
+    assert any(re.match(r"ARG PYTHON_IMAGE=python:3\.11-slim", ln) for ln in lines)
+    users = [ln for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] == "USER 10001:10001"
     assert lines.index(users[-1]) > lines.index(froms[-1])
     assert 'ENTRYPOINT ["linewatch"]' in lines

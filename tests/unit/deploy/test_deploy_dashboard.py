@@ -10,11 +10,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
-
 from _deploytools import CHART, ROOT
 
 PACKAGES = ("contracts", "runtime", "simulators", "pipelines", "services")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from byod_support import fleet
 
 from pipelines.features import with_ts
 from pipelines.predict import PredictOptions, predict_frames
@@ -12,8 +13,6 @@ from pipelines.training.config import TrainConfig
 from pipelines.training.fleet import inner_split, unit_folds, warnings_for
 from pipelines.training.importer import events_from_failure_rows
 from pipelines.training.train import TrainResult, train
-
-from byod_support import fleet
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from contracts.messages import AlertAction, Factor, HealthScore
 from pipelines.health import AlertRules, AlertTracker, Band, OpenAlert, band, component_health, health
 from pipelines.health.text import alert_messages, factor_sentence, signal_text
 
-T0 = datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 8, tzinfo=UTC)
 M = "line-1/cnc-01"
 FACTOR = Factor(feature="spindle_vibration_rms_mm_s__mean_30m", contribution=0.4, value=3.9,
                 normal_low=0.8, normal_high=1.6)
@@ -131,17 +131,18 @@ def test_bad_rule_parameters_are_refused() -> None:
 
 
 def test_an_alert_ends_with_its_episode_and_a_new_episode_raises_a_new_alert() -> None:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from contracts.messages import AlertAction, HealthScore
     from pipelines.health import AlertRules, AlertTracker
 
-    t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 5, tzinfo=UTC)
     tracker = AlertTracker(AlertRules(raise_after=2, clear_after=3))
 
     def score(h: float, p: float) -> HealthScore:
         ts = t0 + timedelta(hours=h)
-        return HealthScore(score_id=f"l/m|{ts}", machine_id="l/m", ts=ts, model_version="v", health=50, horizon_hours=24,
+        return HealthScore(score_id=f"l/m|{ts}", machine_id="l/m", ts=ts, model_version="v", health=50,
+                           horizon_hours=24,
                            mode_horizon_hours={"tool_wear": 4.0}, failure_probability={"tool_wear": p})
 
     events = [e for h in (0, 1, 2) for e in tracker.step(score(h, 0.9), {"tool_wear": 0.5})]

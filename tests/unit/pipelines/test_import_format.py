@@ -61,7 +61,8 @@ def test_unsorted_time(tmp_path: Path) -> None:
 def test_duplicate_time(tmp_path: Path) -> None:
     text = TEL.replace("2026-01-05T08:01:00+00:00,running,7.0", "2026-01-05T08:00:00+00:00,running,7.0")
     with pytest.raises(ImportFormatError, match=r"duplicate time for machine 'line-1/cnc-02' at row 5 "
-                                                r"\(ts 2026-01-05 08:00:00\+00:00, same as row 4\).*drop or merge") as e:
+                                                r"\(ts 2026-01-05 08:00:00\+00:00, same as row 4\)"
+                                                r".*drop or merge") as e:
         load_history(write(tmp_path, "t.csv", text))
     assert "not sorted" not in str(e.value)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from contracts import AlertAction, AlertEvent, FailureOccurred, MaintenanceDone, PartCompleted, StateChanged
 from pipelines.kpis import KpiInputError, KpiOptions, KpiPrices, compute_kpis, improvements, plant_kpis
 
-T0 = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 END = T0 + timedelta(hours=10)
 M1, M2 = "line-1/cnc-01", "line-2/robot-01"
 
@@ -159,7 +159,7 @@ def test_bad_input_gets_a_clear_error(bad: list, message: str) -> None:
 
 def test_naive_times_and_empty_ranges_are_refused() -> None:
     with pytest.raises(KpiInputError, match="no timezone"):
-        compute_kpis(machine_one(), start=datetime(2026, 1, 5), end=END)
+        compute_kpis(machine_one(), start=datetime(2026, 1, 5), end=END)  # noqa: DTZ001 - the naive time under test
     with pytest.raises(KpiInputError, match="must be after"):
         compute_kpis(machine_one(), start=END, end=T0)
     with pytest.raises(KpiInputError, match="no events"):

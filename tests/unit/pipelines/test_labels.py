@@ -47,7 +47,8 @@ def test_rul_is_capped_and_censored() -> None:
 def test_not_running_rows_have_no_label() -> None:
     r = rows([0, 1, 2, 3], state=["running", "down", "maintenance", "running"])
     events = pd.DataFrame([ev("failure", 1.5, mode="m")])
-    lab = make_labels(r, events, ["m"], LabelSpec(horizon_hours=2, rul_cap_hours=10), {"l/m": T0 + pd.Timedelta(hours=20)})
+    lab = make_labels(r, events, ["m"], LabelSpec(horizon_hours=2, rul_cap_hours=10),
+                      {"l/m": T0 + pd.Timedelta(hours=20)})
     assert lab["y_m"].iloc[0] == 1 and lab["y_m"].iloc[3] == 0
     assert lab[["y_m", "rul_hours", "y_defect"]].iloc[1:3].isna().all().all()
 
@@ -74,7 +75,8 @@ def test_feedback_confirmed_fault_counts_as_failure() -> None:
     r = rows([0, 1, 2, 3, 4, 5])
     fb = pd.DataFrame([{"machine_id": "l/m", "ts": T0 + pd.Timedelta(hours=2.5), "mode": "m",
                         "outcome": "confirmed_fault"},
-                       {"machine_id": "l/m", "ts": T0 + pd.Timedelta(hours=4.5), "mode": "m", "outcome": "false_alarm"}])
+                       {"machine_id": "l/m", "ts": T0 + pd.Timedelta(hours=4.5), "mode": "m",
+                        "outcome": "false_alarm"}])
     lab = make_labels(r, None, ["m"], LabelSpec(horizon_hours=1, rul_cap_hours=2), feedback=fb)
     assert lab["y_m"].tolist()[:5] == [0, 0, 1, 0, 0]
     with pytest.raises(ContractError, match="unknown outcome"):
@@ -93,7 +95,7 @@ def test_each_mode_is_labelled_with_its_own_horizon() -> None:
                            "mode": ["tool_wear", "spindle_bearing"]})
     spec = LabelSpec(horizon_hours=24.0, mode_horizons=(("tool_wear", 4.0),))
     lab = make_labels(rows, events, ["tool_wear", "spindle_bearing"], spec)
-    positive = lambda m: [h for h, y in enumerate(lab[f"y_{m}"]) if y == 1.0]  # noqa: E731
+    positive = lambda m: [h for h, y in enumerate(lab[f"y_{m}"]) if y == 1.0]
     assert positive("tool_wear") == [26, 27, 28, 29]            # failure at 30 h, 4-h horizon
     assert positive("spindle_bearing") == list(range(6, 30))    # the default 24 h
     assert spec.longest == 24.0 and LabelSpec(mode_horizons=(("reducer_wear", 72.0),)).longest == 72.0

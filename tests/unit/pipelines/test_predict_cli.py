@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from byod_support import run_cli
 
 from pipelines.models import ModelBundle, Registry
-
-from byod_support import run_cli
 
 
 @pytest.fixture

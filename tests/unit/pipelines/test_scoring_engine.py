@@ -14,10 +14,10 @@ from contracts.messages import AlertAction, MachineState, MaintenanceDone, Telem
 from contracts.plant import load_plant
 from pipelines.features import FeatureSpec, compute, feature_names
 from pipelines.health import AlertRules, OpenAlert
-from pipelines.testing.samplestream import samples
-from pipelines.scoring.engine import ScoringEngine
-from pipelines.testing.toymodel import toy_bundle
 from pipelines.scoring.buffers import Outcome
+from pipelines.scoring.engine import ScoringEngine
+from pipelines.testing.samplestream import samples
+from pipelines.testing.toymodel import toy_bundle
 from runtime.settings import LineWatchSettings
 
 PLANT = load_plant(LineWatchSettings().plant_file)
@@ -116,13 +116,13 @@ def test_rebuild_by_replay_gives_the_same_scores_and_alerts_as_no_restart() -> N
     later_scores, later_alerts = run(restarted, items[cut:], alert_state=store_view)
     def dump(scores: list, tol: bool = False) -> list:  # rolling sums may differ in the last bit
         rows = sorted((s.model_dump() for s in scores), key=lambda d: d["score_id"])
-        near = (lambda v: pytest.approx(v, abs=1e-9)) if tol else (lambda v: v)  # noqa: E731
+        near = (lambda v: pytest.approx(v, abs=1e-9)) if tol else (lambda v: v)
         return [(d["score_id"], d["health"], near(d["failure_probability"]), near(d["rul_hours"]),
                  [f["feature"] for f in d["top_factors"]]) for d in rows]
 
     assert len(later_scores) > 0
     assert dump(first_scores + later_scores) == dump(full_scores, tol=True)
-    key = lambda a: (a.alert_id, a.action, a.ts)  # noqa: E731
+    key = lambda a: (a.alert_id, a.action, a.ts)
     assert sorted(map(key, first_alerts + later_alerts)) == sorted(map(key, full_alerts))
 
 
@@ -185,7 +185,7 @@ def test_streaming_features_equal_the_training_features_on_every_column() -> Non
         # a value flagged by the sanity / signal-quality checks is scored as missing
         rows.append({"machine_id": s.machine_id, "ts": s.ts, "state": s.state.value,
                      **{k: (None if k in faulted else v) for k, v in s.signals.items()}})
-    due = eng._due
+    due = eng._due  # noqa: SLF001 - the windows the engine holds due, which features() takes
     assert len(due) == len(items)
     got = eng.features(eng.bundles["cnc"], due)
     frame = pd.DataFrame(rows)

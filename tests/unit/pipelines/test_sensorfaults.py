@@ -3,7 +3,7 @@ deterministic id, cleared when the signal is healthy, nothing emitted while repl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.messages import AlertAction, MachineState, Quality, TelemetrySample
 from contracts.plant import load_plant
@@ -51,7 +51,7 @@ def test_replay_advances_without_emitting_and_offline_samples_are_ignored() -> N
     for s in stream(frozen_to=40):
         sf.observe(s, s.signals, replay=True)
     assert sf.drain() == [] and sf.current(CNC.id) == {SIGNAL: "stuck"}
-    off = TelemetrySample(machine_id=CNC.id, ts=datetime(2027, 1, 1, tzinfo=timezone.utc), seq=99, signals={},
+    off = TelemetrySample(machine_id=CNC.id, ts=datetime(2027, 1, 1, tzinfo=UTC), seq=99, signals={},
                           state=MachineState.OFFLINE)
     assert sf.observe(off, {}) == ({}, {})
 

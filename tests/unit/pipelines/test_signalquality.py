@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.plant import load_plant
 from pipelines.signalquality import Fault, MachineQuality, QualityConfig, SignalQuality, range_limits
 from runtime.settings import LineWatchSettings
 
-T0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
 PLANT = load_plant(LineWatchSettings().plant_file)
 CNC = PLANT.machines("cnc")[0]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from byod_support import fleet, run_cli
 
 
@@ -27,7 +26,8 @@ def cycles_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (["--conditions", "setting9"], "--conditions 'setting9': no column(s) ['setting9'] in the telemetry"),
     (["--conditions", "setting1", "--condition-column", "setting1"], "give --conditions (settings to cluster) or"),
     (["--horizon", "500", "--split", "time"], "no training row before the cut"),
-    (["--horizon", "0.5", "--cut", "84"], "no row of the fit slice has a failure within the horizon (0.5 h); raise --horizon"),
+    (["--horizon", "0.5", "--cut", "84"],
+     "no row of the fit slice has a failure within the horizon (0.5 h); raise --horizon"),
 ])
 def test_train_errors_are_one_line_exit_2(cycles_csv: Path, args: list[str], message: str,
                                           capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

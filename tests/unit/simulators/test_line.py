@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from contracts import TELEMETRY, EVENTS, ContractError, MachineState, MaintenanceCommand
+from contracts import EVENTS, TELEMETRY, ContractError, MachineState, MaintenanceCommand
 from contracts.errors import ConfigError
 from contracts.plant import FAILURE_MODES, Plant, load_plant
 from simulators.physics.cnc import CncParams, CncPhysics

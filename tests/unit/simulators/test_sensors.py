@@ -38,7 +38,7 @@ def test_stuck_sensor_repeats_its_last_value_without_flagging_it() -> None:
     b = bank(FaultRates(dropout=0.0, stuck_start=0.02, stuck_mean_samples=20, spike=0.0))
     temps = [b.read(TRUE)[0]["a_temp_c"] for _ in range(2000)]
     runs, longest = 1, 1
-    for prev, cur in zip(temps, temps[1:]):
+    for prev, cur in zip(temps, temps[1:], strict=False):
         runs = runs + 1 if cur == prev else 1
         longest = max(longest, runs)
     assert longest >= 10  # healthy noise at 0.01 resolution never repeats ten times
