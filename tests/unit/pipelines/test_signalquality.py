@@ -69,6 +69,31 @@ def test_a_single_spike_is_a_spike_and_repeated_ones_are_noisy() -> None:
     assert sq.update(at(23), 0.5) is Fault.NOISY
 
 
+def test_a_level_shift_is_re_based_not_noisy_for_ever() -> None:
+    """A new program's load moves torque by ~25 %: after ``shift_samples`` values the signal is healthy
+    again (before the fix every later value stayed a spike and the scorer excluded the signal)."""
+    rng = random.Random(4)
+    sq = SignalQuality(span=8.5)
+    for i in range(30):
+        assert sq.update(at(i), noisy(rng, 10.0, 0.3)) is None
+    shifted = [sq.update(at(30 + i), noisy(rng, 12.8, 0.3)) for i in range(40)]
+    assert shifted[:2] == [Fault.SPIKE, Fault.SPIKE]  # excluded: they might have been spikes
+    assert set(shifted[2:]) == {None}
+    # alternating jumps do not agree with each other: still noisy
+    flip = [sq.update(at(80 + i), 12.8 + (8.0 if i % 2 else -8.0)) for i in range(12)]
+    assert Fault.NOISY in flip
+
+
+def test_values_while_not_running_are_not_spikes_and_do_not_move_the_reference() -> None:
+    rng = random.Random(5)
+    sq = SignalQuality(span=8.5)
+    for i in range(30):
+        sq.update(at(i), noisy(rng, 10.0, 0.3))
+    assert {sq.update(at(30 + i), 0.0, running=False) for i in range(20)} == {None}  # idle: 0 N·m
+    assert {sq.update(at(50 + i), noisy(rng, 10.0, 0.3)) for i in range(20)} == {None}
+    assert sq.update(at(70), 40.0) is Fault.SPIKE  # the running reference survived the idle period
+
+
 def test_machine_quality_reports_changes_once_per_transition() -> None:
     rng = random.Random(3)
     mq = MachineQuality(CNC)
