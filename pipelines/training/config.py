@@ -24,6 +24,14 @@ class TrainConfig(BaseModel):
     defect_parts: int = Field(default=5, ge=1, description="Defect risk looks at this many next parts.")
     cost_missed_failure: float = Field(default=20.0, gt=0, description="Cost of a failure nobody warned of.")
     cost_needless_stop: float = Field(default=1.0, gt=0, description="Cost of stopping for a false alarm.")
+    threshold_on: Literal["episodes", "rows"] = Field(
+        default="episodes", description="Alert threshold per mode: replay the alert rules on the validation slices and "
+                                        "take the best episode precision at alert_recall_target (episodes), or minimise "
+                                        "the row cost (rows).")
+    alert_recall_target: float = Field(default=0.6, gt=0, le=1,
+                                       description="Episode recall the alert threshold must reach on validation.")
+    alert_raise_after: int = Field(default=2, ge=1, description="Scores at or above the threshold before a raise "
+                                                                 "(as the scorer's AlertRules).")
     holdout_fraction: float = Field(default=0.25, gt=0, lt=0.9, description="Last share of time held out.")
     holdout_machines: float = Field(default=0.2, ge=0, lt=0.9, description="Share of machines held out.")
     min_failures: int = Field(default=3, ge=1, description="Modes with fewer training failures are skipped.")
@@ -46,6 +54,10 @@ class TrainConfig(BaseModel):
     stride: int | None = Field(default=None, ge=1,
                                description="Feature row every N samples; None = 1 for cycle-indexed "
                                            f"tables up to {SMALL_TABLE:,} rows, else the spec's step.")
+
+    def horizon(self, mode: str) -> float:
+        """The label horizon of ``mode`` (h)."""
+        return self.mode_horizons_h.get(mode, self.horizon_hours)
 
     def step_for(self, rows: int, cycles: bool = False) -> int:
         """Feature stride for a table of ``rows`` telemetry rows (``cycles``: cycle-indexed)."""

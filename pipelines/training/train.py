@@ -47,6 +47,7 @@ class Prepared:
     split: Split
     fails: pd.DataFrame
     modes: list[str]
+    restores: pd.DataFrame | None = None  # maintenance_done (machine_id, ts, component): ends of alert episodes
 
 
 @dataclass
@@ -99,7 +100,10 @@ def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureS
     labels = make_labels(feats[["machine_id", "ts", "state"]], events, modes,
                          label_spec, until, feedback)
     names = [c for c in feats.columns if c not in ("machine_id", "ts", "state")]
-    return Prepared(feats, labels, names, split, fails, modes)
+    restores = None
+    if events is not None and len(events) and "component" in events:
+        restores = events.loc[events["kind"] == "maintenance_done", ["machine_id", "ts", "component"]]
+    return Prepared(feats, labels, names, split, fails, modes, restores)
 
 
 def xy_rows(p: Prepared, mask: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
@@ -134,9 +138,39 @@ def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple
                                 "happen (failure_mode), or add history")
         boosters[m] = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
         cals[m] = F.calibrate(boosters[m].predict(xc), yc)
-        thresholds[m] = F.cost_threshold(cals[m](boosters[m].predict(xc)), yc,
+        row_threshold = F.cost_threshold(cals[m](boosters[m].predict(xc)), yc,
                                          cfg.cost_missed_failure, cfg.cost_needless_stop)
+        thresholds[m] = row_threshold if cfg.threshold_on == "rows" else \
+            _episode_threshold(p, m, boosters[m], cals[m], cfg, row_threshold)
     return boosters, cals, thresholds
+
+
+def _episode_threshold(p: Prepared, mode: str, booster: Any, cal: Any, cfg: TrainConfig, fallback: float) -> float:
+    """Threshold chosen on the alert episodes of the validation + calibration slices
+    (``pipelines.training.episodes``); ``fallback`` (the row-cost threshold) without failures there."""
+    from contracts.plant import MODE_COMPONENT
+    from pipelines.health.rules import AlertRules
+    from pipelines.training import episodes
+
+    mask = p.split.valid | p.split.calib
+    rows = p.features.loc[mask, ["machine_id", "ts"]]
+    order = np.lexsort((rows["ts"].to_numpy(), rows["machine_id"].to_numpy()))
+    x = p.features.loc[mask, p.names].to_numpy(dtype=float)[order]
+    prob = cal(booster.predict(x))
+    machines = rows["machine_id"].to_numpy()[order]
+    ts = rows["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")[order]
+    f = p.fails[p.fails["mode"] == mode]
+    failures = {m: np.sort(g["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")) for m, g in f.groupby("machine_id")}
+    ends = {m: v.copy() for m, v in failures.items()}
+    if p.restores is not None and MODE_COMPONENT.get(mode):
+        r = p.restores[p.restores["component"] == MODE_COMPONENT[mode]]
+        for m, g in r.groupby("machine_id"):
+            ends[m] = np.sort(np.concatenate([ends.get(m, np.array([], dtype=np.int64)),
+                                              g["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")]))
+    rules = AlertRules(raise_after=cfg.alert_raise_after)
+    chosen, _ = episodes.choose(machines, ts, prob, failures, ends, cfg.horizon(mode), rules,
+                                cfg.alert_recall_target, fallback)
+    return chosen
 
 
 def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict:
@@ -260,6 +294,8 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
                                 "Use --split time to hold out the time after the cut")
         fleet_cfg = cfg if cfg.task != "auto" else cfg.model_copy(update={"task": "rul"})
         fleet_cfg = fleet_defaults(fleet_cfg)
+        # one run to failure per unit: no alert episodes to replay, the row-cost threshold stays
+        fleet_cfg = fleet_cfg.model_copy(update={"threshold_on": "rows"})
         return train_fleet(telemetry, events, fleet_cfg, kind, feedback, tick)
     p, spec, params, log = _search(telemetry, events, cfg, feedback, cut, tick)
     tick("fit final models", 0.65)
