@@ -26,8 +26,8 @@ class TrainConfig(BaseModel):
     cost_needless_stop: float = Field(default=1.0, gt=0, description="Cost of stopping for a false alarm.")
     threshold_on: Literal["episodes", "rows"] = Field(
         default="episodes", description="Alert threshold per mode: replay the alert rules on the validation slices and "
-                                        "take the best episode precision at alert_recall_target (episodes), or minimise "
-                                        "the row cost (rows).")
+                                        "take the best episode precision at alert_recall_target (episodes), or minimise"
+                                        " the row cost (rows).")
     alert_recall_target: float = Field(default=0.6, gt=0, le=1,
                                        description="Episode recall the alert threshold must reach on validation.")
     alert_raise_after: int = Field(default=2, ge=1, description="Scores at or above the threshold before a raise "

@@ -60,7 +60,7 @@ def raises(ts: np.ndarray, p: np.ndarray, ends: np.ndarray, threshold: float, ru
     open_ = False
     k = 0
     clear = threshold * rules.clear_ratio
-    for t, v in zip(ts, p):
+    for t, v in zip(ts, p, strict=True):
         while k < len(ends) and ends[k] < t:  # an episode ended before this score
             open_, above, below = False, 0, 0
             k += 1

@@ -160,7 +160,8 @@ def _episode_threshold(p: Prepared, mode: str, booster: Any, cal: Any, cfg: Trai
     machines = rows["machine_id"].to_numpy()[order]
     ts = rows["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")[order]
     f = p.fails[p.fails["mode"] == mode]
-    failures = {m: np.sort(g["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")) for m, g in f.groupby("machine_id")}
+    failures = {m: np.sort(g["ts"].to_numpy(dtype="datetime64[ns]").astype("int64"))
+                for m, g in f.groupby("machine_id")}
     ends = {m: v.copy() for m, v in failures.items()}
     if p.restores is not None and MODE_COMPONENT.get(mode):
         r = p.restores[p.restores["component"] == MODE_COMPONENT[mode]]

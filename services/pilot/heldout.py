@@ -28,7 +28,7 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,7 @@ from services.pilot import alertq
 from services.pilot.line import simulator_line
 from services.pilot.scoring import InProcessScorer
 
-START = datetime(2026, 1, 5, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 @dataclass
@@ -217,7 +217,8 @@ def checks(entry: dict) -> dict[str, bool | None]:
     if m["precision"] is None or n["precision"] is None or r["precision"] is None:
         return {"precision_at_least_0.2_above_no_skill": None, "beats_rule_at_its_recall": None}
     return {"precision_at_least_0.2_above_no_skill": m["precision"] >= n["precision"] + 0.2,
-            "beats_rule_at_its_recall": m["precision"] > r["precision"] and (m["recall"] or 0.0) >= (r["recall"] or 0.0)}
+            "beats_rule_at_its_recall": m["precision"] > r["precision"]
+            and (m["recall"] or 0.0) >= (r["recall"] or 0.0)}
 
 
 def _row(name: str, f: dict) -> str:

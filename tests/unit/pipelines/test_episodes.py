@@ -29,7 +29,7 @@ def test_resolution_re_arms_the_alert_after_each_failure():
     ts, p, fails = _machine()
     r = episodes.raises(ts, p, fails, 0.5, RULES)
     assert len(r) == 5  # one per ramp; after the last failure p stays below 0.5
-    assert all(0 < f - t <= 2 * H for t, f in zip(r, fails))
+    assert all(0 < f - t <= 2 * H for t, f in zip(r, fails, strict=True))
     # without the resolution p = 0.3 sits at the clear level (0.6 x 0.5): the first alert never clears
     assert len(episodes.raises(ts, p, np.array([], dtype=np.int64), 0.5, RULES)) == 1
 
