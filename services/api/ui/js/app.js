@@ -2,7 +2,7 @@
 // stream (scores and alert changes are re-broadcast as window events "lw:score" / "lw:alert").
 import { api, get, openStream, qs, setToken, token } from "./api.js";
 import { disposeCharts } from "./charts.js";
-import { errorBox, fill, h } from "./dom.js";
+import { coalesce, errorBox, fill, h } from "./dom.js";
 import { currentLang, initI18n, otherLang, setLang, t } from "./i18n.js";
 import * as alerts from "./pages/alerts.js";
 import * as kpis from "./pages/kpis.js";
@@ -66,6 +66,8 @@ export async function refreshCounts() {
   }
 }
 
+const countsSoon = coalesce(() => refreshCounts(), 2000); // alert bursts: one count refresh per 2 s
+
 function startLive() {
   if (stopStream) return;
   const conn = document.getElementById("conn");
@@ -73,7 +75,7 @@ function startLive() {
     const kind = type === "message" && data && data.type ? data.type : type;
     const payload = data && data.data !== undefined && data.type ? data.data : data;
     if (kind.startsWith("score")) window.dispatchEvent(new CustomEvent("lw:score", { detail: payload }));
-    else if (kind.startsWith("alert")) { window.dispatchEvent(new CustomEvent("lw:alert", { detail: payload })); refreshCounts(); }
+    else if (kind.startsWith("alert")) { window.dispatchEvent(new CustomEvent("lw:alert", { detail: payload })); countsSoon(); }
   }, (status) => { conn.dataset.status = status; fill(conn, t(`conn.${status}`)); });
   countsTimer = setInterval(refreshCounts, 15000);
 }

@@ -33,3 +33,18 @@ export function fill(el, ...children) {
 export function errorBox(message) {
   return h("div", { class: "error-box", role: "alert" }, message);
 }
+
+// Run fn at most once per `ms`, trailing: calls in between collapse into one. The live stream
+// delivers every score (hundreds a second on a fast simulated line); redrawing per event would
+// keep the page's main thread busy and the tiles never still.
+export function coalesce(fn, ms) {
+  let timer = null;
+  let last = 0;
+  const run = () => { timer = null; last = Date.now(); fn(); };
+  const call = () => {
+    if (timer) return;
+    timer = setTimeout(run, Math.max(0, last + ms - Date.now()));
+  };
+  call.cancel = () => { clearTimeout(timer); timer = null; };
+  return call;
+}

@@ -1,7 +1,7 @@
 // Line overview (ISA-101 level 1): every machine a tile with health against its bands, state,
 // open alerts and a trend arrow. Read-only: tiles are links, there are no control actions here.
 import { get, qs } from "../api.js";
-import { errorBox, fill, h } from "../dom.js";
+import { coalesce, errorBox, fill, h } from "../dom.js";
 import { fmtAgo, fmtNum, label, localName, t } from "../i18n.js";
 import { OPEN_STATES, alertState, healthBand, healthValue, priorityBadge, trendArrow } from "../hmi.js";
 import { PRIORITY_ORDER, loadAlerts, loadPlant, machinePath } from "../plant.js";
@@ -78,9 +78,10 @@ export async function render(root) {
     const tr = trends.get(m.machineId) || [];
     tr.push(s.health);
     trends.set(m.machineId, tr.slice(-TREND_POINTS));
-    draw();
+    redraw();
   };
-  const onAlert = () => reload();
+  const redraw = coalesce(draw, 1000); // at most one redraw a second, however many scores arrive
+  const onAlert = coalesce(reload, 2000); // at most one reload per 2 s, as the inbox does
   window.addEventListener("lw:score", onScore);
   window.addEventListener("lw:alert", onAlert);
   const poll = setInterval(reload, 10000); // also catches state changes and missed stream events
@@ -88,5 +89,7 @@ export async function render(root) {
     window.removeEventListener("lw:score", onScore);
     window.removeEventListener("lw:alert", onAlert);
     clearInterval(poll);
+    redraw.cancel();
+    onAlert.cancel();
   };
 }
