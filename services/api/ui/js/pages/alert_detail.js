@@ -69,6 +69,7 @@ function actions(a, run) {
 export async function detailPanel(box, id, ctx, changed) {
   let a;
   try { a = await get(`/alerts/${encodeURIComponent(id)}`); } catch (exc) { fill(box, errorBox(exc.message)); return; }
+  box.dataset.alertId = a.alert_id; // which alert the panel shows (a live list can move on meanwhile)
   const st = alertState(a);
   const status = h("div", { id: "action-status", "aria-live": "assertive" });
   const run = async (action, body) => {
