@@ -28,7 +28,7 @@ from pipelines.features import FeatureSpec, feature_names, window_features
 from pipelines.features.counters import counter_names, counters
 from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
 from pipelines.health.rules import ModeState
-from pipelines.scoring.buffers import MachineWindow, Outcome
+from pipelines.scoring.buffers import MachineWindow, OrderRules, Outcome
 from pipelines.scoring.eventlog import EventLog
 from pipelines.scoring.sanity import Limits, clean, limits_for
 from pipelines.scoring.sensorfaults import SensorFaults
@@ -97,8 +97,10 @@ class ScoringEngine:
 
     def __init__(self, plant: Plant, bundles: dict[str, Bundle], rules: AlertRules | None = None, *,
                  score_every: int | None = None, extra_rows: int = 2000, top_k: int = 3,
-                 explain_every: int = 10) -> None:
+                 explain_every: int = 10, order: OrderRules | None = None) -> None:
         self.plant = plant
+        self.order = order or OrderRules()
+        self.rejection = ""  # reason of the last ``ingest`` that returned a rejecting outcome
         self.kinds = {m.id: m.kind for m in plant.machines()}
         self._signals = {m.id: tuple(sorted(s.name for s in m.sensors)) for m in plant.machines()}
         self._limits: dict[str, Limits] = {m.id: limits_for(m) for m in plant.machines()}
@@ -142,27 +144,36 @@ class ScoringEngine:
         win = self.windows.get(machine_id)
         if win is None:
             cap = self._history(self.kinds[machine_id]) + self._extra_rows
-            win = self.windows[machine_id] = MachineWindow(self._signals[machine_id], cap)
+            win = self.windows[machine_id] = MachineWindow(self._signals[machine_id], cap, self.order)
         return win
 
     def ingest(self, sample: TelemetrySample, record_ms: int, replay: bool = False) -> tuple[Outcome, list[str]]:
-        """Add one sample; returns its outcome and the signals marked as sensor faults."""
+        """Add one sample; returns its outcome and the signals marked as sensor faults.
+
+        ``OUT_OF_ORDER`` and ``TIME_JUMP`` reject the sample (``buffers.REJECTING``; the reason is in
+        ``self.rejection``); ``REANCHORED`` keeps it after dropping the rows its agreeing
+        run replaces (``buffers.py``)."""
         kind = self.kinds.get(sample.machine_id)
         if kind is None:
             return Outcome.UNKNOWN_MACHINE, []
         win = self.window(sample.machine_id)
-        outcome = win.check(sample.ts, sample.seq)
-        if outcome is not Outcome.OK:
+        outcome, self.rejection = win.admit(sample.ts, sample.seq, record_ms)
+        if outcome is Outcome.REANCHORED:  # rows dropped by the re-anchor are no longer due
+            self._due = [d for d in self._due if d.machine_id != sample.machine_id or d.row < win.count]
+        elif outcome is not Outcome.OK:
             return outcome, []
         signals, faults = clean(sample.signals, self._limits[sample.machine_id])
         signals, quality = self.sensor_faults.observe(sample, signals, replay)  # stuck/missing/spikes excluded
         faults = sorted(set(faults) | set(quality))
         state = sample.state.value
-        row = win.append(sample.ts, sample.seq, signals, running=state == "running" or not self._running_only(kind))
+        row = win.append(sample.ts, sample.seq, signals, running=state == "running" or not self._running_only(kind),
+                         record_ms=record_ms)
         if (sample.seq + 1) % self.score_every(kind) == 0:
             self._due.append(Due(sample.machine_id, sample.ts, record_ms, replay, row, state, sample.seq))
         if replay:
             return Outcome.REPLAYED, faults
+        if outcome is Outcome.REANCHORED:
+            return outcome, faults
         return (Outcome.SENSOR_FAULT if faults else Outcome.OK), faults
 
     def add_event(self, event: Any) -> bool:

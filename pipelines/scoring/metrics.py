@@ -36,8 +36,8 @@ class ScoringMetrics:
             registry=registry,
             pipeline=PipelineMetrics.create(registry),
             outcomes=Counter("linewatch_scoring_records_total", "Telemetry records by outcome: ok, sensor_fault, "
-                             "duplicate, out_of_order, unknown_machine, replayed, rejected.", ["outcome"],
-                             registry=registry),
+                             "duplicate, out_of_order, time_jump, reanchored, unknown_machine, replayed, rejected.",
+                             ["outcome"], registry=registry),
             scores=Counter("linewatch_scoring_scores_total", "Health scores stored and published.", registry=registry),
             alerts=Counter("linewatch_scoring_alert_events_total", "Alert events by action.", ["action"],
                            registry=registry),

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from runtime.settings import LineWatchSettings
 
 if TYPE_CHECKING:
+    from pipelines.scoring.buffers import OrderRules
     from pipelines.scoring.sanity import TimeRules
 
 
@@ -39,6 +40,18 @@ class ScoringOptions(BaseModel):
     max_past_s: float = Field(default=3650 * 86_400.0, ge=0,
                               description="Dead-letter samples stamped more than this before their record time "
                                           "(0 = no limit; imports of old history need room).")
+
+    max_jump_s: float = Field(default=3600.0, ge=0, description=(
+        "Dead-letter (TimeJumpAhead) a sample whose time moved this much further ahead of the machine's newest "
+        "sample than its Kafka record time did (0 = no limit); the machine's timeline is not moved by it."))
+    reanchor_after: int = Field(default=3, ge=2, description=(
+        "Rejected samples (out of order or time jump) in a row with seq +1 and no jump between them that make "
+        "them the machine's new timeline (the newer rows they contradict are dropped from the window)."))
+
+    def order_rules(self) -> OrderRules:
+        from pipelines.scoring.buffers import OrderRules
+
+        return OrderRules(max_jump_s=self.max_jump_s, reanchor_after=self.reanchor_after)
 
     def time_rules(self) -> TimeRules:
         from pipelines.scoring.sanity import TimeRules

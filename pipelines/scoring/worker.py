@@ -21,7 +21,7 @@ from contracts.plant import Plant, load_plant
 from contracts.topics import ALERTS, EVENTS, SCORES, TELEMETRY
 from pipelines.health import AlertRules
 from pipelines.models import Registry
-from pipelines.scoring.buffers import Outcome
+from pipelines.scoring.buffers import REJECTING, Outcome
 from pipelines.scoring.engine import ScoringEngine
 from pipelines.scoring.metrics import ScoringMetrics
 from pipelines.scoring.rebuild import rebuild
@@ -78,7 +78,7 @@ class ScoringWorker:
         rules = AlertRules(raise_after=opts.raise_after, clear_after=opts.clear_after, clear_ratio=opts.clear_ratio)
         self.engine = ScoringEngine(self.plant, {}, rules, score_every=opts.score_every,
                                     extra_rows=opts.max_records, top_k=opts.top_k,
-                                    explain_every=opts.explain_every)
+                                    explain_every=opts.explain_every, order=opts.order_rules())
         self._reload(force=True)
         self.producer = Producer(self.settings.kafka)
         self.loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], opts.group_id, self.handle, STAGE,
@@ -92,7 +92,7 @@ class ScoringWorker:
         for close in (lambda: self.loop and self.loop.close(), lambda: self.producer.close(timeout=5)):
             try:
                 close()
-            except Exception:  # closing after a failure is best effort
+            except Exception:
                 log.debug("close failed", exc_info=True)
 
     def stop(self) -> None:
@@ -108,7 +108,7 @@ class ScoringWorker:
                 self.producer.flush()
                 self.producer.close()
                 return
-            except Exception as exc:  # any failure: restart from the committed offsets
+            except Exception as exc:
                 log.exception("scoring worker failed; restarting from the committed offsets")
                 self.metrics.restarts.inc()
                 self.progress.failed(exc)
@@ -162,7 +162,7 @@ class ScoringWorker:
         self._apply_assignment()  # before the first records of a new partition are used
         rejected: list[Rejected] = []
         outcomes: dict[str, int] = {}
-        n_screened = 0
+        n_screened = n_order = 0
         for rec in records:
             value = rec.value
             if value.machine_id not in self.engine.kinds:
@@ -184,10 +184,17 @@ class ScoringWorker:
             self._machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(value.machine_id)
             outcome, faults = self.engine.ingest(value, rec.timestamp_ms)
             outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
+            if outcome in REJECTING:
+                rejected.append(Rejected(rec, self.engine.rejection, REJECTING[outcome]))
+                n_order += 1  # counted under its own outcome above
+                continue
+            if outcome is Outcome.REANCHORED:
+                log.warning("%s: timeline moved to %s after %d agreeing rejected samples", value.machine_id,
+                            value.ts.isoformat(), self.settings.scoring.reanchor_after)
             for name in faults:
                 self.metrics.signal_faults.labels(name).inc()
-        if len(rejected) > n_screened:
-            outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected) - n_screened
+        if len(rejected) > n_screened + n_order:
+            outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected) - n_screened - n_order
         if n_screened:
             outcomes["rejected"] = n_screened
         for outcome, n in outcomes.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,56 @@ def test_persist_writes_events_and_minutes_idempotently(kafka_settings, unique, 
         with store.engine.connect() as conn:
             rows = conn.execute(select(schema.telemetry_minutes.c.n_samples)).scalars().all()
         assert len(rows) == 5 * len(plant.machines()) and set(rows) == {1}
+
+
+def test_ordering_rules_dead_letter_with_reasons_and_the_rebuild_skips_the_rejected(kafka_settings, unique,
+                                                                                    registry_dir, tmp_path):
+    """A sample 30 days ahead of its machine's timeline (inside the contract's and the record-time
+    bounds) and a late one are dead-lettered with their reasons; after a restart the state rebuild
+    replays them and skips them again, so every later valid sample of that machine is scored."""
+    prefix = unique("o")
+    plant = renamed_plant(load_plant(LineWatchSettings().plant_file), prefix)
+    ensure_topics(kafka_settings, [t.name for t in (TELEMETRY, EVENTS, SCORES, ALERTS, DEADLETTER)])
+    cnc = plant.machines()[0].id
+    first = [s for s in samples(plant, 30) if s.machine_id == cnc]
+    later = [s for s in samples(plant, 30, first_seq=30) if s.machine_id == cnc]
+    ahead = first[-1].model_copy(update={"ts": first[-1].ts + timedelta(days=30), "seq": 30})
+    late = first[10].model_copy(update={"seq": 10_000})
+    with Producer(kafka_settings) as producer:
+        for s in first + [ahead, late]:
+            producer.send(TELEMETRY, s)
+    store = Store.open(store_settings(tmp_path))
+    group = unique("g")
+
+    def worker() -> ScoringWorker:
+        return ScoringWorker(ScoringSettings(kafka=kafka_settings, registry_dir=registry_dir,
+                                             store=store_settings(tmp_path),
+                                             scoring=ScoringOptions(group_id=group, score_every=STEP)),
+                             plant=plant, store=store)
+
+    w1 = worker()
+    def outcome(w: ScoringWorker, name: str) -> float:
+        return w.metrics.registry.get_sample_value("linewatch_scoring_records_total", {"outcome": name}) or 0.0
+
+    run_until(w1, lambda: outcome(w1, "out_of_order") >= 1)
+    assert outcome(w1, "time_jump") == 1
+    with Producer(kafka_settings) as producer:
+        for s in later:
+            producer.send(TELEMETRY, s)
+    w2 = worker()  # a restart: the rebuild replays `first`, `ahead` and `late` from Kafka
+    due_later = {s.ts for s in later if (s.seq + 1) % STEP == 0}
+
+    def scored() -> set:
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(schema.scores.c.ts).where(schema.scores.c.machine_id == cnc)).scalars()
+            return {ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts for ts in rows}
+
+    run_until(w2, lambda: due_later <= scored())
+    assert w2.metrics.registry.get_sample_value("linewatch_scoring_rebuild_records_total") >= len(first) + 2
+    assert due_later <= scored() and ahead.ts not in scored()
+    assert outcome(w2, "ok") + outcome(w2, "sensor_fault") == len(later)
+    dead = {d["error_type"]: d for d in read_topic(kafka_settings, DEADLETTER.name, prefix) if d["stage"] == "scoring"}
+    assert set(dead) == {"TimeJumpAhead", "OutOfOrder"}
+    assert "30.0 days after the machine's newest sample" in dead["TimeJumpAhead"]["reason"]
+    assert "LINEWATCH_SCORING__MAX_JUMP_S" in dead["TimeJumpAhead"]["reason"]
+    assert f"is not after the machine's newest sample {first[-1].ts.isoformat()}" in dead["OutOfOrder"]["reason"]
