@@ -1,5 +1,6 @@
 """What the scorer reads back from the store to rebuild state after an assignment: alerts
-open just before a time and recent machine events (the scorer writes the first, persist the second)."""
+open just before a time, the newest scored window per machine (the scorer writes both) and
+recent machine events (persist writes them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from store import schema
 from store.store import Store
@@ -29,6 +30,16 @@ def open_alerts_before(store: Store, machine_id: str, ts: datetime) -> list[Open
     with store.engine.connect() as conn:
         rows = conn.execute(query.order_by(t.c.raised_at)).all()
     return [OpenAlertRow(r.alert_id, r.mode, r.raised_at, r.priority) for r in rows]
+
+
+def last_scored(store: Store, machine_ids: list[str]) -> dict[str, datetime]:
+    """Per machine, the sample time of its newest stored score (machines without one are left out)."""
+    if not machine_ids:
+        return {}
+    t = schema.scores
+    query = select(t.c.machine_id, func.max(t.c.ts)).where(t.c.machine_id.in_(machine_ids)).group_by(t.c.machine_id)
+    with store.engine.connect() as conn:
+        return {m: ts for m, ts in conn.execute(query).all() if ts is not None}
 
 
 def recent_event_payloads(store: Store, machine_ids: list[str], keep: dict[str, int]) -> list[dict[str, Any]]:

@@ -19,7 +19,10 @@ kept (the *anchor*):
   anchor (``REANCHORED``); the earlier ones stay dead-lettered.
 
 The same rules run in the state rebuild on the same records (the record time is in the
-Kafka log), so a sample rejected live is rejected again when the window is replayed.
+Kafka log), so a sample rejected live is rejected again when the window is replayed. A
+replay starts without an anchor; until it has one, samples after the machine's newest
+stored score plus ``max_jump_s`` (``ceiling``) are skipped, so a rejected sample at the
+very start of the replayed range cannot become the anchor either.
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class MachineWindow:
         self._last_ts: datetime | None = None
         self._anchor: _Seen | None = None  # the newest kept sample
         self._run: list[_Seen] = []  # rejected samples in a row that agree with each other
+        self.ceiling: datetime | None = None  # while rebuilding without an anchor: no sample after this
 
     @property
     def last_ts(self) -> datetime | None:
@@ -129,6 +133,9 @@ class MachineWindow:
         seen = _Seen(ts, seq, record_ms)
         anchor = self._anchor
         if anchor is None:
+            if self.ceiling is not None and ts > self.ceiling:
+                return Outcome.TIME_JUMP, (f"ts {ts.isoformat()} is after {self.ceiling.isoformat()}, the machine's "
+                                           f"newest stored score plus LINEWATCH_SCORING__MAX_JUMP_S (state rebuild)")
             self._run = []
             return Outcome.OK, ""
         rules = self.rules

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -189,6 +189,19 @@ class ScoringEngine:
                 if cleared is not None:
                     self._resolved.append(cleared)
         return added
+
+    def set_ceilings(self, last_scored: dict[str, datetime]) -> None:
+        """Before a rebuild: samples of a machine without an anchor yet are skipped when they are
+        more than ``OrderRules.max_jump_s`` after its newest stored score (``buffers.py``)."""
+        if not self.order.max_jump_s:
+            return
+        for machine_id, ts in last_scored.items():
+            if machine_id in self.kinds:
+                self.window(machine_id).ceiling = ts + timedelta(seconds=self.order.max_jump_s)
+
+    def clear_ceilings(self) -> None:
+        for win in self.windows.values():
+            win.ceiling = None
 
     def needs_restore(self, machine_ids: set[str]) -> None:
         """Mark machines whose open alerts must be reloaded before they are scored live."""

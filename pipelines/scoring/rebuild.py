@@ -81,10 +81,13 @@ def read_range(settings: KafkaSettings, targets: dict[TopicPartition, tuple[int,
 def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assigned: list[TopicPartition],
             store_events: Callable[[list[str]], list[Any]] | None, event_depth: int,
             machines_of: dict[TopicPartition, set[str]] | None = None,
-            time_rules: TimeRules | None = None) -> tuple[int, set[str]]:
+            time_rules: TimeRules | None = None,
+            store_scored: Callable[[list[str]], dict[str, Any]] | None = None) -> tuple[int, set[str]]:
     """Refill ``engine`` for newly assigned partitions; returns (records replayed, machines seen).
 
-    ``machines_of`` (partition → machines) is filled in, so a later revocation forgets them."""
+    ``machines_of`` (partition → machines) is filled in, so a later revocation forgets them.
+    ``store_scored`` (machine ids → newest stored score time) sets the ordering ceilings of
+    the replay (``buffers.py``)."""
     machines_of = {} if machines_of is None else machines_of
     tel = [tp for tp in assigned if tp.topic == TELEMETRY.name]
     evs = [tp for tp in assigned if tp.topic == EVENTS.name]
@@ -95,6 +98,9 @@ def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assig
         counts[p] = counts.get(p, 0) + 1
     history = engine.history_rows()
     machines: set[str] = set()
+    parts = {tp.partition for tp in tel}
+    if store_scored is not None and tel:
+        engine.set_ceilings(store_scored(sorted(m for m in engine.kinds if partition_of(m, n_parts) in parts)))
     rules = time_rules or TimeRules()
     sensors_of = {m.id: frozenset(s.name for s in m.sensors) for m in engine.plant.machines()}
 
@@ -111,7 +117,10 @@ def rebuild(engine: ScoringEngine, settings: KafkaSettings, consumer: Any, assig
         machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(sample.machine_id)
 
     depth = lambda tp: int(history * max(1, counts.get(tp.partition, 0)) * SAFETY)
-    n = read_range(settings, replay_targets(consumer, tel, depth), on_telemetry)
+    try:
+        n = read_range(settings, replay_targets(consumer, tel, depth), on_telemetry)
+    finally:
+        engine.clear_ceilings()
     if store_events is not None and machines:
         for event in store_events(sorted(machines)):
             engine.add_event(event)

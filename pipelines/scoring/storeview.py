@@ -1,5 +1,6 @@
 """What the scorer reads back from the store to rebuild state after an assignment:
-the alerts that were open just before a window, and recent counter events.
+the alerts that were open just before a window, the newest scored window per machine (the
+ceiling of a rebuild's ordering check) and recent counter events.
 
 The queries live in the store (``store.readback``); this module turns rows into the
 scorer's own types.
@@ -7,7 +8,7 @@ scorer's own types.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -30,3 +31,9 @@ def open_alerts_before(store: Store, machine_id: str, ts: datetime) -> dict[str,
 def recent_events(store: Store, machine_ids: list[str]) -> list[Any]:
     """Recent maintenance, failure and part events of the machines, as contract messages."""
     return [_EVENT.validate_python(p) for p in readback.recent_event_payloads(store, machine_ids, _KEEP)]
+
+
+def last_scored(store: Store, machine_ids: list[str]) -> dict[str, datetime]:
+    """Sample time (UTC) of each machine's newest stored score."""
+    return {m: ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+            for m, ts in readback.last_scored(store, machine_ids).items()}

@@ -27,7 +27,7 @@ from pipelines.scoring.metrics import ScoringMetrics
 from pipelines.scoring.rebuild import rebuild
 from pipelines.scoring.sanity import screen
 from pipelines.scoring.settings import ScoringSettings
-from pipelines.scoring.storeview import open_alerts_before, recent_events
+from pipelines.scoring.storeview import last_scored, open_alerts_before, recent_events
 from runtime.consumer import ConsumeLoop, LoopProgress, Record, Rejected
 from runtime.producer import Producer
 from store import Store
@@ -150,7 +150,8 @@ class ScoringWorker:
         new = sorted(assigned - self.held, key=lambda tp: (tp.topic, tp.partition))
         n, machines = rebuild(self.engine, self.settings.kafka, self.loop.consumer, new,
                               lambda ids: recent_events(self.store, ids), self.settings.scoring.event_replay,
-                              self._machines_of, time_rules=self._time_rules)
+                              self._machines_of, time_rules=self._time_rules,
+                              store_scored=lambda ids: last_scored(self.store, ids))
         self.metrics.rebuild_records.inc(n)
         self.held, self.revoked = set(assigned), set()
         log.info("assigned %d partitions, %d new: replayed %d records for %d machines",

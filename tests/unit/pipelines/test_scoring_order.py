@@ -132,3 +132,15 @@ def test_no_record_time_means_no_jump_rule_but_recovery_still_works() -> None:
     assert win.admit(t0 + timedelta(minutes=1), 2)[0] is Outcome.OUT_OF_ORDER
     assert win.admit(t0 + timedelta(minutes=2), 3)[0] is Outcome.REANCHORED
     assert win.last_ts == t0 and len(win) == 1
+
+
+def test_a_rebuild_starting_on_a_rejected_sample_skips_it_by_the_stored_score_ceiling() -> None:
+    items = cnc_stream(45)
+    bogus = items[29].model_copy(update={"ts": items[29].ts + timedelta(days=30), "seq": 777})
+    eng = engine()
+    eng.set_ceilings({CNC: items[29].ts})  # the newest score the crashed run stored
+    assert eng.ingest(bogus, rec_ms(items[29].ts), replay=True)[0] is Outcome.TIME_JUMP
+    assert "the machine's newest stored score plus LINEWATCH_SCORING__MAX_JUMP_S" in eng.rejection
+    assert {eng.ingest(s, rec_ms(s.ts), replay=True)[0] for s in items[30:40]} == {Outcome.REPLAYED}
+    eng.clear_ceilings()
+    assert {eng.ingest(s, rec_ms(s.ts))[0] for s in items[40:]} == {Outcome.OK}
