@@ -43,6 +43,8 @@ class Topic(Generic[T]):
     key_of: Callable[[T], str]
     description: str = ""
     fast: Callable[[bytes | str | None], T | None] | None = field(default=None, compare=False, repr=False)
+    #: the topic's ``max.message.bytes`` when LineWatch creates it (None: the broker's default, 1,048,588)
+    max_message_bytes: int | None = None
     _adapter: TypeAdapter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -77,8 +79,14 @@ def _machine(msg: Any) -> str:
     return msg.machine_id
 
 
+#: Records up to this size reach the telemetry consumers (docs/kafka.md "Size limits"): a
+#: producer's oversized or corrupt record becomes a dead letter (a summary) that names it,
+#: instead of an error only that producer sees. Valid samples are far smaller (< 300 kB).
+TELEMETRY_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
 TELEMETRY: Topic[TelemetrySample] = Topic(
-    "linewatch.telemetry.v1", TelemetrySample, _machine, "One sample of one machine's signals.", fast_telemetry)
+    "linewatch.telemetry.v1", TelemetrySample, _machine, "One sample of one machine's signals.", fast_telemetry,
+    max_message_bytes=TELEMETRY_MAX_MESSAGE_BYTES)
 EVENTS: Topic[MachineEvent] = Topic(
     "linewatch.events.v1", MachineEvent, _machine,
     "Parts, failures, maintenance, state changes, PLC alarms: where labels come from.")

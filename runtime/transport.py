@@ -55,6 +55,7 @@ _CONFIG = {
     "acks": "acks", "enable_idempotence": "enable.idempotence", "retries": "retries", "linger_ms": "linger.ms",
     "max_in_flight_requests_per_connection": "max.in.flight.requests.per.connection",
     "delivery_timeout_ms": "delivery.timeout.ms", "compression_type": "compression.type",
+    "max_request_size": "message.max.bytes",
 }
 _DROPPED = {"max_poll_records", "api_version", "consumer_timeout_ms"}  # per-call or not a librdkafka setting
 

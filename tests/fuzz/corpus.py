@@ -5,7 +5,8 @@ record bytes, the key, the mutation kind and what must happen to it:
 
 - ``contract``: rejected by the telemetry contract (dead letter ``ContractError``);
 - ``worker``: valid JSON of the contract, rejected by the scoring worker's checks (unknown
-  machine, unknown signals only, time too far from the record time) with a dead letter;
+  machine, unknown signals only, time too far from the record time, a time jump ahead of
+  the machine's timeline, out of order) with a dead letter;
 - ``kept``: odd but acceptable; scored or counted (an absurd value becomes missing).
 
 Used by the contract tests (fast path = model over this corpus), the fuzz tier
@@ -116,6 +117,16 @@ def _ts_far_from_record(s, d, r):  # inside the contract's years, far from when 
     return _with(d, ts=(s.ts + shift).isoformat()), "worker"
 
 
+def _ts_ahead_in_bounds(s, d, r):  # inside every bound but days ahead of the machine's timeline
+    return _with(d, ts=(s.ts + timedelta(days=r.uniform(2, 300))).isoformat(),
+                 seq=r.randrange(10**6, 10**9)), "worker"  # TimeJumpAhead: must not capture the timeline
+
+
+def _ts_behind_in_bounds(s, d, r):  # older than the machine's newest sample, a seq it has not seen
+    return _with(d, ts=(s.ts - timedelta(minutes=r.uniform(1, 600))).isoformat(),
+                 seq=r.randrange(10**6, 10**9)), "worker"  # OutOfOrder
+
+
 def _ts_garbage(s, d, r):
     return _with(d, ts=r.choice(["yesterday", "", "2026-13-01T00:00:00Z", "2026-01-05T00:00:00", 1e20, True,
                                  "2026-01-05T25:00:00Z", None, [2026, 1, 5]])), "contract"
@@ -194,7 +205,8 @@ KINDS: dict[str, Make] = {
     "truncated": _truncated, "invalid_utf8": _invalid_utf8, "not_json": _not_json, "deep_nesting": _deep_nesting,
     "huge_1mb": _huge(1 * MB), "huge_5mb": _huge(5 * MB), "nan_infinity": _nan_inf,
     "float_extremes": _float_extremes, "ts_future": _ts_future, "ts_past": _ts_past,
-    "ts_far_from_record": _ts_far_from_record, "ts_garbage": _ts_garbage, "hostile_id": _hostile_id,
+    "ts_far_from_record": _ts_far_from_record, "ts_ahead_in_bounds": _ts_ahead_in_bounds,
+    "ts_behind_in_bounds": _ts_behind_in_bounds, "ts_garbage": _ts_garbage, "hostile_id": _hostile_id,
     "unknown_machine": _unknown_machine, "duplicate_keys": _duplicate_keys, "wrong_types": _wrong_types,
     "schema_version": _schema_version, "boolean_value": _boolean_value, "string_number": _string_number,
     "too_many_signals": _too_many_signals, "unknown_field": _unknown_field, "bad_signal_name": _bad_signal_name,

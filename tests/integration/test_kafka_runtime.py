@@ -364,3 +364,26 @@ def test_replay_sends_dead_lettered_bytes_back_and_skips_summaries(kafka_setting
     [record] = read_all(kafka_settings, back, 1)
     assert record.value == b'{"not": "a sample"}' and record.key == b"line-1/cnc-01"
     assert replay(kafka_settings, keep=matcher(stage="other"), deadletter_topic=dlq.name).matched == 0
+
+
+def test_ensure_topics_gives_telemetry_its_size_limit_also_on_an_existing_topic(kafka_settings):
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    ensure_topics(kafka_settings, [TELEMETRY.name])
+    admin = KafkaAdminClient(**kafka_settings.client_kwargs())
+    resource = [ConfigResource(ConfigResourceType.TOPIC, TELEMETRY.name)]
+
+    def limit() -> str:
+        return admin.describe_configs(resource)["topic"][TELEMETRY.name]["max.message.bytes"]["value"]
+
+    try:
+        assert limit() == str(TELEMETRY.max_message_bytes) == "8388608"
+        assert admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, TELEMETRY.name,
+                                                   configs={"max.message.bytes": "1048588"})]) == {
+            "topic": {TELEMETRY.name: "OK"}}
+        assert limit() == "1048588"  # a topic made before the limit existed
+        assert ensure_topics(kafka_settings, [TELEMETRY.name]) == []  # nothing created, the config aligned
+        assert limit() == "8388608"
+    finally:
+        admin.close()
