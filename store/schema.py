@@ -90,6 +90,8 @@ machine_events = Table(
     # state_changed / plc_alarm
     Column("from_state", String(20)), Column("to_state", String(20)),
     Column("code", String(100)), Column("severity", String(10)),
+    Column("text_en", String(500)), Column("text_zh", String(500)),
+    Column("active", Boolean, comment="plc_alarm: true = the alarm came on, false = it went off"),
     Column("payload", Json, nullable=False, comment="the full MachineEvent as JSON"),
     Index("ix_machine_events_machine_ts", "machine_id", "ts"),
     Index("ix_machine_events_kind_ts", "kind", "ts"),

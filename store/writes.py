@@ -82,7 +82,8 @@ def _event_columns(e: Any) -> dict[str, Any]:
                 "reason": e.reason, "parts_cost": e.parts_cost, "command_id": e.command_id}
     if e.kind == "state_changed":
         return {"from_state": e.from_state.value, "to_state": e.to_state.value, "reason": e.reason[:200]}
-    return {"code": e.code, "severity": e.severity, "reason": e.text[:200]}  # plc_alarm
+    return {"code": e.code, "severity": e.severity, "reason": e.text[:200], "text_en": e.text[:500],  # plc_alarm
+            "text_zh": e.text_zh[:500], "active": e.active}
 
 
 def machine_state_at(conn: Connection, machine_id: str, ts: datetime) -> str | None:

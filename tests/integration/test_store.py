@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from contracts import AlertAction, MachineState, StateChanged, StoreSettings
 from contracts.examples import T0, examples, telemetry
+from contracts.messages import PlcAlarm
 from store import AlertState, Store, current_revision, schema
 from store.database import MIGRATIONS
 
@@ -100,6 +101,19 @@ def test_events_get_query_columns(store: Store) -> None:
         row = conn.execute(select(schema.machine_events)).mappings().one()
     assert (row["kind"], row["part_good"], row["energy_kwh"], row["line_id"]) == ("part_completed", True, 0.31,
                                                                                   "line-1")
+
+
+def test_plc_alarm_edges_keep_both_texts_and_the_active_flag(store: Store) -> None:
+    raised = PlcAlarm(event_id="line-1/cnc-01|plc_alarm|E101|on", machine_id="line-1/cnc-01", ts=T0, code="E101",
+                      text="Coolant level low", text_zh="冷却液液位低", severity="high", active=True)
+    cleared = raised.model_copy(update={"event_id": "line-1/cnc-01|plc_alarm|E101|off", "ts": T0 + timedelta(
+        seconds=30), "active": False})
+    assert store.upsert_events([raised, cleared, raised]) == 2
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(schema.machine_events).order_by(schema.machine_events.c.ts)).mappings().all()
+    assert [(r["code"], r["text_en"], r["text_zh"], r["active"], r["severity"]) for r in rows] == [
+        ("E101", "Coolant level low", "冷却液液位低", True, "high"),
+        ("E101", "Coolant level low", "冷却液液位低", False, "high")]
 
 
 def test_telemetry_minutes_merge_across_batches_and_ignore_replays(store: Store) -> None:
