@@ -77,7 +77,8 @@ class SyntheticLine:
     """Deterministic values per machine and signal.
 
     ``wave``: a slow sine inside the sensor's normal range (looks like a running line).
-    ``ramp``: every signal equals the tick number, so tests can check order and scaling exactly.
+    ``ramp``: every signal equals the tick number and ``program`` is ``P<tick>``, so tests can check
+    order, scaling and string decoding exactly.
     """
 
     def __init__(self, signals: dict[str, list[str]], pattern: Literal["wave", "ramp"] = "wave",
@@ -121,7 +122,8 @@ class SyntheticLine:
         self.tick += 1
         ts = datetime.now(UTC) if self.pattern == "wave" else self._t0 + timedelta(
             seconds=self.tick * self.period_s)
+        program = f"P{self.tick:04d}" if self.pattern == "ramp" else None  # ramp: the tick as text too
         return {mid: TelemetrySample(machine_id=mid, ts=ts, seq=self.tick, source="sim",
-                                     state=MachineState.RUNNING,
+                                     state=MachineState.RUNNING, program=program,
                                      signals={s: self.value(mid, s, self.tick) for s in sigs})
                 for mid, sigs in self._signals.items()}

@@ -13,12 +13,20 @@ pytestmark = pytest.mark.integration
 MACHINES = {"line-b/m-0000": 1, "line-b/m-0001": 2}
 
 
+# The face's holding registers per unit with 3 signals: 0..5 float32 signals, 6 state code, 7 status
+# word (bit 0 running, bits 4..7 state code), 8..15 the program as 16 characters (simulators/plc/modbus_face.py).
+
+
 def mapping(port: int) -> str:
     tags = ""
     for mid, unit in MACHINES.items():
         tags += f"""
       - {{machine: {mid}, signal: sensor000_c, unit_id: {unit}, table: holding, address: 0, type: float32}}
-      - {{machine: {mid}, signal: sensor001_c, unit_id: {unit}, table: input, address: 1, type: int16, scale: 0.1}}"""
+      - {{machine: {mid}, signal: sensor001_c, unit_id: {unit}, table: input, address: 1, type: int16, scale: 0.1}}
+      - {{machine: {mid}, signal: state_code_count, unit_id: {unit}, table: holding, address: 7, bit: 4, bits: 4}}
+      - {{machine: {mid}, signal: running_flag_count, unit_id: {unit}, table: holding, address: 7, bit: 0}}
+      - {{machine: {mid}, signal: program, kind: text, unit_id: {unit}, table: holding, address: 8, type: string,
+         length: 8}}"""
     # a register the device does not have: that block fails, the others go on
     tags += """
       - {machine: line-b/m-0000, signal: sensor002_c, unit_id: 1, table: holding, address: 500, type: int32}"""
@@ -74,6 +82,9 @@ def test_registers_decoded_scaled_and_survive_a_device_restart(kafka_settings, u
             assert holding == pytest.approx(round(holding)) and scaled == pytest.approx(round(scaled), abs=1e-6)
             assert abs(holding - scaled) <= 1 + 1e-6
             same_tick += holding == pytest.approx(scaled, abs=1e-6)
+            # a bit field and a string from the same read as the float: same tick, decoded exactly
+            assert s.signals["state_code_count"] == 1.0 and s.signals["running_flag_count"] == 1.0
+            assert s.program == f"P{round(holding):04d}", (s.program, holding)
             if mid == "line-b/m-0000":
                 assert s.signals["sensor002_c"] is None and s.quality["sensor002_c"] == Quality.BAD
         assert same_tick >= len(online) / 2, (f"{mid}: tables disagree in {len(online) - same_tick}/{len(online)} "
@@ -103,6 +114,7 @@ def test_a_wrong_unit_id_is_offline_never_running_and_not_connected(kafka_settin
     assert all(v is None for s in samples for v in s.signals.values())
     logged = "\n".join(r.getMessage() for r in caplog.records)
     # pymodbus answers an unknown unit with exception 4; a gateway would say 10 or 11 (unit tests)
-    assert "unit 17 holding 0..1 refused: Modbus exception 4: server device failure" in logged
+    # one block: the float, the status word and the 8 string registers (holding 0..15)
+    assert "unit 17 holding 0..15 refused: Modbus exception 4: server device failure" in logged
     assert "check unit_id" in logged
-    assert logged.count("unit 17 holding 0..1 refused") == 1, "logged once per failure streak"
+    assert logged.count("unit 17 holding 0..15 refused") == 1, "logged once per failure streak"

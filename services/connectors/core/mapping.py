@@ -33,14 +33,19 @@ class Alarm(_Strict):
     severity: Literal["low", "medium", "high"] = "medium"
 
 
+#: Text fields of a ``TelemetrySample`` a tag of kind ``text`` can fill.
+TEXT_FIELDS = ("program", "tool_id", "part_id")
+
+
 class TagBase(_Strict):
     """What every tag says: the machine, the signal (name ends in its unit) and the scaling."""
 
     machine: str = Field(pattern=MACHINE_ID_PATTERN, description="<line>/<machine>, as in the plant file.")
     signal: str = Field(pattern=SIGNAL_NAME_PATTERN, description="Unit-suffixed name, e.g. spindle_speed_rpm.")
-    kind: Literal["signal", "state", "alarm"] = Field(
+    kind: Literal["signal", "state", "alarm", "text"] = Field(
         default="signal", description="signal: a number; state: a code mapped to the machine state by `states`; "
-                                      "alarm: a Boolean or a word whose bits are the alarms in `alarms`.")
+                                      "alarm: a Boolean or a word whose bits are the alarms in `alarms`; "
+                                      "text: a string for the sample's program, tool_id or part_id (the `signal`).")
     scale: float = 1.0
     offset: float = 0.0
     precision: int | None = Field(default=None, ge=0, le=12,
@@ -56,6 +61,9 @@ class TagBase(_Strict):
             raise ValueError(f"signal {self.signal!r} must end in a unit suffix (e.g. _rpm, _c, _bar, _mm_s, _kw)")
         if self.kind == "state" and not self.states:
             raise ValueError("a tag of kind 'state' needs a 'states' map, e.g. {0: idle, 1: running, 2: down}")
+        if self.kind == "text" and self.signal not in TEXT_FIELDS:
+            raise ValueError(f"a tag of kind 'text' fills one of the sample's text fields: signal must be one of "
+                             f"{', '.join(TEXT_FIELDS)}, not {self.signal!r}")
         if self.kind == "alarm" and not self.alarms:
             raise ValueError("a tag of kind 'alarm' needs an 'alarms' map of bit -> {code, text_en, text_zh}, "
                              "e.g. {0: {code: E101, text_en: Coolant level low, text_zh: 冷却液液位低}}")
@@ -89,10 +97,17 @@ class ModbusTag(TagBase):
     table: Literal["holding", "input", "coil", "discrete"] = Field(
         default="holding", description="holding/input registers (4xxxx/3xxxx), coils/discrete inputs (0xxxx/1xxxx).")
     address: int = Field(ge=0, le=65535, description="0-based address as on the wire (40001 = holding 0).")
-    type: Literal["int16", "uint16", "int32", "uint32", "float32", "bool"] = "uint16"
+    type: Literal["int16", "uint16", "int32", "uint32", "float32", "bool", "string"] = "uint16"
     word_order: Literal["big", "little"] = Field(
         default="big", description="32-bit values: big = high word first (Modbus convention).")
-    bit: int | None = Field(default=None, ge=0, le=15, description="One bit of a 16-bit register (0 = lowest).")
+    bit: int | None = Field(default=None, ge=0, le=15,
+                            description="Lowest bit of a bit field in a 16-bit register (0 = lowest bit).")
+    bits: int = Field(default=1, ge=1, le=16, description="Width of the bit field that starts at `bit`, e.g. "
+                                                           "bit: 8, bits: 4 for a mode code in bits 8..11.")
+    length: int | None = Field(default=None, ge=1, le=100,
+                               description="type string: registers it spans (two characters each).")
+    byte_order: Literal["big", "little"] = Field(
+        default="big", description="type string: big = first character in the high byte of each register.")
 
     @model_validator(mode="after")
     def _table_type(self) -> ModbusTag:
@@ -103,6 +118,19 @@ class ModbusTag(TagBase):
                              "bit of a register)")
         if self.bit is not None and self.type not in ("uint16", "int16"):
             raise ValueError(f"bit is for 16-bit registers (type uint16/int16), not {self.type}")
+        if self.bits > 1 and self.bit is None:
+            raise ValueError("bits (the width of a bit field) needs bit: its lowest bit")
+        if self.bit is not None and self.bit + self.bits > 16:
+            raise ValueError(f"bit field {self.bit}..{self.bit + self.bits - 1} does not fit a 16-bit register")
+        if self.bit is not None and self.kind == "alarm":
+            raise ValueError("an alarm tag reads the whole word; its `alarms` map names the bits (drop bit:)")
+        if (self.type == "string") != (self.kind == "text"):
+            raise ValueError("type string is for kind: text (program, tool_id, part_id)" if self.type == "string"
+                             else f"kind text reads characters: use type string with length, not {self.type}")
+        if self.type == "string" and self.length is None:
+            raise ValueError("type string needs length: the number of registers (two characters each)")
+        if self.length is not None and self.type != "string":
+            raise ValueError("length is for type string")
         return self
 
 

@@ -1,7 +1,10 @@
 """Modbus register maps: plan few, contiguous reads and decode typed values from registers.
 
 Pure. Registers are 16-bit words, big-endian inside the word (the Modbus rule); 32-bit
-types span two registers whose order varies by vendor (``word_order``).
+types span two registers whose order varies by vendor (``word_order``). A bit field is
+``bits`` bits from ``bit`` of one register; a string spans ``length`` registers of two
+characters each (``byte_order`` says which byte comes first), ends at the first NUL and
+is stripped of padding blanks.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ def explain_exception(code: int) -> str:
 
 
 WIDTH = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2, "bool": 1}
+
+
+def width(tag: ModbusTag) -> int:
+    """Registers (or bits) ``tag`` spans."""
+    return (tag.length or 1) if tag.type == "string" else WIDTH[tag.type]
 _FORMAT = {"int16": ">h", "uint16": ">H", "int32": ">i", "uint32": ">I", "float32": ">f"}
 
 
@@ -57,9 +65,9 @@ def plan_reads(tags: list[ModbusTag], max_count: int = 125, max_gap: int = 8) ->
     for tag in keyed:
         if current:
             first = current[0]
-            end = max(t.address + WIDTH[t.type] for t in current)
+            end = max(t.address + width(t) for t in current)
             same = (tag.unit_id, tag.table) == (first.unit_id, first.table)
-            fits = tag.address + WIDTH[tag.type] - first.address <= max_count
+            fits = tag.address + width(tag) - first.address <= max_count
             if not (same and fits and tag.address - end <= max_gap):
                 blocks.append(_block(current))
                 current = []
@@ -71,26 +79,45 @@ def plan_reads(tags: list[ModbusTag], max_count: int = 125, max_gap: int = 8) ->
 
 def _block(tags: list[ModbusTag]) -> ReadBlock:
     start = tags[0].address
-    end = max(t.address + WIDTH[t.type] for t in tags)
+    end = max(t.address + width(t) for t in tags)
     return ReadBlock(tags[0].unit_id, tags[0].table, start, end - start, tuple(tags))
 
 
-def decode(tag: ModbusTag, words: list[int]) -> float:
+def decode(tag: ModbusTag, words: list[int]) -> float | str:
     """Typed value of ``tag`` from its registers (``words`` starts at the tag's address)."""
-    width = WIDTH[tag.type]
-    if len(words) < width:
-        raise ContractError(f"{tag.machine} {tag.signal}: need {width} registers, got {len(words)}")
+    n = width(tag)
+    if len(words) < n:
+        raise ContractError(f"{tag.machine} {tag.signal}: need {n} registers, got {len(words)}")
     if tag.type == "bool":  # coils / discrete inputs: one bit per address
         return 1.0 if words[0] else 0.0
+    if tag.type == "string":
+        return decode_string(words[:n], tag.byte_order)
     if tag.bit is not None:
-        return float((int(words[0]) >> tag.bit) & 1)
-    regs = list(words[:width])
-    if width == 2 and tag.word_order == "little":
+        field = (int(words[0]) & 0xFFFF) >> tag.bit & ((1 << tag.bits) - 1)
+        if tag.type == "int16" and tag.bits > 1 and field >> (tag.bits - 1):  # two's complement in the field
+            field -= 1 << tag.bits
+        return float(field)
+    regs = list(words[:n])
+    if n == 2 and tag.word_order == "little":
         regs.reverse()
     raw = b"".join(int(w & 0xFFFF).to_bytes(2, "big") for w in regs)
     value = float(struct.unpack(_FORMAT[tag.type], raw)[0])
     # a float32 holds about 7 significant digits: 47.3 is 47.29999923706055 as a double
     return float(f"{value:.7g}") if tag.type == "float32" else value
+
+
+def decode_string(words: list[int], byte_order: str = "big") -> str:
+    """Characters of registers: two per word, up to the first NUL, padding blanks stripped.
+    Bytes that are not UTF-8 become U+FFFD (a PLC string is usually ASCII or GB2312/Latin-1)."""
+    raw = b"".join(int(w & 0xFFFF).to_bytes(2, "big" if byte_order == "big" else "little") for w in words)
+    return raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
+
+
+def encode_string(text: str, length: int, byte_order: str = "big") -> list[int]:
+    """Registers holding ``text`` NUL-padded to ``length`` registers (the simulator's face and tests)."""
+    raw = text.encode("utf-8")[: 2 * length].ljust(2 * length, b"\x00")
+    order = "big" if byte_order == "big" else "little"
+    return [int.from_bytes(raw[i:i + 2], order) for i in range(0, len(raw), 2)]
 
 
 def encode(type_: str, value: float, word_order: str = "big") -> list[int]:
@@ -101,6 +128,6 @@ def encode(type_: str, value: float, word_order: str = "big") -> list[int]:
     return list(reversed(regs)) if word_order == "little" and len(regs) == 2 else regs
 
 
-def decode_block(block: ReadBlock, words: list[int]) -> list[tuple[ModbusTag, float]]:
+def decode_block(block: ReadBlock, words: list[int]) -> list[tuple[ModbusTag, float | str]]:
     """Every tag of a block with its decoded raw value."""
     return [(tag, decode(tag, words[tag.address - block.address:])) for tag in block.tags]

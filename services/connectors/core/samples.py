@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from contracts.messages import MachineState, PlcAlarm, Quality, StateChanged, TelemetrySample
+from contracts.messages import MAX_TEXT, MachineState, PlcAlarm, Quality, StateChanged, TelemetrySample
 from services.connectors.core.mapping import TagBase
 
 Event = PlcAlarm | StateChanged
@@ -39,6 +39,7 @@ class _MachineState:
     ts: datetime | None = None
     dirty: bool = False
     alarm_bits: dict[tuple[str, int], bool] = field(default_factory=dict)  # (tag signal, bit) -> active
+    texts: dict[str, str | None] = field(default_factory=dict)  # program / tool_id / part_id
     state_seen: bool = False
 
 
@@ -57,7 +58,7 @@ class SampleAssembler:
         self.deadbanded = 0
         self.bad_values = 0
 
-    def update(self, tag: TagBase, raw: float | int | bool | None, ts: datetime | None,
+    def update(self, tag: TagBase, raw: float | int | bool | str | None, ts: datetime | None,
                quality: Quality = Quality.GOOD) -> bool:
         """Apply one raw value; returns False if the deadband suppressed it or it was unusable."""
         m = self._machines.setdefault(tag.machine, _MachineState())
@@ -66,6 +67,11 @@ class SampleAssembler:
             return self._update_state(m, tag, raw, stamp, tag.machine)
         if tag.kind == "alarm":
             return self._update_alarm(m, tag, raw, stamp, quality)
+        if tag.kind == "text":
+            return self._update_text(m, tag, raw, stamp, quality)
+        if isinstance(raw, str):  # a string read for a number tag: unusable, never a crash
+            self.bad_values += 1
+            raw, quality = None, Quality.BAD
         value = None if raw is None else tag.engineering(float(raw))
         if value is not None and not math.isfinite(value):
             self.bad_values += 1
@@ -128,6 +134,18 @@ class SampleAssembler:
                 active=active))
         return changed
 
+    def _update_text(self, m: _MachineState, tag: TagBase, raw: object, stamp: datetime, quality: Quality) -> bool:
+        """A string for the sample's ``program`` / ``tool_id`` / ``part_id`` (the tag's signal); cut to the
+        contract's length; an empty or bad reading leaves the field unset (None)."""
+        text = raw[:MAX_TEXT] if isinstance(raw, str) and raw and quality != Quality.BAD else None
+        if raw is not None and not isinstance(raw, str):
+            self.bad_values += 1
+        if tag.signal in m.texts and m.texts[tag.signal] == text:
+            return False
+        m.texts[tag.signal] = text
+        self._touch(m, stamp)
+        return True
+
     def events(self) -> list[Event]:
         """PLC alarm and state-change events since the last call, in the order they happened."""
         out, self._events = self._events, []
@@ -164,6 +182,7 @@ class SampleAssembler:
             m.state, m.dirty, m.state_seen = MachineState.OFFLINE, False, False
             m.signals.clear()
             m.quality.clear()
+            m.texts.clear()
             m.ts = stamp if m.ts is None or stamp > m.ts else m.ts
             out.append(self._sample(machine_id, m, MachineState.OFFLINE))
         return out
@@ -172,4 +191,5 @@ class SampleAssembler:
         seq = self._seqs.get(machine_id, -1) + 1
         self._seqs[machine_id] = seq
         return TelemetrySample(machine_id=machine_id, ts=m.ts, seq=seq, signals=dict(m.signals),
-                               quality=dict(m.quality), state=state, source=self.source)
+                               quality=dict(m.quality), state=state, source=self.source,
+                               **{k: v for k, v in m.texts.items() if state != MachineState.OFFLINE})

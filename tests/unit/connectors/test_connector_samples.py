@@ -74,3 +74,23 @@ def test_quality_code_mappings() -> None:
     assert opcua_quality(0x80340000) == Quality.BAD
     assert [sparkplug_quality(c) for c in (None, 192, 100, 0)] == [Quality.GOOD, Quality.GOOD, Quality.UNCERTAIN,
                                                                    Quality.BAD]
+
+
+def test_a_text_tag_fills_the_program_and_an_offline_sample_drops_it() -> None:
+    from services.connectors.core.mapping import ModbusTag
+    from services.connectors.core.samples import SampleAssembler
+
+    text = ModbusTag(machine="line-1/cnc-01", signal="program", kind="text", address=0, type="string", length=4)
+    speed = ModbusTag(machine="line-1/cnc-01", signal="spindle_speed_rpm", address=10)
+    asm = SampleAssembler("modbus")
+    assert asm.update(speed, 100, None) and asm.update(text, "O1001", None)
+    first = asm.flush()[0]
+    assert first.program == "O1001" and first.signals == {"spindle_speed_rpm": 100.0}
+    assert not asm.update(text, "O1001", None)  # unchanged: nothing new to send
+    assert asm.update(speed, 3.5, None) and asm.update(text, "", None)  # an empty string: no program
+    assert asm.flush()[0].program is None
+    assert asm.update(speed, "garbage", None)  # a string read for a number tag: bad, never a crash
+    odd = asm.flush()[0]
+    assert odd.signals["spindle_speed_rpm"] is None and odd.quality["spindle_speed_rpm"] == "bad"
+    offline = asm.offline(["line-1/cnc-01"])[0]
+    assert offline.program is None and offline.signals == {}
