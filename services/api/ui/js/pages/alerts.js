@@ -2,7 +2,7 @@
 // assign, shelve (reason + end time), unshelve, resolve with outcome, comment; escalations and
 // the audit trail. Viewers see everything but get no action buttons (the API refuses them too).
 import { get, post, qs } from "../api.js";
-import { errorBox, fill, h } from "../dom.js";
+import { coalesce, errorBox, fill, h } from "../dom.js";
 import { fmtAgo, fmtDate, fmtPct, label, t } from "../i18n.js";
 import { OPEN_STATES, alertState, priorityBadge, stateTag } from "../hmi.js";
 import { PRIORITY_ORDER, loadAlerts } from "../plant.js";
@@ -107,10 +107,9 @@ export async function render(root, [selectedId], ctx) {
     h("div", { class: "inbox" }, h("div", { class: "panel" }, listBox), detail));
   await reload();
   if (selected) await open(selected);
-  let pending = null;
-  const onAlert = () => { if (!pending) pending = setTimeout(() => { pending = null; reload(); }, 2000); }; // at most one reload per 2 s
+  const onAlert = coalesce(reload, 2000); // at most one reload per 2 s
   window.addEventListener("lw:alert", onAlert);
   document.addEventListener("keydown", onGlobalKey);
   const poll = setInterval(reload, 15000);
-  return () => { clearTimeout(pending); window.removeEventListener("lw:alert", onAlert); document.removeEventListener("keydown", onGlobalKey); clearInterval(poll); };
+  return () => { onAlert.cancel(); window.removeEventListener("lw:alert", onAlert); document.removeEventListener("keydown", onGlobalKey); clearInterval(poll); };
 }
