@@ -53,6 +53,10 @@ class MachineState(StrEnum):
     OFFLINE = "offline"  # no data: connector lost the source
 
 
+#: Machine states in which new alerts are suppressed by design (ISA-18.2): setup and planned maintenance.
+SUPPRESSING_MACHINE_STATES: frozenset[str] = frozenset({MachineState.SETUP, MachineState.MAINTENANCE})
+
+
 class Quality(StrEnum):
     """Per-signal quality, mapped from OPC UA status codes / Sparkplug quality."""
 

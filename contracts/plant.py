@@ -16,38 +16,23 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contracts.errors import ConfigError
+from contracts.failure_modes import CATALOGUE
 from contracts.messages import MACHINE_ID_PATTERN, SIGNAL_NAME_PATTERN
 
 MachineKind = Literal["cnc", "robot"]
 
-#: Failure modes per machine kind: the label set every model and report uses.
+#: Failure modes per machine kind: the label set every model and report uses (from the catalogue).
 FAILURE_MODES: dict[str, list[str]] = {
-    "cnc": ["tool_wear", "spindle_bearing", "coolant"],
-    "robot": ["reducer_wear", "gripper_leak", "servo_overheat"],
-}
+    kind: [m.id for m in CATALOGUE if m.kind == kind] for kind in ("cnc", "robot")}
 
 #: The component each failure mode lives in (``FailureOccurred.component``).
-MODE_COMPONENT: dict[str, str] = {
-    "tool_wear": "tool",
-    "spindle_bearing": "spindle_bearing",
-    "coolant": "coolant_system",
-    "reducer_wear": "reducer",   # joint 2 (shoulder) reducer: the most loaded one
-    "gripper_leak": "gripper",
-    "servo_overheat": "servo",   # joint 3 servo motor
-}
+MODE_COMPONENT: dict[str, str] = {m.id: m.component for m in CATALOGUE}
 
 #: Maintenance actions the simulated line obeys (``MaintenanceCommand.action``) -> failure mode restored.
-ACTIONS: dict[str, str] = {
-    "replace_tool": "tool_wear",
-    "service_spindle_bearing": "spindle_bearing",
-    "service_coolant": "coolant",
-    "replace_reducer": "reducer_wear",
-    "repair_gripper": "gripper_leak",
-    "service_servo": "servo_overheat",
-}
+ACTIONS: dict[str, str] = {m.action: m.id for m in CATALOGUE}
 
 #: Recommended action per failure mode (inverse of ``ACTIONS``).
-MODE_ACTION: dict[str, str] = {mode: action for action, mode in ACTIONS.items()}
+MODE_ACTION: dict[str, str] = {m.id: m.action for m in CATALOGUE}
 
 #: Signal-name unit suffix -> unit text. Longest suffix wins (``_mm_s`` before ``_s``).
 UNIT_SUFFIXES: dict[str, str] = {

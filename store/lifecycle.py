@@ -27,8 +27,8 @@ class AlertState(StrEnum):
 
 # States an operator still has to deal with (open alerts).
 OPEN_STATES = frozenset({AlertState.UNACKNOWLEDGED, AlertState.ACKNOWLEDGED, AlertState.RTN_UNACKNOWLEDGED})
-# Machine states in which new alerts are suppressed by design.
-SUPPRESSING_MACHINE_STATES = frozenset({"setup", "maintenance"})
+# States in which an alert calls nobody out (suppressed by design, or taken out of service).
+SILENT_STATES = frozenset({AlertState.SUPPRESSED, AlertState.OUT_OF_SERVICE})
 
 
 @dataclass(frozen=True)

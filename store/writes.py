@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Insert, Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from contracts.messages import AlertAction, AlertEvent, HealthScore, TelemetrySample
+from contracts.messages import SUPPRESSING_MACHINE_STATES, AlertAction, AlertEvent, HealthScore, TelemetrySample
 from store import schema
-from store.lifecycle import SUPPRESSING_MACHINE_STATES, derive_state, facts_of
+from store.lifecycle import derive_state, facts_of
 from store.telemetry import MinuteAggregate, group_by_minute
 
 

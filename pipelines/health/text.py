@@ -9,28 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from contracts.failure_modes import failure_mode
 from contracts.messages import Factor
-from contracts.plant import MODE_ACTION
-
-MODE_TEXT: dict[str, tuple[str, str]] = {
-    "tool_wear": ("Tool wear", "刀具磨损"),
-    "spindle_bearing": ("Spindle bearing damage", "主轴轴承故障"),
-    "coolant": ("Coolant system fault", "冷却液系统故障"),
-    "reducer_wear": ("Reducer wear", "减速机磨损"),
-    "gripper_leak": ("Gripper air leak", "夹爪气压泄漏"),
-    "servo_overheat": ("Servo overheating", "伺服过热"),
-}
-
-# Recommended action per mode: English and zh-CN text for the command action the line obeys
-# (contracts.plant.MODE_ACTION is the one list of actions).
-ACTION_TEXT: dict[str, tuple[str, str]] = {
-    "replace_tool": ("Replace the cutting tool at the next tool change", "在下次换刀时更换刀具"),
-    "service_spindle_bearing": ("Plan a spindle bearing service", "安排主轴轴承检修"),
-    "service_coolant": ("Check coolant pump, filter and level", "检查冷却液泵、过滤器和液位"),
-    "replace_reducer": ("Plan a reducer replacement", "安排更换减速机"),
-    "repair_gripper": ("Check gripper air lines and seals", "检查夹爪气管和密封件"),
-    "service_servo": ("Inspect the servo motor and its cooling", "检查伺服电机及其散热"),
-}
 
 # Tokens of unit-suffixed signal names, in plant language.
 _TOKENS: dict[str, tuple[str, str]] = {
@@ -51,16 +31,19 @@ _UNITS: dict[str, str] = {"l_min": "L/min", "mm_min": "mm/min", "ms": "ms", "c":
 
 
 def mode_text(mode: str) -> tuple[str, str]:
-    """(English, zh-CN) name of a failure mode; unknown modes keep their id."""
-    return MODE_TEXT.get(mode, (mode.replace("_", " ").capitalize(), mode))
+    """(English, zh-CN) name of a failure mode (contracts.failure_modes); unknown modes keep their id."""
+    entry = failure_mode(mode)
+    if entry is None:
+        return mode.replace("_", " ").capitalize(), mode
+    return entry.name_en, entry.name_zh
 
 
 def recommended_action(mode: str) -> tuple[str, str, str]:
     """(command action, English, zh-CN) for a mode; unknown modes get an inspection."""
-    action = MODE_ACTION.get(mode)
-    if action is None:
+    entry = failure_mode(mode)
+    if entry is None:
         return "inspect_machine", "Inspect the machine", "检查设备"
-    return (action, *ACTION_TEXT.get(action, (action.replace("_", " ").capitalize(), action)))
+    return entry.action, entry.action_en, entry.action_zh
 
 
 def _split_unit(signal: str) -> tuple[list[str], str]:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from contracts.messages import AlertEvent, Factor, HealthScore, TelemetrySample
+from contracts.messages import SUPPRESSING_MACHINE_STATES, AlertEvent, Factor, HealthScore, TelemetrySample
 from contracts.plant import MODE_COMPONENT, Plant
 from pipelines.features import FeatureSpec, feature_names, window_features
 from pipelines.features.counters import counter_names, counters
@@ -33,7 +33,6 @@ from pipelines.scoring.eventlog import EventLog
 from pipelines.scoring.sanity import Limits, clean, limits_for
 from pipelines.scoring.sensorfaults import SensorFaults
 
-SUPPRESSING_STATES = ("setup", "maintenance")
 _NO_STATE = ModeState()
 
 
@@ -315,7 +314,7 @@ class ScoringEngine:
             if not d.replay and d.machine_id in self._restore:
                 self._restore.discard(d.machine_id)
                 self._reload_alerts(d, score, alert_state)
-            events = self.tracker.step(score, bundle.thresholds, suppressed=states[i] in SUPPRESSING_STATES)
+            events = self.tracker.step(score, bundle.thresholds, suppressed=states[i] in SUPPRESSING_MACHINE_STATES)
             if not d.replay:
                 out.scores.append(score)
                 out.alerts.extend(events)

@@ -19,6 +19,7 @@ import httpx
 from services.api.context import AppContext
 from store import Connection
 from store.credentials import sign
+from store.lifecycle import SILENT_STATES
 from store.repos import alerts as alerts_repo
 from store.repos import webhooks as hooks
 
@@ -57,7 +58,7 @@ class Notifier:
             expired = alerts_repo.expire_shelves(conn)
             changed = alerts_repo.changed_since(conn, self.cursor)
             for alert in changed:
-                if alert["state"] not in ("suppressed", "out_of_service"):  # suppressed by design: no call-out
+                if alert["state"] not in SILENT_STATES:
                     enqueue(conn, "alert.raised", alert | {"escalation_level": 0})
             if changed:
                 self.cursor = changed[-1]["changed_at"] - timedelta(seconds=1)  # overlap: ids dedupe

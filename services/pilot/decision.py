@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.failure_modes import CATALOGUE
+
 
 class ModeCosts(BaseModel):
     """The plant's maintenance rate card for one failure mode (planner's figures, not measured)."""
@@ -38,15 +40,12 @@ class ModeCosts(BaseModel):
 
 
 #: Default rate card of the demo plant (CNY, hours): what a maintenance planner quotes from the
-#: CMMS and supplier prices. A real pilot replaces it with the plant's own (``--action-costs``).
+#: CMMS and supplier prices (the failure-mode catalogue's ``costs``). A real pilot replaces it with
+#: the plant's own (``--action-costs``).
 DEFAULT_ACTION_COSTS: dict[str, ModeCosts] = {
-    "tool_wear": ModeCosts(planned_hours=0.1, planned_parts_cost=40, repair_hours=1.0, repair_parts_cost=120),
-    "spindle_bearing": ModeCosts(planned_hours=8, planned_parts_cost=2500, repair_hours=72, repair_parts_cost=10000),
-    "coolant": ModeCosts(planned_hours=1, planned_parts_cost=150, repair_hours=6, repair_parts_cost=450),
-    "reducer_wear": ModeCosts(planned_hours=6, planned_parts_cost=6000, repair_hours=42, repair_parts_cost=18000),
-    "gripper_leak": ModeCosts(planned_hours=0.5, planned_parts_cost=300, repair_hours=3, repair_parts_cost=600),
-    "servo_overheat": ModeCosts(planned_hours=2, planned_parts_cost=900, repair_hours=12, repair_parts_cost=2700),
-}
+    m.id: ModeCosts(planned_hours=m.costs.planned_hours, planned_parts_cost=m.costs.planned_parts_cost,
+                    repair_hours=m.costs.repair_hours, repair_parts_cost=m.costs.repair_parts_cost)
+    for m in CATALOGUE}
 
 
 @dataclass(frozen=True)
