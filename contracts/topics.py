@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -45,7 +45,7 @@ class Topic(Generic[T]):
     fast: Callable[[bytes | str | None], T | None] | None = field(default=None, compare=False, repr=False)
     #: the topic's ``max.message.bytes`` when LineWatch creates it (None: the broker's default, 1,048,588)
     max_message_bytes: int | None = None
-    _adapter: TypeAdapter = field(init=False, repr=False, compare=False)
+    _adapter: TypeAdapter[T] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_adapter", TypeAdapter(self.model))
@@ -75,7 +75,12 @@ class Topic(Generic[T]):
         return self._adapter.json_schema()
 
 
-def _machine(msg: Any) -> str:
+class _Keyed(Protocol):
+    @property
+    def machine_id(self) -> str: ...
+
+
+def _machine(msg: _Keyed) -> str:
     return msg.machine_id
 
 

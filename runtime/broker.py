@@ -120,7 +120,8 @@ class BrokerInfo:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]  # (host, port) for AF_INET; typeshed says Any
+        return port
 
 
 def new_cluster_id() -> str:
@@ -161,7 +162,7 @@ def status(work: Path = DEFAULT_WORK) -> BrokerInfo | None:
     return info
 
 
-def wait_ready(bootstrap: str, timeout_s: float, proc: subprocess.Popen | None = None,
+def wait_ready(bootstrap: str, timeout_s: float, proc: subprocess.Popen[bytes] | None = None,
                settings: KafkaSettings | None = None) -> None:
     """Poll an admin client until the broker answers (never parse logs).
 
@@ -452,10 +453,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stop":
             print("kafka stopped" if stop(args.work) else "kafka was not running")
         else:
-            info = status(args.work)
-            print(f"kafka running: pid={info.pid} bootstrap={info.bootstrap} protocol={info.security_protocol}"
-                  if info else "kafka not running")
-            return 0 if info else 3
+            found = status(args.work)
+            print(f"kafka running: pid={found.pid} bootstrap={found.bootstrap} protocol={found.security_protocol}"
+                  if found else "kafka not running")
+            return 0 if found else 3
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

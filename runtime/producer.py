@@ -26,11 +26,11 @@ class Producer:
         kw.update(overrides)
         self._producer = transport.producer(settings, **kw)
 
-    def send(self, topic: Topic[Any], message: Any):
+    def send(self, topic: Topic[Any], message: Any) -> transport.Delivery:
         """Queue one message; returns a future (``get()`` waits for delivery)."""
         return self._producer.send(topic.name, value=topic.encode(message), key=topic.key(message))
 
-    def send_raw(self, topic_name: str, value: bytes | None, key: bytes | None = None):
+    def send_raw(self, topic_name: str, value: bytes | None, key: bytes | None = None) -> transport.Delivery:
         """Send bytes as they are (tests, replays of dead letters)."""
         return self._producer.send(topic_name, value=value, key=key)
 

@@ -16,7 +16,7 @@ rejects go to the dead-letter topic, whatever the library.
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -32,11 +32,28 @@ def consumer(settings: KafkaSettings, **kw: Any) -> Any:
     return KafkaConsumer(**kw)
 
 
-def producer(settings: KafkaSettings, **kw: Any) -> Any:
+class Delivery(Protocol):
+    """What a producer's ``send`` returns: ``get()`` waits for the delivery (raises if it failed)."""
+
+    def get(self, timeout: float | None = None) -> object: ...
+
+
+class ProducerClient(Protocol):
+    """The part of kafka-python's ``KafkaProducer`` the runtime uses (both transports have it)."""
+
+    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None) -> Delivery: ...
+
+    def flush(self, timeout: float | None = None) -> None: ...
+
+    def close(self, timeout: float | None = None) -> None: ...
+
+
+def producer(settings: KafkaSettings, **kw: Any) -> ProducerClient:
     """A producer with kafka-python's ``send/flush/close``, for ``settings.transport``."""
     if settings.transport == "confluent":
         return ConfluentProducer(settings, **kw)
-    return KafkaProducer(**kw)
+    client: ProducerClient = KafkaProducer(**kw)  # kafka-python is untyped; it has these three methods
+    return client
 
 
 # ---------- librdkafka
@@ -158,7 +175,8 @@ class ConfluentConsumer:
         return set(meta.partitions)
 
     def _watermarks(self, tp: TopicPartition) -> tuple[int, int]:
-        return self._c.get_watermark_offsets(self._ck.TopicPartition(tp.topic, tp.partition), timeout=10)
+        low, high = self._c.get_watermark_offsets(self._ck.TopicPartition(tp.topic, tp.partition), timeout=10)
+        return int(low), int(high)
 
     def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         return {tp: self._watermarks(tp)[1] for tp in tps}
@@ -173,7 +191,7 @@ class ConfluentConsumer:
     def position(self, tp: TopicPartition) -> int:
         got = self._c.position([self._ck.TopicPartition(tp.topic, tp.partition)])[0]
         if got.offset >= 0:
-            return got.offset
+            return int(got.offset)
         return self.committed(tp) or self._watermarks(tp)[0]
 
     # ---------- manual assignment (group-less readers)

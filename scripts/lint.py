@@ -4,6 +4,8 @@
 
 Checkers (configured in pyproject.toml, pinned in the ``test`` extra):
   ruff   ``ruff check`` over the whole tree ([tool.ruff])
+  mypy   ``mypy`` (strict) over the packages [tool.mypy] ``files`` lists; incremental cache in
+         .mypy_cache, so a run after a small change takes seconds (a cold one ~1 min)
 Exit status: 0 if every checker passed, 1 otherwise.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS: dict[str, list[str]] = {
     "ruff": [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+    "mypy": [sys.executable, "-m", "mypy"],
 }
 
 

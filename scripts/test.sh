@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test tier in order (or only the tiers named: scripts/test.sh unit contract) and
 # print one summary line per tier and a total.
-# The first step is "lint" (scripts/lint.py: ruff, configured in pyproject.toml): it runs in every
+# The first step is "lint" (scripts/lint.py: ruff and mypy, configured in pyproject.toml): it runs in every
 # run that includes the unit tier (so `make test` and `make test-unit`), or alone as
 # `scripts/test.sh lint`; its findings fail the run like a failing tier.
 # Never skips: a tier whose servers cannot start fails with the reason.

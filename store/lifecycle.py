@@ -7,9 +7,11 @@ so neither side can clobber the other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class AlertState(StrEnum):
@@ -59,7 +61,7 @@ def derive_state(facts: AlertFacts, now: datetime) -> AlertState:
     return AlertState.NORMAL if facts.acknowledged else AlertState.RTN_UNACKNOWLEDGED
 
 
-def facts_of(row: dict) -> AlertFacts:
+def facts_of(row: Mapping[str, Any]) -> AlertFacts:
     """Facts from a row of the ``alerts`` table (a mapping of column -> value)."""
     return AlertFacts(
         active=bool(row["active"]), acknowledged=row["acknowledged_at"] is not None,

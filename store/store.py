@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.messages import AlertEvent, HealthScore, TelemetrySample
 from contracts.settings import StoreSettings
 from store import writes
-from store.database import StoreError, create_store_engine, migrate
+from store.database import create_store_engine, migrate
+from store.errors import StoreError
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 class Store:
@@ -32,7 +36,7 @@ class Store:
             migrate(engine)
         return cls(engine)
 
-    def _write(self, fn: Any, items: Iterable[Any]) -> Any:
+    def _write(self, fn: Callable[[Connection, Iterable[Item]], Result], items: Iterable[Item]) -> Result:
         try:
             with self.engine.begin() as conn:
                 return fn(conn, items)

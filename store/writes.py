@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, select, tuple_
+from sqlalchemy import Connection, Table, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.messages import SUPPRESSING_MACHINE_STATES, AlertAction, AlertEvent, HealthScore, TelemetrySample
@@ -28,9 +28,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _insert(conn: Connection, table: Table) -> Insert:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """INSERT with the dialect's ``ON CONFLICT`` (both have the same upsert API)."""
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> int:
@@ -122,7 +122,7 @@ def upsert_alert_event(conn: Connection, a: AlertEvent) -> str:
         stmt = _insert(conn, t).values(**new).on_conflict_do_nothing(index_elements=["alert_id"])
         if conn.execute(stmt.returning(t.c.alert_id)).scalar() is not None:
             return "inserted"
-        row = conn.execute(select(t).where(t.c.alert_id == a.alert_id)).mappings().first()  # lost a race
+        row = conn.execute(select(t).where(t.c.alert_id == a.alert_id)).mappings().one()  # lost a race
     if a.ts < row["scorer_ts"]:
         return "stale"
     change = _scorer_fields(a) | {"changed_at": now}

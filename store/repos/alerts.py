@@ -159,10 +159,11 @@ def set_service(conn: Connection, row: dict[str, Any], actor: str, in_service: b
 
 def add_comment(conn: Connection, row: dict[str, Any], actor: str, text: str) -> dict[str, Any]:
     at = now()
-    result = conn.execute(schema.alert_comments.insert().values(alert_id=row["alert_id"], ts=at, author=actor,
-                                                                text=text))
+    comment = schema.alert_comments
+    comment_id = conn.execute(comment.insert().values(alert_id=row["alert_id"], ts=at, author=actor, text=text)
+                              .returning(comment.c.id)).scalar_one()
     audit.record(conn, actor, "alert.comment", "alert", row["alert_id"], {"text": text}, ts=at)
-    return {"id": result.inserted_primary_key[0], "alert_id": row["alert_id"], "ts": at, "author": actor, "text": text}
+    return {"id": comment_id, "alert_id": row["alert_id"], "ts": at, "author": actor, "text": text}
 
 
 def comments(conn: Connection, alert_id: str) -> list[dict[str, Any]]:

@@ -14,10 +14,10 @@ SC, TM, EV = schema.scores, schema.telemetry_minutes, schema.machine_events
 
 def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """The newest score per machine (any model version)."""
-    newest = select(SC.c.machine_id, func.max(SC.c.ts).label("ts")).group_by(SC.c.machine_id)
+    query = select(SC.c.machine_id, func.max(SC.c.ts).label("ts")).group_by(SC.c.machine_id)
     if machine_ids is not None:
-        newest = newest.where(SC.c.machine_id.in_(machine_ids))
-    newest = newest.subquery()
+        query = query.where(SC.c.machine_id.in_(machine_ids))
+    newest = query.subquery()
     rows = conn.execute(select(SC).join(newest, (SC.c.machine_id == newest.c.machine_id) & (SC.c.ts == newest.c.ts))
                         .order_by(SC.c.ingested_at)).mappings()
     return {r["machine_id"]: dict(r) for r in rows}
@@ -37,10 +37,10 @@ def latest_factors(conn: Connection, machine_id: str, limit: int = 50) -> list[d
 
 def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """The newest telemetry minute per machine (last values and production state)."""
-    newest = select(TM.c.machine_id, func.max(TM.c.minute).label("minute")).group_by(TM.c.machine_id)
+    query = select(TM.c.machine_id, func.max(TM.c.minute).label("minute")).group_by(TM.c.machine_id)
     if machine_ids is not None:
-        newest = newest.where(TM.c.machine_id.in_(machine_ids))
-    newest = newest.subquery()
+        query = query.where(TM.c.machine_id.in_(machine_ids))
+    newest = query.subquery()
     rows = conn.execute(select(TM).join(newest, (TM.c.machine_id == newest.c.machine_id)
                                         & (TM.c.minute == newest.c.minute))).mappings()
     return {r["machine_id"]: dict(r) for r in rows}

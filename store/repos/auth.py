@@ -50,7 +50,7 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) | {"lines": r["lines"] or []} for r in conn.execute(select(U).order_by(U.c.username)).mappings()]
 
 
-def login(conn: Connection, pepper: str, username: str, password: str, ttl_s: int) -> tuple[str, dict] | None:
+def login(conn: Connection, pepper: str, username: str, password: str, ttl_s: int) -> tuple[str, dict[str, Any]] | None:
     """A new session token for valid credentials, else None (same answer for unknown users)."""
     user = conn.execute(select(U).where(U.c.username == username)).mappings().first()
     if user is None or not user["active"] or not verify_password(password, user["password_hash"]):

@@ -60,9 +60,10 @@ def baseline(conn: Connection, baseline_id: str) -> dict[str, Any]:
 
 
 def save_report(conn: Connection, report: dict[str, Any], actor: str) -> dict[str, Any]:
-    row = {"report_id": "pr-" + secrets.token_hex(6), "created_at": datetime.now(UTC), "report": report}
+    report_id = "pr-" + secrets.token_hex(6)
+    row = {"report_id": report_id, "created_at": datetime.now(UTC), "report": report}
     conn.execute(P.insert().values(**row))
-    audit.record(conn, actor, "pilot_report.upload", "pilot_report", row["report_id"], {})
+    audit.record(conn, actor, "pilot_report.upload", "pilot_report", report_id, {})
     return row
 
 
