@@ -210,15 +210,21 @@ def evaluate(kind: str, train_seed: int, train_days: float, valid: list[int], te
                                      for m in bundle.modes}}
 
 
-def checks(entry: dict) -> dict[str, bool | None]:
-    """Issue #13's alert bar for one mode's test figures: precision >= no-skill + 0.2, and more
-    precise than the fixed-limit rule without detecting fewer failures (its recall)."""
+def checks(entry: dict, planning_lead_h: float | None = None) -> dict[str, bool | None]:
+    """Issue #13's alert bar for one mode's test figures: precision >= no-skill + 0.2, more precise
+    than the fixed-limit rule without detecting fewer failures (its recall), recall >= 0.6 and,
+    given the mode's planning lead, median lead >= it. ``None``: undefined on these runs."""
     m, n, r = entry["model"], entry["no_skill"], entry["rule"]
+    lead = m["median_lead_h"]
+    out: dict[str, bool | None] = {
+        "recall_at_least_0.6": None if m["recall"] is None else m["recall"] >= 0.6,
+        "median_lead_at_least_planning_lead": None if lead is None or planning_lead_h is None
+        else lead >= planning_lead_h}
     if m["precision"] is None or n["precision"] is None or r["precision"] is None:
-        return {"precision_at_least_0.2_above_no_skill": None, "beats_rule_at_its_recall": None}
+        return {"precision_at_least_0.2_above_no_skill": None, "beats_rule_at_its_recall": None, **out}
     return {"precision_at_least_0.2_above_no_skill": m["precision"] >= n["precision"] + 0.2,
             "beats_rule_at_its_recall": m["precision"] > r["precision"]
-            and (m["recall"] or 0.0) >= (r["recall"] or 0.0)}
+            and (m["recall"] or 0.0) >= (r["recall"] or 0.0), **out}
 
 
 def _row(name: str, f: dict) -> str:
@@ -256,9 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     if a.json:
         with open(a.json, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=1, default=str)
-    failed = [m for m in a.check if m not in out["test"] or not all(checks(out["test"][m]).values())]
+    from services.pilot.config import PilotConfig
+
+    lead = PilotConfig().planning_lead_h
+    failed = [m for m in a.check if m not in out["test"] or not all(checks(out["test"][m], lead.get(m)).values())]
     for m in failed:
-        print(f"check failed for {m}: {checks(out['test'][m]) if m in out['test'] else 'mode not evaluated'}")
+        print(f"check failed for {m}: {checks(out['test'][m], lead.get(m)) if m in out['test'] else 'not evaluated'}")
     return 1 if failed else 0
 
 
