@@ -53,6 +53,9 @@ class MachineState(StrEnum):
     OFFLINE = "offline"  # no data: connector lost the source
 
 
+#: Alert priority (ISA-18.2), from the failure mode's consequence and time to respond.
+Priority = Literal["low", "medium", "high"]
+
 #: Machine states in which new alerts are suppressed by design (ISA-18.2): setup and planned maintenance.
 SUPPRESSING_MACHINE_STATES: frozenset[str] = frozenset({MachineState.SETUP, MachineState.MAINTENANCE})
 
@@ -236,7 +239,7 @@ class AlertEvent(Message):
     ts: UtcDatetime
     action: AlertAction
     mode: str
-    priority: Literal["low", "medium", "high"]
+    priority: Priority
     probability: float = Field(ge=0, le=1)
     rul_hours: float | None = None
     model_version: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -74,8 +75,20 @@ def loop_liveness(seconds_since_poll: Callable[[], float], max_silence_s: float 
     return check
 
 
-def loop_checks(get_loop: Callable[[], object | None], max_silence_s: float = 60.0,
-                startup_grace_s: float = 180.0, progress: object | None = None,
+class PolledLoop(Protocol):
+    """What the probes read from a consume loop."""
+
+    def seconds_since_poll(self) -> float: ...
+
+
+class Progress(Protocol):
+    """What the probes read from a worker's ``LoopProgress``."""
+
+    def check(self, stall_restarts: int) -> tuple[bool, str]: ...
+
+
+def loop_checks(get_loop: Callable[[], PolledLoop | None], max_silence_s: float = 60.0,
+                startup_grace_s: float = 180.0, progress: Progress | None = None,
                 stall_restarts: int = 3) -> tuple[Check, Check]:
     """Liveness and readiness for a worker whose ``ConsumeLoop`` may not exist yet.
 
@@ -90,14 +103,14 @@ def loop_checks(get_loop: Callable[[], object | None], max_silence_s: float = 60
 
     def live() -> tuple[bool, str]:
         if progress is not None:
-            ok, detail = progress.check(stall_restarts)  # type: ignore[attr-defined]
+            ok, detail = progress.check(stall_restarts)
             if not ok:
                 return ok, detail
         loop = get_loop()
         if loop is None:
             waited = time.monotonic() - born
             return waited < startup_grace_s, f"starting ({waited:.0f}s, grace {startup_grace_s:.0f}s)"
-        return loop_liveness(loop.seconds_since_poll, max_silence_s)()  # type: ignore[attr-defined]
+        return loop_liveness(loop.seconds_since_poll, max_silence_s)()
 
     def ready() -> tuple[bool, str]:
         if get_loop() is None:

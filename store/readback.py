@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from contracts.messages import Priority
 from store import schema
 from store.store import Store
 
@@ -19,7 +20,7 @@ class OpenAlertRow:
     alert_id: str
     mode: str
     raised_at: datetime
-    priority: str
+    priority: Priority
 
 
 def open_alerts_before(store: Store, machine_id: str, ts: datetime) -> list[OpenAlertRow]:

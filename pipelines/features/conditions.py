@@ -61,7 +61,8 @@ def assign(frame: pd.DataFrame, norm: ConditionNorm) -> np.ndarray:
     if norm.categorical:
         codes = {v: i for i, v in enumerate(norm.labels)}
         col = frame[norm.columns[0]] if norm.columns[0] in frame else pd.Series(np.nan, index=frame.index)
-        return col.map(lambda v: codes.get(str(v), -1) if pd.notna(v) else -1).to_numpy(dtype=int)
+        index: np.ndarray = col.map(lambda v: codes.get(str(v), -1) if pd.notna(v) else -1).to_numpy(dtype=int)
+        return index
     x = frame.reindex(columns=list(norm.columns)).to_numpy(dtype=float) / np.asarray(norm.scale)
     c = np.asarray(norm.centers)
     d = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)

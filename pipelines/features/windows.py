@@ -64,14 +64,14 @@ def _stats(x: np.ndarray, t: np.ndarray | None, min_periods: int, stats: tuple[s
     out: dict[str, np.ndarray] = {"mean": np.where(ok, mean, np.nan)}
     need_dev = "std" in stats or "slope" in stats
     dev = np.where(present, x - mean[..., None], 0.0) if need_dev else None
-    if "std" in stats:
+    if "std" in stats and dev is not None:  # dev is there whenever std or slope is asked for
         var = (dev * dev).sum(axis=-1) / np.where(n > 1, n - 1, 1)
         out["std"] = np.where(ok & (n > 1), np.sqrt(var), np.nan)
     if "min" in stats:
         out["min"] = np.where(ok, np.where(present, x, np.inf).min(axis=-1), np.nan)
     if "max" in stats:
         out["max"] = np.where(ok, np.where(present, x, -np.inf).max(axis=-1), np.nan)
-    if "slope" in stats and t is not None:
+    if "slope" in stats and t is not None and dev is not None:
         # least-squares slope per hour over the samples present, with centred time (stable
         # whatever the time origin, so a short buffer and a long history agree)
         tp = np.where(present, t, 0.0)

@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from contracts.messages import AlertAction, AlertEvent, HealthScore
+from contracts.messages import AlertAction, AlertEvent, HealthScore, Priority
 from pipelines.health.text import alert_messages, recommended_action
-
-Priority = Literal["low", "medium", "high"]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from contracts.messages import MachineEvent, TelemetrySample
 from contracts.settings import KafkaSettings
-from contracts.topics import EVENTS, TELEMETRY
+from contracts.topics import EVENTS, TELEMETRY, Topic
 from pipelines.history.archive import event_rows, telemetry_rows, write_batch
 from runtime.consumer import ConsumeLoop, Record, Rejected
 
@@ -40,7 +42,8 @@ class ArchiveHandler:
 
 
 def archive_loop(settings: KafkaSettings, root: Path, group_id: str = GROUP,
-                 topics: tuple = (TELEMETRY, EVENTS), **kw: object) -> tuple[ConsumeLoop, ArchiveHandler]:
+                 topics: tuple[Topic[TelemetrySample], Topic[MachineEvent]] = (TELEMETRY, EVENTS),
+                 **kw: Any) -> tuple[ConsumeLoop, ArchiveHandler]:
     """A ready consume loop (call ``.run()``) and its handler; ``topics`` = (telemetry, events)."""
     handler = ArchiveHandler(root, topics[0].name)
     return ConsumeLoop(settings, list(topics), group_id, handler, STAGE, **kw), handler

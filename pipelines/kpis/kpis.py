@@ -80,8 +80,9 @@ def _oee(t: Totals, options: KpiOptions) -> dict[str, float | None]:
     availability = _ratio(t.running_s, busy)
     performance = _ratio(t.ideal_output_s, t.running_s)
     quality = _ratio(t.good_parts, t.parts)
-    factors = (availability, performance, quality)
-    oee = None if None in factors else availability * performance * quality  # type: ignore[operator]
+    oee: float | None = None
+    if availability is not None and performance is not None and quality is not None:
+        oee = availability * performance * quality
     return {"availability": availability, "performance": performance, "quality": quality, "oee": oee}
 
 

@@ -95,7 +95,8 @@ def _times(frames: EventFrames, start: pd.Timestamp, end: pd.Timestamp, total: T
 
 
 def _ns(stamps: pd.Series) -> np.ndarray:
-    return stamps.dt.tz_convert(None).astype("datetime64[ns]").to_numpy().astype(np.int64)
+    ns: np.ndarray = stamps.dt.tz_convert(None).astype("datetime64[ns]").to_numpy().astype(np.int64)
+    return ns
 
 
 def _alert_match(frames: EventFrames, failures: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,

@@ -36,7 +36,14 @@ class Calibration:
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         if not self.x:
             return np.asarray(raw, dtype=float)
-        return np.clip(np.interp(raw, self.x, self.y), 0.0, 1.0)
+        probability: np.ndarray = np.clip(np.interp(raw, self.x, self.y), 0.0, 1.0)
+        return probability
+
+
+def booster_scores(booster: lgb.Booster, x: np.ndarray, **kw: Any) -> np.ndarray:
+    """A booster's predictions for a dense matrix, as a float array (LightGBM's own type says
+    array, sparse matrix or list, depending on the input)."""
+    return np.asarray(booster.predict(x, **kw), dtype=float)
 
 
 @dataclass
@@ -55,7 +62,7 @@ class ModelBundle:
     rul_cap_hours: float = 168.0
     defect: lgb.Booster | None = None
     defect_calibration: Calibration | None = None
-    anomaly: dict[str, list] = field(default_factory=dict)  # features, center, scale
+    anomaly: dict[str, list[Any]] = field(default_factory=dict)  # features, center, scale
     normal: dict[str, tuple[float, float]] = field(default_factory=dict)
     reference: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
@@ -70,7 +77,8 @@ class ModelBundle:
     def matrix(self, features: pd.DataFrame) -> np.ndarray:
         """The model input matrix: bundle columns in order, missing ones as NaN."""
         try:
-            return features.reindex(columns=self.features).to_numpy(dtype=float)
+            matrix: np.ndarray = features.reindex(columns=self.features).to_numpy(dtype=float)
+            return matrix
         except (ValueError, TypeError) as exc:
             raise ContractError(f"features are not numeric: {exc}") from exc
 
@@ -79,9 +87,10 @@ class ModelBundle:
         x = self.matrix(features)
         out = pd.DataFrame(index=features.index)
         for mode in self.modes:
-            out[f"p_{mode}"] = self.calibrations[mode](self.classifiers[mode].predict(x))
+            out[f"p_{mode}"] = self.calibrations[mode](booster_scores(self.classifiers[mode], x))
         if self.rul:
-            mid, lo, hi = (np.clip(self.rul[k].predict(x), 0, self.rul_cap_hours) for k in ("mid", "low", "high"))
+            mid, lo, hi = (np.clip(booster_scores(self.rul[k], x), 0, self.rul_cap_hours)
+                           for k in ("mid", "low", "high"))
             out["rul_hours"] = mid
             out["rul_low_hours"], out["rul_high_hours"] = np.minimum(lo, mid), np.maximum(hi, mid)
         else:
@@ -89,7 +98,7 @@ class ModelBundle:
         probs = out[[f"p_{m}" for m in self.modes]].to_numpy()
         out["rul_mode"] = [self.modes[i] for i in probs.argmax(axis=1)] if self.modes else None
         if self.defect is not None:
-            raw = self.defect.predict(x)
+            raw = booster_scores(self.defect, x)
             out["defect_risk"] = self.defect_calibration(raw) if self.defect_calibration else raw
         else:
             out["defect_risk"] = np.nan
@@ -104,7 +113,8 @@ class ModelBundle:
         z = np.clip(np.abs((x - np.asarray(self.anomaly["center"])) / np.asarray(self.anomaly["scale"])), 0, 10)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # rows with every feature missing -> NaN
-            return np.sqrt(np.nanmean(z ** 2, axis=1))
+            rms: np.ndarray = np.sqrt(np.nanmean(z ** 2, axis=1))
+            return rms
 
     def explain(self, features: pd.DataFrame, top_k: int = 3, mode: str | None = None) -> list[list[Factor]]:
         """Top features pushing each row towards failure (LightGBM ``pred_contrib``).
@@ -119,7 +129,7 @@ class ModelBundle:
             chosen = [self.modes[i] for i in probs.argmax(axis=1)]
         else:
             chosen = [mode] * len(x)
-        contrib = {m: self.classifiers[m].predict(x, pred_contrib=True)[:, :-1] for m in set(chosen)}
+        contrib = {m: booster_scores(self.classifiers[m], x, pred_contrib=True)[:, :-1] for m in set(chosen)}
         result = []
         for i, m in enumerate(chosen):
             order = np.argsort(-contrib[m][i])[:top_k]

@@ -25,7 +25,8 @@ def _shares(v: np.ndarray, edges: np.ndarray) -> np.ndarray:
     finite = np.isfinite(v)
     counts = np.bincount(np.searchsorted(edges, v[finite], side="right"), minlength=len(edges) + 1)
     counts = np.append(counts, (~finite).sum()).astype(float)
-    return counts / max(1.0, counts.sum())
+    shares: np.ndarray = counts / max(1.0, counts.sum())
+    return shares
 
 
 def psi(ref: dict[str, list[float]], values: np.ndarray) -> float:

@@ -10,6 +10,7 @@ engineer's override and is logged as such.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import shutil
@@ -63,7 +64,8 @@ class Registry:
     # ---------- index
     def _index(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / "index.json").read_text())
+            index: dict[str, Any] = json.loads((self.path / "index.json").read_text())
+            return index
         except FileNotFoundError:
             return {"champions": {}, "log": []}
         except ValueError as exc:
@@ -162,9 +164,10 @@ class Registry:
 
     def show(self, version: str) -> dict[str, Any]:
         """Metadata of one version: data range, features, params, metrics, hash."""
-        return json.loads((self._dir(version) / "meta.json").read_text())
+        meta: dict[str, Any] = json.loads((self._dir(version) / "meta.json").read_text())
+        return meta
 
-    def challengers(self, kind: str) -> list[dict[str, Any]]:
+    def challengers(self, kind: str) -> builtins.list[dict[str, Any]]:  # ``list`` is the method above
         """Versions registered after the current champion and not promoted."""
         return [m for m in self.list(kind) if m["status"] == "challenger"]
 
@@ -190,7 +193,8 @@ class Registry:
 
     def champion_version(self, kind: str) -> str | None:
         """Version string of the champion (no model loading)."""
-        return self._index()["champions"].get(kind)
+        version: str | None = self._index()["champions"].get(kind)
+        return version
 
     def drift(self, version: str, recent_features: Any) -> dict[str, float]:
         """PSI per feature of recent feature rows against ``version``'s training data."""

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -86,7 +86,9 @@ def _num(value: Any) -> float | None:
 def _rounded(factor: Factor) -> Factor:
     """Six significant digits: rolling sums differ in the last bit depending on where the
     window started, and an operator never needs more."""
-    r = lambda v: None if v is None else float(f"{v:.6g}")
+    def r(v: float | None) -> float | None:
+        return None if v is None else float(f"{v:.6g}")
+
     return factor.model_copy(update={"value": r(factor.value), "normal_low": r(factor.normal_low),
                                      "normal_high": r(factor.normal_high)})
 
@@ -182,7 +184,7 @@ class ScoringEngine:
         if added and event.kind in ("maintenance_done", "failure"):
             modes = [event.mode] if event.kind == "failure" else \
                 [m for m, c in MODE_COMPONENT.items() if c == getattr(event, "component", None)]
-            why = "failed" if event.kind == "failure" else "restored"
+            why: Literal["restored", "failed"] = "failed" if event.kind == "failure" else "restored"
             for mode in modes:
                 cleared = self.tracker.resolve(event.machine_id, mode, event.ts, why)
                 if cleared is not None:

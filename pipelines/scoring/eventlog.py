@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -23,7 +24,7 @@ COUNTED_KINDS = ("maintenance_done", "failure", "part_completed")
 class EventLog:
     """Per-machine bounded event memory, shaped like the events table of docs/data-format.md."""
 
-    rows: dict[str, dict[str, deque]] = field(default_factory=dict)
+    rows: dict[str, dict[str, deque[tuple[datetime, str, str | None]]]] = field(default_factory=dict)
     seen: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, event: Any) -> bool:

@@ -32,7 +32,8 @@ SAFETY = 1.5
 
 def partition_of(machine_id: str, partitions: int) -> int:
     """The partition Kafka's default partitioner puts this key in."""
-    return (murmur2(machine_id.encode()) & 0x7FFFFFFF) % partitions
+    hashed: int = murmur2(machine_id.encode())  # kafka-python's partitioner hash (untyped)
+    return (hashed & 0x7FFFFFFF) % partitions
 
 
 def replay_targets(consumer: Any, tps: list[TopicPartition], depth: Callable[[TopicPartition], int]

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 STAGE = "scoring"
 
 
-class _Listener(ConsumerRebalanceListener):
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python ships no types: its base is Any
     """Runs on kafka-python's IO thread, where no blocking client call is allowed: it only
     notes the change; the worker rebuilds in its own thread before the next batch."""
 
@@ -66,14 +66,25 @@ class ScoringWorker:
         self._machines_of: dict[TopicPartition, set[str]] = {}
         self._stop = threading.Event()
         self._next_reload = 0.0
-        self.loop: ConsumeLoop | None = None
-        self.engine: ScoringEngine | None = None
+        self.loop: ConsumeLoop | None = None  # None until run() builds it (the probes check for that)
+        self._engine: ScoringEngine | None = None
         self._time_rules = settings.scoring.time_rules()
         self._sensors = {m.id: frozenset(s.name for s in m.sensors) for m in self.plant.machines()}
         self.progress = LoopProgress()  # outlives the loop: /healthz sees restarts without progress
 
+    @property
+    def engine(self) -> ScoringEngine:
+        """The scoring engine (built by ``run``, rebuilt after a failure)."""
+        if self._engine is None:
+            raise RuntimeError("the scoring worker has no engine yet: it is built by run()")
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: ScoringEngine) -> None:
+        self._engine = engine
+
     # ---------- life cycle
-    def _build(self) -> None:
+    def _build(self) -> ConsumeLoop:
         opts = self.settings.scoring
         rules = AlertRules(raise_after=opts.raise_after, clear_after=opts.clear_after, clear_ratio=opts.clear_ratio)
         self.engine = ScoringEngine(self.plant, {}, rules, score_every=opts.score_every,
@@ -81,15 +92,19 @@ class ScoringWorker:
                                     explain_every=opts.explain_every, order=opts.order_rules())
         self._reload(force=True)
         self.producer = Producer(self.settings.kafka)
-        self.loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], opts.group_id, self.handle, STAGE,
-                                max_records=opts.max_records, poll_timeout_ms=opts.poll_timeout_ms,
-                                metrics=self.metrics.pipeline, producer=self.producer,
-                                options=self.settings.consume, progress=self.progress)
-        self.loop.consumer.subscribe([TELEMETRY.name, EVENTS.name], listener=_Listener(self))
+        loop = self.loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], opts.group_id, self.handle, STAGE,
+                                        max_records=opts.max_records, poll_timeout_ms=opts.poll_timeout_ms,
+                                        metrics=self.metrics.pipeline, producer=self.producer,
+                                        options=self.settings.consume, progress=self.progress)
+        loop.consumer.subscribe([TELEMETRY.name, EVENTS.name], listener=_Listener(self))
         self.held, self._machines_of, self.revoked, self.pending_assignment = set(), {}, set(), None
+        return loop
 
     def _teardown(self) -> None:
-        for close in (lambda: self.loop and self.loop.close(), lambda: self.producer.close(timeout=5)):
+        closers: list[Callable[[], None]] = [lambda: self.producer.close(timeout=5)]
+        if self.loop is not None:
+            closers.insert(0, self.loop.close)
+        for close in closers:
             try:
                 close()
             except Exception:
@@ -103,8 +118,8 @@ class ScoringWorker:
         """Consume until stopped; after an error, rebuild everything and carry on (supervised)."""
         while not self._stop.is_set() and not (until and until()):
             try:
-                self._build()
-                self.loop.run(until=lambda: self._tick() or bool(until and until()))
+                loop = self._build()
+                loop.run(until=lambda: self._tick() or bool(until and until()))
                 self.producer.flush()
                 self.producer.close()
                 return
@@ -130,7 +145,11 @@ class ScoringWorker:
             current = self.engine.bundles.get(kind)
             if version is None or (current is not None and current.version == version and not force):
                 continue
-            self.engine.set_bundle(kind, self.registry.champion(kind))
+            bundle = self.registry.champion(kind)
+            if bundle is None:  # the champion was demoted between the two reads: keep scoring with the current one
+                continue
+            version = bundle.version
+            self.engine.set_bundle(kind, bundle)
             if current is not None:
                 self.metrics.model.remove(kind, current.version)
             self.metrics.model.labels(kind, version).set(1)
@@ -144,6 +163,8 @@ class ScoringWorker:
 
     def assigned(self, assigned: set[TopicPartition]) -> None:
         """Keep state of partitions still held; rebuild the new ones from Kafka."""
+        if self.loop is None:
+            raise RuntimeError("assigned() belongs to a running worker: its consume loop does not exist yet")
         gone = (self.held | self.revoked) - assigned
         lost = set().union(*(self._machines_of.pop(tp, set()) for tp in gone)) if gone else set()
         self.engine.forget(lost)
@@ -198,8 +219,8 @@ class ScoringWorker:
             outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected) - n_screened - n_order
         if n_screened:
             outcomes["rejected"] = n_screened
-        for outcome, n in outcomes.items():
-            self.metrics.outcomes.labels(outcome).inc(n)
+        for name, n in outcomes.items():
+            self.metrics.outcomes.labels(name).inc(n)
         self._emit()
         return rejected
 

@@ -109,12 +109,12 @@ class SignalQuality:
     _flat_value: float | None = None
     _flat_since: datetime | None = None
     _flat_n: int = 0
-    _recent: deque = field(default_factory=deque)
-    _spikes: deque = field(default_factory=deque)
+    _recent: deque[float] = field(default_factory=deque)
+    _spikes: deque[bool] = field(default_factory=deque)
     _ref: tuple[float, float] | None = None  # (median, robust scale) of _recent, refreshed every few values
     _since_ref: int = 0
     _n_spikes: int = 0
-    _run: list = field(default_factory=list)  # consecutive spike values (a level shift in the making?)
+    _run: list[float] = field(default_factory=list)  # consecutive spike values (a level shift in the making?)
 
     def update(self, ts: datetime, value: float | None, running: bool = True) -> Fault | None:
         """Take one sample's value; returns the fault now (same as ``get()``)."""

@@ -31,3 +31,18 @@ def test_promoted_champion_is_swapped_in_without_losing_windows(tmp_path: Path) 
     worker._reload()  # noqa: SLF001 - as above
     assert worker.engine.bundles["cnc"].version == newer
     assert metric(newer) == 1 and metric(first) is None
+
+
+def test_a_champion_demoted_while_reloading_keeps_the_current_model(tmp_path: Path) -> None:
+    publish_toy_champions(tmp_path / "reg", kinds=("cnc",))
+    settings = ScoringSettings(registry_dir=tmp_path / "reg", scoring=ScoringOptions(reload_every_s=0.01))
+    worker = ScoringWorker(settings, store=Store.open(StoreSettings(url=f"sqlite:///{tmp_path}/lw.db")))
+    worker.engine = ScoringEngine(worker.plant, {})
+    worker._reload(force=True)  # noqa: SLF001 - one reload step, without the consume loop
+    first = worker.engine.bundles["cnc"].version
+    worker.registry.champion = lambda kind: None  # the version was read, then the champion went away
+    worker.registry.champion_version = lambda kind: "cnc-newer"
+    worker._reload()  # noqa: SLF001 - as above
+    assert worker.engine.bundles["cnc"].version == first  # not None: scoring carries on with the model it has
+    assert worker.metrics.registry.get_sample_value(
+        "linewatch_scoring_model_info", {"kind": "cnc", "version": first}) == 1
