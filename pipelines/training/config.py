@@ -11,6 +11,10 @@ from pipelines.features import FeatureSpec
 SMALL_TABLE = 200_000  # rows: tables up to this size use every row by default
 
 
+def _default_windows() -> list[tuple[int, ...]]:
+    return [(10, 60, 240)]
+
+
 class TrainConfig(BaseModel):
     """What to train and how; costs decide the alert threshold per mode."""
 
@@ -36,7 +40,7 @@ class TrainConfig(BaseModel):
     holdout_machines: float = Field(default=0.2, ge=0, lt=0.9, description="Share of machines held out.")
     min_failures: int = Field(default=3, ge=1, description="Modes with fewer training failures are skipped.")
     trials: int = Field(default=4, ge=1, description="LightGBM parameter sets tried (budgeted search).")
-    window_candidates: list[tuple[int, ...]] = Field(default_factory=lambda: [(10, 60, 240)],
+    window_candidates: list[tuple[int, ...]] = Field(default_factory=_default_windows, min_length=1,
                                                      description="Window sets tried (samples).")
     spec: FeatureSpec = Field(default_factory=FeatureSpec)
     max_rounds: int = Field(default=400, ge=10)

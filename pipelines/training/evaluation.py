@@ -31,21 +31,23 @@ def rule_score(features: pd.DataFrame, limits: dict[str, list[float]]) -> np.nda
     hi = np.array([limits[c][1] for c in cols])
     span = hi - lo
     ex = np.maximum((x - hi) / span, (lo - x) / span)
-    return np.nan_to_num(np.nanmax(np.where(np.isfinite(ex), ex, -1.0), axis=1), nan=-1.0)
+    excess: np.ndarray = np.nan_to_num(np.nanmax(np.where(np.isfinite(ex), ex, -1.0), axis=1), nan=-1.0)
+    return excess
 
 
 def _alarm_starts(machine: np.ndarray, alarm: np.ndarray) -> np.ndarray:
     prev = np.concatenate([[False], alarm[:-1]])
     new_machine = np.concatenate([[True], machine[1:] != machine[:-1]])
-    return alarm & (~prev | new_machine)
+    starts: np.ndarray = alarm & (~prev | new_machine)
+    return starts
 
 
 def mode_metrics(rows: pd.DataFrame, y: np.ndarray, score: np.ndarray, threshold: float,
-                 fails: pd.DataFrame, horizon_h: float) -> dict[str, float]:
+                 fails: pd.DataFrame, horizon_h: float) -> dict[str, float | list[float]]:
     """Metrics of one mode on one holdout; ``rows`` holds machine_id and ts, sorted by them."""
     known = np.isfinite(y)
     alarm = score >= threshold
-    out = {"rows": int(known.sum()), "positives": int(np.nansum(y)),
+    out: dict[str, float | list[float]] = {"rows": int(known.sum()), "positives": int(np.nansum(y)),
            "pr_auc": pr_auc(y[known], score[known]),
            "f1": float(f1_score(y[known], alarm[known], zero_division=0)) if known.any() else float("nan")}
     starts = _alarm_starts(rows["machine_id"].to_numpy(), alarm)
@@ -56,7 +58,8 @@ def mode_metrics(rows: pd.DataFrame, y: np.ndarray, score: np.ndarray, threshold
     return out
 
 
-def _lead_times(rows: pd.DataFrame, alarm: np.ndarray, fails: pd.DataFrame, horizon_h: float) -> dict[str, float]:
+def _lead_times(rows: pd.DataFrame, alarm: np.ndarray, fails: pd.DataFrame,
+                horizon_h: float) -> dict[str, float | list[float]]:
     """Earliest alarm within the horizon before each failure in the holdout."""
     h = pd.Timedelta(hours=horizon_h)
     leads, n = [], 0

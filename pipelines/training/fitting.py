@@ -4,6 +4,7 @@ the normal-behaviour baseline, normal ranges and a small budgeted parameter sear
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import lightgbm as lgb
@@ -41,7 +42,7 @@ def fit_booster(x: np.ndarray, y: np.ndarray, xv: np.ndarray, yv: np.ndarray, ob
         return distributed.fit_booster(x, y, xv, yv, objective, params, max_rounds, seed, valid, **extra)
     p = params | {"objective": objective, "num_threads": threads, "seed": seed, "deterministic": True} | extra
     train = lgb.Dataset(x, y, free_raw_data=True)
-    callbacks = [lgb.log_evaluation(0)]
+    callbacks: list[Callable[..., Any]] = [lgb.log_evaluation(0)]
     valid_sets = []
     if valid:
         valid_sets = [lgb.Dataset(xv, yv, reference=train)]
@@ -82,7 +83,7 @@ def cost_threshold(p: np.ndarray, y: np.ndarray, cost_missed: float, cost_false:
     return min(max(best, 1e-3), 0.999)
 
 
-def robust_baseline(x: np.ndarray, names: list[str]) -> dict[str, list]:
+def robust_baseline(x: np.ndarray, names: list[str]) -> dict[str, list[Any]]:
     """Median and robust scale of healthy rows: the normal-behaviour (anomaly) baseline."""
     keep = [i for i, n in enumerate(names) if "__z_" in n or "__mean_" in n]
     sub = x[:, keep]

@@ -17,7 +17,7 @@ import hashlib
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -25,10 +25,14 @@ import pandas as pd
 
 from pipelines.features import FeatureSpec, compute, signal_columns
 from pipelines.features.conditions import fit as fit_conditions
+from pipelines.models.bundle import booster_scores
 from pipelines.training import fitting as F
 from pipelines.training.config import TrainConfig
 from pipelines.training.labels import LabelSpec, failures, make_labels
 from pipelines.training.splits import Split
+
+if TYPE_CHECKING:  # train imports this module; at run time train_fleet imports it lazily
+    from pipelines.training.train import TrainResult
 
 CUTS_PER_UNIT = 5
 SMALL_FLEET = 50  # fewer units: grouped 5-fold instead of one 20 % holdout
@@ -182,7 +186,7 @@ def warnings_for(units: int, positives: dict[str, int]) -> list[str]:
     return out
 
 
-def _choose(p: Any, cfg: TrainConfig, task: str, tick: Progress) -> tuple[dict[str, Any], list[dict]]:
+def _choose(p: Any, cfg: TrainConfig, task: str, tick: Progress) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Parameter set with the best validation score of the task's own metric (RUL: RMSE)."""
     trials = F.param_trials(cfg.trials, cfg.seed)
     if task == "rul":
@@ -196,7 +200,7 @@ def _choose(p: Any, cfg: TrainConfig, task: str, tick: Progress) -> tuple[dict[s
             x, y = _xy(p, p.split.fit, "rul_hours")
             xv, yv = _xy(p, p.split.valid, "rul_hours")
             b = F.fit_booster(x, y, xv, yv, "regression", trial, cfg.threads, cfg.max_rounds, cfg.seed)
-            score = -float(np.sqrt(np.mean((b.predict(xv) - yv) ** 2)))
+            score = -float(np.sqrt(np.mean((booster_scores(b, xv) - yv) ** 2)))
             log.append({"params": trial, "valid_rul_rmse": -score})
         else:
             from pipelines.training.train import valid_score
@@ -220,11 +224,12 @@ def _xy(p: Any, mask: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _age_hours(feats: pd.DataFrame) -> np.ndarray:
     first = feats.groupby("machine_id")["ts"].transform("min")
-    return ((feats["ts"] - first) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+    hours: np.ndarray = ((feats["ts"] - first) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+    return hours
 
 
 def train_fleet(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig, kind: str,
-                feedback: pd.DataFrame | None = None, progress: Progress | None = None) -> Any:
+                feedback: pd.DataFrame | None = None, progress: Progress | None = None) -> TrainResult:
     """Evaluate by held-out units (with baselines), then refit on every unit; returns a TrainResult."""
     from pipelines.training.train import Prepared, TrainingError, TrainResult, fit_bundle
 
@@ -234,7 +239,7 @@ def train_fleet(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: Train
     task = "classify" if cfg.task == "classify" else "rul"
     scale = 3600.0 / cfg.spec.cycle_seconds if "cycle" in telemetry else 1.0
     params: dict[str, Any] | None = None
-    log: list[dict] = []
+    log: list[dict[str, Any]] = []
     modes: list[str] | None = None
     frames = []
     for fi, held in enumerate(folds):
@@ -334,7 +339,7 @@ def fleet_metrics(frame: pd.DataFrame, modes: list[str], cfg: TrainConfig, scale
         if f"plain_{m}" in frame:
             entry["plain_lightgbm"] = classification_report(y, frame[f"plain_{m}"].to_numpy(), 0.5)
         modes_out[m] = entry
-        positives[m] = entry["model"]["positives"]
+        positives[m] = int(entry["model"]["positives"])
     out["modes"] = modes_out
     out["warnings"] = warnings_for(out["held_out_units"], positives)
     if task == "rul" and rul:

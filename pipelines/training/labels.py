@@ -79,7 +79,7 @@ def _machine_labels(t: np.ndarray, running: np.ndarray, end: np.datetime64, fail
         out[f"y_{m}"] = np.where(running, y, np.nan)
     nxt = _next_after(t, fts)
     to_fail = (nxt - t) / _HOUR
-    observed = (end - t) / _HOUR
+    observed = (np.asarray(end) - t) / _HOUR  # as an array: numpy's stubs mistype datetime64 - array
     rul = np.where(np.isnat(nxt), np.where(observed >= spec.rul_cap_hours, spec.rul_cap_hours, np.nan),
                    np.minimum(to_fail, spec.rul_cap_hours))
     out["rul_hours"] = np.where(running, rul, np.nan)

@@ -28,7 +28,8 @@ class Split:
 
     @property
     def train(self) -> np.ndarray:
-        return self.fit | self.valid | self.calib
+        rows: np.ndarray = self.fit | self.valid | self.calib
+        return rows
 
     def holdout_id(self, horizon_h: float) -> str:
         """Stable id of the holdout: two models with the same id were tested on the same rows."""

@@ -8,6 +8,7 @@ filter) that a model has something real to learn and a rule has something to cat
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,14 +23,15 @@ def _life(rng: np.random.Generator, mode: str, hours_per_step: float) -> float:
     return hours_per_step / (mean_h * rng.uniform(0.6, 1.6))
 
 
-def _machine(machine_id: str, steps: int, period_s: float, rng: np.random.Generator) -> tuple[dict, list[dict]]:
+def _machine(machine_id: str, steps: int, period_s: float,
+             rng: np.random.Generator) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     h = period_s / 3600.0
     damage = {m: rng.uniform(0, 0.5) for m in MODES}
     rate = {m: _life(rng, m, h) for m in MODES}
     sig = {k: np.empty(steps) for k in ("spindle_speed_rpm", "spindle_power_kw", "spindle_vibration_rms_mm_s",
                                         "spindle_bearing_temp_c", "coolant_pressure_bar")}
     state = np.empty(steps, dtype=object)
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     down = 0
     failed = ""  # the mode that failed last: set at each failure, read when its repair ends
     speed = 8000.0

@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from contracts.errors import LineWatchError
 from pipelines.features import FeatureSpec
-from pipelines.models.bundle import ModelBundle
+from pipelines.models.bundle import Calibration, ModelBundle, booster_scores
 from pipelines.models.drift import reference
 from pipelines.training import distributed
 from pipelines.training import fitting as F
@@ -69,7 +70,8 @@ def _when(ts: pd.Timestamp | None, spec: FeatureSpec, telemetry: pd.DataFrame) -
         from pipelines.features.timeaxis import EPOCH
 
         return f"cycle {(pd.Timestamp(ts) - EPOCH).total_seconds() / spec.cycle_seconds:g}"
-    return pd.Timestamp(ts).isoformat()
+    iso: str = pd.Timestamp(ts).isoformat()
+    return iso
 
 
 def prepare(telemetry: pd.DataFrame, events: pd.DataFrame | None, spec: FeatureSpec, cfg: TrainConfig,
@@ -121,13 +123,16 @@ def valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float:
         if y.sum() == 0:
             continue
         b = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
-        scores.append(F.pr_auc(yv, b.predict(xv)))
+        scores.append(F.pr_auc(yv, booster_scores(b, xv)))
     finite = [s for s in scores if np.isfinite(s)]
     return float(np.mean(finite)) if finite else 0.0
 
 
-def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[dict, dict, dict]:
-    boosters, cals, thresholds = {}, {}, {}
+def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig
+                 ) -> tuple[dict[str, lgb.Booster], dict[str, Calibration], dict[str, float]]:
+    boosters: dict[str, lgb.Booster] = {}
+    cals: dict[str, Calibration] = {}
+    thresholds: dict[str, float] = {}
     for m in p.modes:
         x, y = xy_rows(p, p.split.fit, f"y_{m}")
         xv, yv = xy_rows(p, p.split.valid, f"y_{m}")
@@ -137,15 +142,17 @@ def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple
                                 f"({cfg.horizon_hours:g} h); raise --horizon, or mark failures on the row where they "
                                 "happen (failure_mode), or add history")
         boosters[m] = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
-        cals[m] = F.calibrate(boosters[m].predict(xc), yc)
-        row_threshold = F.cost_threshold(cals[m](boosters[m].predict(xc)), yc,
+        raw = booster_scores(boosters[m], xc)
+        cals[m] = F.calibrate(raw, yc)
+        row_threshold = F.cost_threshold(cals[m](raw), yc,
                                          cfg.cost_missed_failure, cfg.cost_needless_stop)
         thresholds[m] = row_threshold if cfg.threshold_on == "rows" else \
             _episode_threshold(p, m, boosters[m], cals[m], cfg, row_threshold)
     return boosters, cals, thresholds
 
 
-def _episode_threshold(p: Prepared, mode: str, booster: Any, cal: Any, cfg: TrainConfig, fallback: float) -> float:
+def _episode_threshold(p: Prepared, mode: str, booster: lgb.Booster, cal: Calibration, cfg: TrainConfig,
+                       fallback: float) -> float:
     """Threshold chosen on the alert episodes of the validation + calibration slices
     (``pipelines.training.episodes``); ``fallback`` (the row-cost threshold) without failures there."""
     from contracts.plant import MODE_COMPONENT
@@ -156,7 +163,7 @@ def _episode_threshold(p: Prepared, mode: str, booster: Any, cal: Any, cfg: Trai
     rows = p.features.loc[mask, ["machine_id", "ts"]]
     order = np.lexsort((rows["ts"].to_numpy(), rows["machine_id"].to_numpy()))
     x = p.features.loc[mask, p.names].to_numpy(dtype=float)[order]
-    prob = cal(booster.predict(x))
+    prob = cal(booster_scores(booster, x))
     machines = rows["machine_id"].to_numpy()[order]
     ts = rows["ts"].to_numpy(dtype="datetime64[ns]").astype("int64")[order]
     f = p.fails[p.fails["mode"] == mode]
@@ -174,7 +181,7 @@ def _episode_threshold(p: Prepared, mode: str, booster: Any, cal: Any, cfg: Trai
     return chosen
 
 
-def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict:
+def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict[str, lgb.Booster]:
     x, y = xy_rows(p, p.split.fit, "rul_hours")
     xv, yv = xy_rows(p, p.split.valid, "rul_hours")
     if len(y) < 50:
@@ -186,23 +193,26 @@ def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict:
         # dominated by the per-mode classifiers
         fast = params | {"learning_rate": max(0.1, params["learning_rate"])}
         rounds = min(cfg.max_rounds, 150)
-    fit = lambda obj, **kw: F.fit_booster(x, y, xv, yv, obj, fast, cfg.threads, rounds, cfg.seed, **kw)
+    def fit(objective: str, **kw: Any) -> lgb.Booster:
+        return F.fit_booster(x, y, xv, yv, objective, fast, cfg.threads, rounds, cfg.seed, **kw)
+
     return {"mid": fit("regression"), "low": fit("quantile", alpha=0.1), "high": fit("quantile", alpha=0.9)}
 
 
-def _defect(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[Any, Any]:
+def _defect(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[lgb.Booster | None, Calibration | None]:
     x, y = xy_rows(p, p.split.fit, "y_defect")
     if len(y) < 50 or y.sum() < 5:
         return None, None
     xv, yv = xy_rows(p, p.split.valid, "y_defect")
     xc, yc = xy_rows(p, p.split.calib, "y_defect")
     b = F.fit_booster(x, y, xv, yv, "binary", params, cfg.threads, cfg.max_rounds, cfg.seed)
-    return b, F.calibrate(b.predict(xc), yc)
+    return b, F.calibrate(booster_scores(b, xc), yc)
 
 
 def _healthy(p: Prepared) -> np.ndarray:
     ys = p.labels[[f"y_{m}" for m in p.modes]].to_numpy(dtype=float)
-    return p.split.fit & (np.nan_to_num(ys, nan=1.0).max(axis=1) == 0)
+    healthy: np.ndarray = p.split.fit & (np.nan_to_num(ys, nan=1.0).max(axis=1) == 0)
+    return healthy
 
 
 def fit_bundle(p: Prepared, kind: str, spec: FeatureSpec, params: dict[str, Any], cfg: TrainConfig) -> ModelBundle:
@@ -223,9 +233,9 @@ def fit_bundle(p: Prepared, kind: str, spec: FeatureSpec, params: dict[str, Any]
 
 
 def _search(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig, feedback: Any,
-            cut: Any, tick: Progress) -> tuple[Prepared, FeatureSpec, dict[str, Any], list[dict]]:
+            cut: Any, tick: Progress) -> tuple[Prepared, FeatureSpec, dict[str, Any], list[dict[str, Any]]]:
     """Budgeted search: window sets with default parameters, then parameter sets."""
-    log: list[dict] = []
+    log: list[dict[str, Any]] = []
     best: tuple[float, Prepared | None, FeatureSpec | None] = (-1.0, None, None)
     for windows in cfg.window_candidates:
         spec = _condition_spec(telemetry, cfg.spec.model_copy(update={"windows": tuple(windows)}), cfg, cut)
@@ -235,7 +245,10 @@ def _search(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConf
         log.append({"windows": list(windows), "valid_pr_auc": score})
         if score > best[0]:
             best = (score, p, spec)
-    _, p, spec = best
+    _, best_p, best_spec = best
+    if best_p is None or best_spec is None:  # TrainConfig requires at least one window set
+        raise TrainingError("no window set was tried: window_candidates is empty")
+    p, spec = best_p, best_spec
     params, best_score = F.BASE_PARAMS, -1.0
     trials = F.param_trials(cfg.trials, cfg.seed)
     for i, trial in enumerate(trials if len(trials) > 1 else []):
@@ -305,7 +318,7 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     tick("evaluate holdouts", 0.85)
     metrics, holdout = evaluate_frame(bundle, p, cfg)
     metrics["search"] = log
-    importance = {}
+    importance: dict[str, float] = {}
     for m in bundle.modes:
         gain = bundle.classifiers[m].feature_importance("gain")
         for n, g in zip(bundle.features, gain, strict=True):

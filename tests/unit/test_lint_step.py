@@ -73,4 +73,5 @@ def test_mypy_is_pinned_strict_and_covers_the_typed_packages() -> None:
     assert any(dep.startswith("mypy==") for dep in project["project"]["optional-dependencies"]["test"])
     config = project["tool"]["mypy"]
     assert config["strict"] is True
-    assert {"contracts", "runtime", "store"} <= set(config["files"])
+    assert {"contracts", "runtime", "store", "pipelines"} <= set(config["files"])
+    assert not any("pipelines" in pattern for pattern in config.get("exclude", []))  # all of it

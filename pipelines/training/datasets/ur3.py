@@ -25,7 +25,10 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 
 def _col_index(ref: str) -> int:
-    letters = re.match(r"[A-Z]+", ref).group(0)
+    match = re.match(r"[A-Z]+", ref)
+    if match is None:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    letters = match.group(0)
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
@@ -40,8 +43,11 @@ def read_xlsx(path: Path) -> pd.DataFrame:
             for si in ET.fromstring(z.read("xl/sharedStrings.xml")).findall("m:si", _NS):
                 shared.append("".join(t.text or "" for t in si.iter(f"{{{_NS['m']}}}t")))
         sheet = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    data = sheet.find("m:sheetData", _NS)
+    if data is None:
+        raise ValueError(f"{path.name}: the first worksheet has no sheetData")
     rows = []
-    for row in sheet.find("m:sheetData", _NS).findall("m:row", _NS):
+    for row in data.findall("m:row", _NS):
         cells: dict[int, str | None] = {}
         for c in row.findall("m:c", _NS):
             v = c.find("m:v", _NS)
@@ -49,7 +55,7 @@ def read_xlsx(path: Path) -> pd.DataFrame:
             value = v.text if v is not None else (text.text if text is not None else None)
             if c.get("t") == "s" and value is not None:
                 value = shared[int(value)]
-            cells[_col_index(c.get("r"))] = value
+            cells[_col_index(c.get("r", ""))] = value
         rows.append(cells)
     width = max(max(r) for r in rows if r) + 1
     table = [[r.get(i) for i in range(width)] for r in rows]
@@ -68,11 +74,14 @@ def read_raw(folder: Path, prefer_csv: bool = False) -> pd.DataFrame:
 
 
 def _flag(series: pd.Series) -> np.ndarray:
-    return series.astype(str).str.strip().str.lower().isin(["true", "1"]).to_numpy()
+    flags: np.ndarray = series.astype(str).str.strip().str.lower().isin(["true", "1"]).to_numpy()
+    return flags
 
 
 def _signals(raw: pd.DataFrame) -> dict[str, pd.Series]:
-    num = lambda c: pd.to_numeric(raw[c].astype(str).str.replace(",", "."), errors="coerce")
+    def num(column: str) -> pd.Series:
+        return pd.to_numeric(raw[column].astype(str).str.replace(",", "."), errors="coerce")
+
     out: dict[str, pd.Series] = {}
     for j in range(6):
         out[f"joint{j}_current_a"] = num(f"Current_J{j}")
