@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from store import schema
 from store.errors import Conflict, Invalid, NotFound
-from store.lifecycle import AlertState, derive_state, facts_of
+from store.lifecycle import OPEN_STATES, AlertState, derive_state, facts_of
 from store.repos import audit
 
 A = schema.alerts
@@ -71,8 +71,7 @@ def get(conn: Connection, alert_id: str, lines: frozenset[str] = frozenset()) ->
 
 def open_counts(conn: Connection) -> dict[str, int]:
     """Open (unacknowledged, acknowledged, returned-unacknowledged) alerts per machine."""
-    open_states = [AlertState.UNACKNOWLEDGED.value, AlertState.ACKNOWLEDGED.value,
-                   AlertState.RTN_UNACKNOWLEDGED.value]
+    open_states = sorted(state.value for state in OPEN_STATES)
     return {r[0]: r[1] for r in conn.execute(
         select(A.c.machine_id, func.count()).where(A.c.state.in_(open_states)).group_by(A.c.machine_id))}
 

@@ -3,7 +3,7 @@
 import { get, post } from "../api.js";
 import { errorBox, fill, h } from "../dom.js";
 import { currentLang, fmtAgo, fmtDate, fmtNum, fmtPct, label, t } from "../i18n.js";
-import { alertState, priorityBadge, rangedValue, signalLabel, stateTag } from "../hmi.js";
+import { UNACK_STATES, alertState, priorityBadge, rangedValue, signalLabel, stateTag } from "../hmi.js";
 
 const OUTCOMES = ["confirmed_fault", "false_alarm", "no_fault_found"];
 const zh = () => currentLang() === "zh-CN";
@@ -54,7 +54,7 @@ function actions(a, run) {
   const comment = form("form-comment", h("label", {}, t("alerts.comment_text"), h("textarea", { name: "text", required: true, rows: 2, cols: 30 })),
     t("alerts.comment"), (fd) => run("comments", { text: fd.get("text") }));
   const toggle = (f) => () => { [assign, shelve, resolve, comment].forEach((x) => x !== f && x.classList.add("hidden")); f.classList.toggle("hidden"); f.querySelector("input,select,textarea")?.focus(); };
-  const canAck = ["unacknowledged", "rtn_unacknowledged"].includes(st);
+  const canAck = UNACK_STATES.has(st);
   return [h("div", { class: "actions", id: "alert-actions" },
     h("button", { type: "button", id: "act-acknowledge", disabled: !canAck, onclick: () => run("acknowledge", {}) }, t("alerts.acknowledge")),
     h("button", { type: "button", id: "act-assign", disabled: resolved, onclick: toggle(assign) }, t("alerts.assign")),
