@@ -31,4 +31,4 @@ setup:
 
 clean:
 	-@scripts/kafka.sh stop
-	rm -rf .kafka var .pytest_cache
+	rm -rf .kafka var .pytest_cache .mypy_cache
