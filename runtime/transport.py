@@ -229,7 +229,12 @@ class ConfluentProducer:
 
     def __init__(self, settings: KafkaSettings, **kw: Any) -> None:
         self._ck = _ck()
-        self._p = self._ck.Producer(librdkafka_options(settings, kw), logger=log)
+        conf = librdkafka_options(settings, kw)
+        # librdkafka's default partitioner hashes keys with CRC32; the Java client, kafka-python
+        # and the state rebuild (pipelines/scoring/rebuild.py) use murmur2. One machine's samples
+        # must land in one partition whichever client sent them, or its order is lost.
+        conf.setdefault("partitioner", "murmur2_random")
+        self._p = self._ck.Producer(conf, logger=log)
         self._failed: list[Any] = []
         self._sent = _Sent(self)
 

@@ -387,3 +387,23 @@ def test_ensure_topics_gives_telemetry_its_size_limit_also_on_an_existing_topic(
         assert limit() == "8388608"
     finally:
         admin.close()
+
+
+def test_both_transports_put_a_key_in_the_partition_the_rebuild_expects(kafka_settings: KafkaSettings,
+                                                                        unique: Callable) -> None:
+    """A machine's samples keep their order only if every client hashes its key the same way."""
+    from pipelines.scoring.rebuild import partition_of
+
+    name = unique("t-keys")
+    ensure_topics(kafka_settings, [name], partitions=3)
+    keys = [f"line-{i}/cnc-{j:02d}" for i in range(4) for j in range(5)]
+    for transport in ("kafka-python", "confluent"):
+        with Producer(kafka_settings.model_copy(update={"transport": transport})) as producer:
+            for key in keys:
+                producer.send_raw(name, transport.encode(), key.encode())
+    got = read_all(kafka_settings, name, 2 * len(keys))
+    assert len(got) == 2 * len(keys)
+    where = {(r.value.decode(), r.key.decode()): r.partition for r in got}
+    assert len(set(where.values())) > 1  # the keys spread over the partitions
+    for key in keys:
+        assert where["kafka-python", key] == where["confluent", key] == partition_of(key, 3), key
