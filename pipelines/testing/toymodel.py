@@ -9,6 +9,8 @@ skill is not the product's: production scores come from the registry champion th
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from pathlib import Path
 
 import lightgbm as lgb
@@ -43,8 +45,26 @@ def _labels(tel: pd.DataFrame, events: pd.DataFrame, feats: pd.DataFrame, horizo
 
 def toy_bundle(kind: str = "cnc", spec: FeatureSpec = SMALL_SPEC, seed: int = 0, days: float = 4,
                trees: int = 40, horizon_hours: float = 24.0, version: str = "") -> ModelBundle:
-    """Train a small bundle for ``kind`` (``cnc`` or ``robot``) on synthetic history."""
-    tel, events = synthetic_history(n_machines=3, days=days, seed=seed)
+    """A small bundle for ``kind`` (``cnc`` or ``robot``) trained on synthetic history.
+
+    Training is deterministic in its arguments, so a process trains each combination once
+    (about 3 s each) and every call gets its own bundle: fresh containers around the shared,
+    read-only boosters, so a caller that edits thresholds or versions changes only its copy."""
+    made = _trained(kind, spec.model_dump_json(), seed, days, trees, horizon_hours)
+    return replace(made, features=list(made.features), modes=list(made.modes), thresholds=dict(made.thresholds),
+                   classifiers=dict(made.classifiers), calibrations=dict(made.calibrations), rul=dict(made.rul),
+                   normal=dict(made.normal), version=version or made.version)
+
+
+@functools.lru_cache(maxsize=16)
+def _history(days: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return synthetic_history(n_machines=3, days=days, seed=seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _trained(kind: str, spec_json: str, seed: int, days: float, trees: int, horizon_hours: float) -> ModelBundle:
+    spec = FeatureSpec.model_validate_json(spec_json)
+    tel, events = _history(days, seed)
     signals = CNC_SIGNALS if kind == "cnc" else ROBOT_SIGNALS
     tel = tel.rename(columns=dict(zip(CNC_SIGNALS, signals, strict=False)))
     spec = spec.with_signals(signals)
@@ -66,7 +86,7 @@ def toy_bundle(kind: str = "cnc", spec: FeatureSpec = SMALL_SPEC, seed: int = 0,
     return ModelBundle(kind=kind, feature_spec=spec, features=names, modes=modes, horizon_hours=horizon_hours,
                        thresholds={m: 0.5 for m in modes}, classifiers=classifiers,
                        calibrations={m: Calibration([], []) for m in modes}, rul=rul, normal=normal,
-                       version=version or f"{kind}-toy-{seed}")
+                       version=f"{kind}-toy-{seed}")
 
 
 def publish_toy_champions(registry_dir: Path, kinds: tuple[str, ...] = ("cnc", "robot")) -> dict[str, str]:
