@@ -37,6 +37,9 @@ class ApiSettings(LineWatchSettings):
     webhook_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt.")
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     stream_poll_s: float = Field(default=1.0, gt=0, description="How often /stream looks for new rows.")
+    shutdown_grace_s: float = Field(default=5.0, gt=0, le=300,
+                                    description="On SIGTERM, requests still open after this long (live streams "
+                                                "never end by themselves) are cut and the server exits.")
     check_broker: bool = Field(default=True, description="/readyz also checks the Kafka broker.")
     pilot_report_path: Path | None = Field(default=Path("var/pilot/latest.json"),
                                             description="JSON report written by `linewatch pilot` (its default place).")

@@ -30,7 +30,9 @@ def command(host: str = typer.Option(None, help="Bind address (default LINEWATCH
         os.environ["LINEWATCH_BACKGROUND_TASKS"] = "false"  # the workers read the same environment
     settings = ApiSettings()  # refuses placeholder secrets outside development, before any worker starts
     common = {"host": host or settings.host, "port": port or settings.port, "log_level": "info",
-              "proxy_headers": True, "access_log": access_log}
+              "proxy_headers": True, "access_log": access_log,
+              # an open /stream never finishes by itself: without a limit SIGTERM would wait for it
+              "timeout_graceful_shutdown": settings.shutdown_grace_s}
     if workers == 1:
         from services.api import create_app
 

@@ -5,6 +5,7 @@ its own line's events, and none of the other line's."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -26,6 +27,7 @@ from store.repos.auth import create_key
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 MACHINE = {"line-1": "line-1/cnc-02", "line-2": "line-2/robot-02"}
+STREAM_S = 60  # longer than the test: a stream only ends when the server stops
 
 
 def free_port() -> int:
@@ -34,12 +36,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _until_cut(lines):
+    """The stream's lines until the server closes it (it is cut when the server stops)."""
+    with contextlib.suppress(httpx.RemoteProtocolError, httpx.ReadError):
+        yield from lines
+
+
 def read_stream(base: str, key: str, out: list[dict], ready: threading.Event, seconds: float) -> None:
     with httpx.Client(base_url=base, timeout=seconds + 30) as client:
         with client.stream("GET", f"/api/v1/stream?max_seconds={seconds}", headers={"X-API-Key": key}) as r:
             assert r.status_code == 200, r.read()
             event = None
-            for line in r.iter_lines():
+            lines = r.iter_lines()
+            for line in _until_cut(lines):
                 if line.startswith(": connected"):
                     ready.set()
                 elif line.startswith("event: "):
@@ -59,7 +68,7 @@ def test_stream_sends_each_scoped_key_only_its_lines_events_across_two_workers(
             keys[line], _ = create_key(conn, "development", f"stream-{line}", Role.VIEWER, [line], "test", None)
     port = free_port()
     env = {**os.environ, "LINEWATCH_STORE__URL": url, "LINEWATCH_PORT": str(port), "LINEWATCH_CHECK_BROKER": "false",
-           "LINEWATCH_BACKGROUND_TASKS": "false", "LINEWATCH_STREAM_POLL_S": "0.2"}
+           "LINEWATCH_BACKGROUND_TASKS": "false", "LINEWATCH_STREAM_POLL_S": "0.2", "LINEWATCH_SHUTDOWN_GRACE_S": "2"}
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", "serve", "--workers", "2", "--no-access-log"],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -78,7 +87,8 @@ def test_stream_sends_each_scoped_key_only_its_lines_events_across_two_workers(
         readers = []
         for line in MACHINE:
             ready = threading.Event()
-            t = threading.Thread(target=read_stream, args=(base, keys[line], received[line], ready, 20), daemon=True)
+            t = threading.Thread(target=read_stream, args=(base, keys[line], received[line], ready, STREAM_S),
+                                 daemon=True)
             t.start()
             assert ready.wait(30), f"stream for {line} did not connect"
             readers.append(t)
@@ -99,10 +109,21 @@ def test_stream_sends_each_scoped_key_only_its_lines_events_across_two_workers(
             kinds = {e["event"] for e in events}
             assert kinds == {"score", "alert"}, f"{line} key got {events}"
             assert machines == {MACHINE[line]}, f"{line} key got events of {machines}"
-    finally:
+        # SIGTERM with both streams still open: the server cuts them after its grace time (2 s) and exits
+        assert all(t.is_alive() for t in readers)
         os.killpg(proc.pid, 15)
         try:
-            proc.wait(20)
+            proc.wait(30)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+            pytest.fail(f"serve did not stop within 30 s of SIGTERM with two {STREAM_S}-s streams open")
+        for t in readers:
+            t.join(10)
+        assert not any(t.is_alive() for t in readers)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
         store.close()
