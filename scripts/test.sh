@@ -26,7 +26,12 @@ for tier in "${tiers[@]}"; do
   fi
   [ -d "tests/$tier" ] || { echo "test.sh: no tier tests/$tier" >&2; exit 2; }
   echo "=== tier: $tier"
-  "$PY" -m pytest "tests/$tier" -q -p no:cacheprovider --junitxml="var/test-results/$tier.xml"
+  parallel=()
+  if [ "$tier" = unit ]; then
+    # in-process tests, no servers: one worker per core (LINEWATCH_TEST_WORKERS), a test file per worker
+    parallel=(-n "${LINEWATCH_TEST_WORKERS:-auto}" --dist loadfile)
+  fi
+  "$PY" -m pytest "tests/$tier" -q -p no:cacheprovider "${parallel[@]}" --junitxml="var/test-results/$tier.xml"
   code=$?
   if [ $code -eq 5 ]; then
     echo "tier $tier collected no tests"; code=0   # an empty tier is reported, not failed
