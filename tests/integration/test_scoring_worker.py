@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from contracts.messages import PartCompleted
@@ -17,6 +18,7 @@ from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import ALERTS, DEADLETTER, EVENTS, SCORES, TELEMETRY
 from pipelines.persist.worker import PersistWorker
+from pipelines.scoring.rebuild import partition_of
 from pipelines.scoring.settings import ScoringOptions, ScoringSettings
 from pipelines.scoring.worker import ScoringWorker
 from pipelines.testing.samplestream import renamed_plant, samples
@@ -26,6 +28,7 @@ from runtime.settings import LineWatchSettings
 from store import Store, schema
 
 pytestmark = pytest.mark.integration
+log = logging.getLogger(__name__)
 PER_MACHINE = 60
 STEP = 5
 
@@ -48,8 +51,12 @@ def run_until(worker, done, timeout_s: float = 90.0) -> None:
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout_s
+    next_note = time.monotonic() + 10
     while not done() and time.monotonic() < deadline:
         time.sleep(0.3)
+        if time.monotonic() > next_note and worker.loop is not None:  # shown with the failure
+            next_note += 10
+            log.info("worker handled %d records, dead-lettered %d", worker.loop.processed, worker.loop.dead_lettered)
     worker.stop()
     thread.join(30)
     assert not thread.is_alive()
@@ -81,7 +88,7 @@ def test_worker_scores_stores_publishes_and_dead_letters_bad_input(kafka_setting
     run_until(worker, lambda: count(store, schema.scores) >= expected
               and worker.metrics.outcomes.labels("unknown_machine")._value.get() >= 1)  # noqa: SLF001 - child count
 
-    assert count(store, schema.scores) == expected
+    assert count(store, schema.scores) == expected, diagnose(settings, store, plant)
     published = read_topic(kafka_settings, SCORES.name, prefix)
     assert len({s["score_id"] for s in published}) == expected
     dead = [d for d in read_topic(kafka_settings, DEADLETTER.name, prefix) if d["stage"] == "scoring"]
@@ -96,6 +103,24 @@ def test_worker_scores_stores_publishes_and_dead_letters_bad_input(kafka_setting
     assert count(store, schema.alerts) >= 1  # the degrading machine
     alerts = read_topic(kafka_settings, ALERTS.name, prefix)
     assert all(a["message_zh"] and a["message_en"] for a in alerts)
+
+
+def diagnose(settings: ScoringSettings, store: Store, plant) -> str:
+    """Where the worker stood when the wait ended: per machine its scores, per partition the
+    group's committed offset against the log end (a partition left behind shows here)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(schema.scores.c.machine_id, func.count()).group_by(schema.scores.c.machine_id))
+        scored = dict(rows.all())
+    probe = KafkaConsumer(group_id=settings.scoring.group_id, enable_auto_commit=False,
+                          **settings.kafka.client_kwargs())
+    try:
+        parts = [TopicPartition(TELEMETRY.name, p) for p in sorted(probe.partitions_for_topic(TELEMETRY.name))]
+        ends = probe.end_offsets(parts)
+        where = {tp.partition: f"{probe.committed(tp)}/{ends[tp]}" for tp in parts}
+    finally:
+        probe.close()
+    per_machine = [(m.id, partition_of(m.id, len(parts)), scored.get(m.id, 0)) for m in plant.machines()]
+    return f"(machine, partition, scores) {per_machine}; committed/end per partition {where}"
 
 
 def store_settings(tmp_path: Path) -> StoreSettings:
