@@ -1,8 +1,10 @@
 """Batch prediction on a history file: the same features and bundle as the streaming scorer.
 
-``predict_stream`` walks a table in the import format chunk by chunk (rows sorted by
+:func:`predict_frames` walks a table in the import format chunk by chunk (rows sorted by
 machine, then time) and keeps, per machine, only the last ``feature_spec.max_window`` rows
-as history, so memory is bounded by chunk size + machines × window, not by file size.
+as history, so memory is bounded by chunk size + machines × window, not by file size. The
+kept rows are copied out of their chunk (:func:`_own`): a slice of a pyarrow-backed column
+would otherwise keep the whole chunk's buffers alive, one chunk per machine.
 Every output row is computed by :func:`pipelines.features.compute` on exactly the rows
 the streaming worker would hold in its window, then ``bundle.predict`` / ``bundle.explain``
 and :func:`pipelines.health.health`, as in ``pipelines.scoring.engine``.
@@ -112,14 +114,24 @@ def _with_history(chunk: pd.DataFrame, state: PredictState) -> tuple[pd.DataFram
     return frame, np.concatenate(new) if new else np.zeros(0, bool)
 
 
+def _own(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy that shares no buffer with ``frame`` (``copy()`` keeps arrow-backed slices shared)."""
+    out = frame.reset_index(drop=True).copy()
+    at = np.arange(len(out))
+    for c in out.columns:
+        if not isinstance(out[c].dtype, np.dtype):  # extension arrays (pyarrow strings): take() builds new buffers
+            out[c] = out[c].array.take(at)
+    return out
+
+
 def _update(chunk: pd.DataFrame, state: PredictState, keep: Callable[[str], int]) -> None:
-    """Keep each machine's last window of rows and count its rows."""
+    """Keep each machine's last window of rows (in memory of its own) and count its rows."""
     for machine, g in chunk.groupby("machine_id", sort=False):
         m = state.machines.get(machine)
         if m is None:
-            m = state.machines[machine] = _Machine(g.iloc[:0])
+            m = state.machines[machine] = _Machine(_own(g.iloc[:0]))
         both = pd.concat([m.tail, g], ignore_index=True) if len(m.tail) else g
-        m.tail = both.iloc[-keep(machine):].reset_index(drop=True)
+        m.tail = _own(both.iloc[-keep(machine):])
         m.rows += len(g)
 
 

@@ -75,6 +75,27 @@ def _numeric(frame: pd.DataFrame, columns: list[str], what: str, first_row: int 
     return frame.assign(**out)
 
 
+def _time_axis(frame: pd.DataFrame, what: str, first_row: int = 1) -> pd.DataFrame:
+    """``ts`` parsed as ISO 8601 (UTC) or ``cycle`` numeric, with the first bad or empty row named."""
+    col = "ts" if "ts" in frame.columns else "cycle"
+    raw = frame[col]
+    if col == "ts":
+        parsed = raw if isinstance(raw.dtype, pd.DatetimeTZDtype) else pd.to_datetime(
+            raw, utc=True, format="ISO8601", errors="coerce")
+        fix = "an ISO 8601 time such as 2026-01-05T08:00:00Z"
+    else:
+        parsed = pd.to_numeric(raw, errors="coerce")
+        fix = "a whole number of cycles"
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        value = raw.iloc[i]
+        shown = "an empty cell" if pd.isna(value) or str(value).strip() == "" else repr(value)
+        raise ImportFormatError(f"{what}: column {col!r} needs {fix} in every row; row {i + first_row} has "
+                                f"{shown} ({int(bad.sum())} such rows)")
+    return frame.assign(ts=parsed) if col == "ts" else frame  # cycle: kept as written (the output shows it)
+
+
 def _order(frame: pd.DataFrame, what: str, first_row: int = 1) -> None:
     """Rows sorted by machine, then time, without duplicate (machine, time)."""
     ts = frame["ts"].to_numpy(dtype="datetime64[ns]")
@@ -99,8 +120,43 @@ def _order(frame: pd.DataFrame, what: str, first_row: int = 1) -> None:
         starts = np.flatnonzero(np.concatenate([[True], ~same]))
         again = sorted(set(starts.tolist()) - set(first.tolist()))
         i = again[0] if again else 0
-        raise ImportFormatError(f"{what}: rows are not sorted by machine_id: machine {ids[i]!r} starts again at row "
-                                f"{i + first_row} after other machines; sort the table by machine_id, then {col}")
+        raise _starts_again(what, ids[i], i + first_row, col)
+
+
+def _starts_again(what: str, machine: str, row: int, col: str) -> ImportFormatError:
+    return ImportFormatError(f"{what}: rows are not sorted by machine_id: machine {machine!r} starts again at row "
+                             f"{row} after other machines; sort the table by machine_id, then {col}")
+
+
+class FileOrder:
+    """The sort-order check of :func:`validate_telemetry` carried across the chunks of one file.
+
+    Call :meth:`check` with every validated chunk, in file order: a chunked read then rejects
+    what a whole-file read rejects (a duplicate or backward time at a chunk border, a machine
+    that starts again in a later chunk) with the same message and row number. Keeps one row
+    and the ids of the machines already finished (a set of strings, no rows).
+    """
+
+    def __init__(self) -> None:
+        self._last: pd.DataFrame | None = None  # the previous chunk's last row: machine_id, ts[, cycle]
+        self._done: set[str] = set()
+
+    def check(self, frame: pd.DataFrame, what: str, first_row: int) -> None:
+        """Raise :class:`ImportFormatError` if ``frame`` (first data row ``first_row``) breaks the order."""
+        if frame.empty:
+            return
+        cols = [c for c in ("machine_id", "ts", "cycle") if c in frame.columns]
+        if self._last is not None:  # the chunk itself is checked; only the border pair is new
+            _order(pd.concat([self._last, frame[cols].iloc[:1]], ignore_index=True), what, first_row - 1)
+        ids = frame["machine_id"].to_numpy()
+        starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+        for i in starts:
+            if ids[i] in self._done:
+                raise _starts_again(what, ids[i], int(i) + first_row, "cycle" if "cycle" in cols else "ts")
+        if self._last is not None and self._last["machine_id"].iloc[0] != ids[0]:
+            self._done.add(str(self._last["machine_id"].iloc[0]))
+        self._done.update(str(m) for m in ids[starts[:-1]])
+        self._last = frame[cols].iloc[[-1]].reset_index(drop=True)  # a take: no view into the chunk
 
 
 def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0, what: str = "telemetry",
@@ -117,11 +173,15 @@ def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0, what:
         i = int(np.flatnonzero(frame["machine_id"].isna().to_numpy())[0])
         raise ImportFormatError(f"{what}: empty machine_id at row {i + first_row}; every row needs its machine")
     frame = _numeric(frame, signals, what, first_row)
-    frame = with_ts(frame.assign(machine_id=frame["machine_id"].astype(str)), cycle_seconds, what)
+    frame = with_ts(_time_axis(frame.assign(machine_id=frame["machine_id"].astype(str)), what, first_row),
+                    cycle_seconds, what)
     if "state" in frame:
-        bad = set(frame["state"].dropna()) - set(STATES)
-        if bad:
-            raise ImportFormatError(f"{what}: unknown state(s) {sorted(bad)}; use {STATES}")
+        known = frame["state"].isna() | frame["state"].isin(STATES)
+        if not known.all():
+            i = int(np.flatnonzero(~known.to_numpy())[0])
+            bad = sorted(set(frame["state"][~known].astype(str)))
+            raise ImportFormatError(f"{what}: unknown state(s) {bad}; row {i + first_row} has "
+                                    f"{frame['state'].iloc[i]!r}; use {STATES}")
     _order(frame.reset_index(drop=True), what, first_row)
     return frame.reset_index(drop=True)
 

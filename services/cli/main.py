@@ -53,7 +53,7 @@ def run() -> None:
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(2)
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        err.print(f"[red]error:[/] {exc.strerror}: {exc.filename}")
+        err.print(f"[red]error:[/] {exc.strerror}: {escape(str(exc.filename))}", soft_wrap=True, highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("stopped")

@@ -18,11 +18,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from contracts.errors import ConfigError, ContractError
 from pipelines.models import ModelBundle, Registry
 from pipelines.predict import PredictOptions, predict_frames
-from pipelines.training.importer import ImportFormatError, read_table, validate_events, validate_telemetry
+from pipelines.training.importer import FileOrder, ImportFormatError, read_table, validate_events, validate_telemetry
 from pipelines.training.train import kind_of
 from runtime.settings import LineWatchSettings
 
 FORMATS = ("csv", "parquet", "jsonl")
+CHUNK_ROWS = 50_000  # rows read per chunk: with the per-machine windows, what bounds memory
 err = Console(stderr=True)
 
 
@@ -39,27 +40,32 @@ def input_files(path: Path) -> list[Path]:
 
 
 def _raw_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """``rows`` rows at a time. Parquet: buffered page reads (``buffer_size``, no pre-buffer), so a
+    file written as one big row group is still read a batch at a time, not a row group at a time."""
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            for batch in pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False).iter_batches(batch_size=rows):
                 yield batch.to_pandas()
         else:
             yield from pd.read_csv(path, dtype={"machine_id": str}, chunksize=rows)
     except (OSError, ValueError) as exc:
-        raise ImportFormatError(f"{path}: cannot read it as CSV or Parquet: {exc}") from exc
+        raise ImportFormatError(f"{path}: cannot read it as CSV or Parquet: {' '.join(str(exc).split())}") from exc
 
 
 def chunks(files: list[Path], rows: int, cycle_seconds: float,
            bar: Progress | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
-    """Validated chunks ``(first data row, frame)`` of every file, each at most ``rows`` rows."""
+    """Validated chunks ``(first data row, frame)`` of every file, each at most ``rows`` rows; each
+    file's sort order is checked across its chunks as in a whole-file read (:class:`FileOrder`)."""
     task = bar.add_task("rows", total=None) if bar else None
     for f in files:
         first = 1
+        order = FileOrder()
         for raw in _raw_chunks(f, rows):
             raw = raw.drop(columns=[c for c in ("date", "machine") if c in raw.columns])
             tel = validate_telemetry(raw.reset_index(drop=True), cycle_seconds, what=str(f), first_row=first)
+            order.check(tel, str(f), first)
             yield first, tel
             first += len(raw)
             if bar is not None and task is not None:
@@ -133,19 +139,19 @@ class Bundles:
             if self.fixed is None:
                 raise ConfigError(f"no champion model for kind {kind!r} in {reg.path}: train one first "
                                   "(linewatch train … --kind {kind}) or pass --version")
-        self._by_machine: dict[str, ModelBundle] = {}
+        self._by_kind: dict[str, ModelBundle] = {}  # one loaded bundle per kind, however many machines
 
     def __call__(self, machine_id: str) -> ModelBundle:
         if self.fixed is not None:
             return self.fixed
-        b = self._by_machine.get(machine_id)
+        kind = kind_of(machine_id)
+        b = self._by_kind.get(kind)
         if b is None:
-            kind = kind_of(machine_id)
             b = self.reg.champion(kind)
             if b is None:
                 raise ConfigError(f"machine {machine_id!r}: no champion model for kind {kind!r} in {self.reg.path}; "
                                   "train one (linewatch train) or pass --kind KIND / --version V")
-            self._by_machine[machine_id] = b
+            self._by_kind[kind] = b
         return b
 
 
@@ -162,9 +168,10 @@ def command(path: Path = typer.Argument(..., help="Telemetry file (CSV/Parquet) 
             events: Path | None = typer.Option(None,
                                                help="Events table (maintenance, failures, parts) for the counters."),
             explain: bool = typer.Option(True, "--explain/--no-explain", help="Add the explanation sentence (slower)."),
-            chunk_rows: int = typer.Option(100_000, "--chunk-rows", min=100,
-                                           help="Rows read per chunk (memory bound)."),
-            cycle_seconds: float | None = typer.Option(None, help="Seconds per cycle (default: the model's).")) -> None:
+            chunk_rows: int = typer.Option(CHUNK_ROWS, "--chunk-rows", min=100,
+                                           help="Rows read per chunk; memory grows with it, not with the file."),
+            cycle_seconds: float | None = typer.Option(None, min=0.001,
+                                                       help="Seconds per cycle (default: the model's).")) -> None:
     """Predict failure probability per mode, RUL with interval, defect risk, anomaly, health and the
     explanation for every row (or each machine's last row) of a history file, with the same features
     and models as the streaming scorer."""

@@ -69,3 +69,26 @@ def test_time_going_back_between_chunks_names_the_row(history: tuple[pd.DataFram
     again = tel.iloc[99:150].reset_index(drop=True)
     with pytest.raises(ContractError, match=r"duplicate time for machine 'line-1/cnc-01' at row 100"):
         predict_chunk(again, state, lambda m: bundle, PredictOptions(explain=False), first_row=100)
+
+
+def test_kept_history_does_not_pin_the_chunk(history: tuple[pd.DataFrame, pd.DataFrame], bundle: ModelBundle) -> None:
+    """The window kept per machine owns its memory: a slice of a pyarrow-backed column would keep
+    the whole chunk's buffers alive (one chunk per machine: memory growing with the file)."""
+    import gc
+
+    import pyarrow as pa
+
+    base = pa.total_allocated_bytes()
+    rows = 400_000
+    big = pd.DataFrame({"machine_id": pd.array([f"line-1/cnc-{i % 3 + 1:02d}" for i in range(rows)], dtype="str"),
+                        "ts": pd.date_range("2026-01-01", periods=rows, freq="1min", tz="UTC"),
+                        "state": pd.array(["running"] * rows, dtype="str"),
+                        "spindle_power_kw": np.ones(rows)}).sort_values("machine_id", kind="stable")
+    assert big["machine_id"].dtype.storage == "pyarrow"  # what the readers give (pandas 3 default strings)
+    held = pa.total_allocated_bytes() - base
+    state = PredictState()
+    predict_chunk(big.reset_index(drop=True), state, lambda m: bundle, PredictOptions(at="last"))
+    del big
+    gc.collect()
+    assert held > 5_000_000 and pa.total_allocated_bytes() - base < held / 20
+    assert [len(m.tail) for m in state.machines.values()] == [bundle.feature_spec.max_window] * 3
