@@ -1,10 +1,13 @@
-"""``linewatch predict`` on 250k and 1M telemetry rows: throughput and peak memory (RSS) of the
+"""``linewatch predict`` on 250k to 4M telemetry rows: throughput and peak memory (RSS) of the
 command, to show memory is bounded by the chunk size and the per-machine window, not the file.
 
-Synthetic CNC history (12 machines, 60 s samples) as Parquet; a small model trained first on a
-separate short history. Each size runs in its own process; peak RSS is that process's
-``ru_maxrss``. Explanations (LightGBM ``pred_contrib``) are timed on a 20k-row file separately.
-Results: ``bench/results/predict.json`` (``LINEWATCH_BENCH_PREDICT_ROWS=250000,1000000``).
+Synthetic CNC history (12 machines, 60 s samples) as one Parquet file per size, written as a
+single row group (the worst case for a reader); a small model trained first on a separate short
+history. Each size runs in its own process with the default ``--chunk-rows``; peak RSS is that
+process's ``ru_maxrss``. Explanations (LightGBM ``pred_contrib``) are timed on a 20k-row file
+separately. The 1-minute load average is recorded before and after each run (shared machine).
+Results: ``bench/results/predict.json``; sizes from ``LINEWATCH_BENCH_PREDICT_ROWS``
+(default ``250000,1000000,2000000``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pipelines.models import Registry
 from pipelines.training.config import TrainConfig
 from pipelines.training.synthetic import synthetic_history
 from pipelines.training.train import train
+from services.cli import predict as predict_cli
 
 MACHINES = 12
 
@@ -39,7 +43,7 @@ def _measure(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def run(results_dir: Path) -> dict:
-    sizes = [int(s) for s in os.environ.get("LINEWATCH_BENCH_PREDICT_ROWS", "250000,1000000").split(",")]
+    sizes = [int(s) for s in os.environ.get("LINEWATCH_BENCH_PREDICT_ROWS", "250000,1000000,2000000").split(",")]
     out: dict = {"machines": MACHINES, "runs": [], "load_avg_1m_start": round(os.getloadavg()[0], 2),
                  "cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,6 +57,8 @@ def run(results_dir: Path) -> dict:
         env = {**os.environ, "LINEWATCH_REGISTRY_DIR": str(root / "registry"), "OMP_NUM_THREADS": "1"}
         out["max_window_rows"] = result.bundle.feature_spec.max_window
         out["features"] = len(result.bundle.features)
+        out["chunk_rows"] = predict_cli.CHUNK_ROWS
+        out["kept_between_chunks_rows"] = MACHINES * result.bundle.feature_spec.max_window
         for rows in sizes + [20_000]:
             explain = rows == 20_000
             path = root / f"tel_{rows}.parquet"
@@ -60,10 +66,12 @@ def run(results_dir: Path) -> dict:
             big.to_parquet(path, index=False)
             n = len(big)
             del big
-            args = ["predict", str(path), "-o", str(root / "out.parquet"), "--chunk-rows", "100000"]
+            args = ["predict", str(path), "-o", str(root / "out.parquet")]
+            load_before = round(os.getloadavg()[0], 2)
             wall, rss = _measure(args + ([] if explain else ["--no-explain"]), env)
             run_ = {"rows": n, "explain": explain, "seconds": round(wall, 1), "rows_per_second": round(n / wall),
-                    "peak_rss_mb": round(rss, 1), "load_avg_1m": round(os.getloadavg()[0], 2)}
+                    "peak_rss_mb": round(rss, 1), "load_avg_1m_before": load_before,
+                    "load_avg_1m_after": round(os.getloadavg()[0], 2)}
             out["runs"].append(run_)
             print(run_, flush=True)
             path.unlink()
