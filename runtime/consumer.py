@@ -418,18 +418,25 @@ class ConsumeLoop:
             return f"{type(future.exception).__name__}: {future.exception}"
         return None
 
-    def lag(self) -> int:
-        """Group lag: log end minus the committed offset (or the log start), over assigned partitions."""
+    def lag(self, cached: bool = False) -> int:
+        """Group lag: log end minus the committed offset (or the log start), over assigned partitions.
+
+        ``cached`` (the loop's periodic gauge) takes each log end from the client's last fetch where
+        the transport keeps one (``transport.end_offsets``), instead of asking the broker per partition.
+        A committed offset below the log start (retention removed records) counts those records
+        until the loop commits past them."""
         assigned = list(self.consumer.assignment())
         if not assigned:
             return 0
-        ends = self.consumer.end_offsets(assigned)
-        begins = self.consumer.beginning_offsets(assigned)
+        ends = transport.end_offsets(self.consumer, assigned, cached=cached)
+        committed = {tp: self.consumer.committed(tp) for tp in assigned}
+        uncommitted = [tp for tp, offset in committed.items() if offset is None]
+        begins = self.consumer.beginning_offsets(uncommitted) if uncommitted else {}
         total = 0
         for tp in assigned:
-            committed = self.consumer.committed(tp)
-            base = committed if committed is not None else begins[tp]
-            total += max(0, ends[tp] - max(base, begins[tp]))
+            offset = committed[tp]
+            base = offset if offset is not None else begins[tp]
+            total += max(0, ends[tp] - base)
         self._metrics.lag.labels(self.stage).set(total)
         return total
 
@@ -453,11 +460,11 @@ class ConsumeLoop:
                         assigned = set(now)
                         self._on_assign(assigned)
                 if time.monotonic() - last_lag > lag_every_s:
-                    last_lag = time.monotonic()
                     try:
-                        self.lag()
+                        self.lag(cached=True)
                     except Exception:  # lag is best effort, never fatal
                         log.debug("lag query failed", exc_info=True)
+                    last_lag = time.monotonic()  # after the query: however long it took, work comes first
         finally:
             self.close()
 
