@@ -28,7 +28,7 @@ async function loadSession() {
   if (!token()) return false;
   try {
     const me = await get("/auth/me");
-    session.user = me.username || me.user || me.name;
+    session.user = me.name;
     session.role = me.role;
     return true;
   } catch {
@@ -53,8 +53,8 @@ export async function refreshCounts() {
   if (!session.role) return;
   const box = document.getElementById("alert-counts");
   try {
-    const page = await get(`/alerts${qs({ limit: 1 })}`);
-    const n = (s) => (page.counts || {})[s] || 0;
+    const alertPage = await get(`/alerts${qs({ limit: 1 })}`);
+    const n = (s) => alertPage.counts[s] || 0;
     const unack = n("unacknowledged") + n("rtn_unacknowledged");
     fill(box,
       h("a", { href: "#/alerts", id: "count-unack", "data-count": unack }, t("counts.unack", { n: unack })),

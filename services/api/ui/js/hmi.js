@@ -7,9 +7,9 @@ export const UNACK_STATES = new Set(["unacknowledged", "rtn_unacknowledged"]);
 export const OPEN_STATES = new Set([...UNACK_STATES, "acknowledged"]);
 const PRIORITIES = ["high", "medium", "low"];
 
-/** Normalise an alert's life-cycle state from whatever field the API uses. */
+/** An alert's life-cycle state (AlertPublic.state). */
 export function alertState(a) {
-  return String(a.state || a.status || "unacknowledged").toLowerCase();
+  return a.state;
 }
 
 /** Priority indicator: shape + word; blinks only while the alert is unacknowledged. */

@@ -87,11 +87,14 @@ export function fmtAgo(value) {
   return rtf.format(Math.round(s / 86400), "day");
 }
 
-/** An object's display name in the current language (plant file: name / name_zh, label_en / label_zh). */
+/** A line's or machine's name in the current language (name, name_zh; an empty name_zh shows the English one). */
 export function localName(o, fallbackId = "") {
-  if (!o) return fallbackId;
-  if (lang === "zh-CN") return o.name_zh || o.label_zh || o.name || o.label_en || o.label || fallbackId;
-  return o.label_en || o.name || o.label || fallbackId;
+  return (lang === "zh-CN" && o.name_zh) || o.name || fallbackId;
+}
+
+/** A sensor's label in the current language (SensorPublic label_en, label_zh; an empty label_zh shows the English one). */
+export function sensorName(s, fallbackId = "") {
+  return (lang === "zh-CN" && s.label_zh) || s.label_en || fallbackId;
 }
 
 /** Short axis label: day and time of day. */

@@ -7,13 +7,14 @@ import { UNACK_STATES, alertState, priorityBadge, rangedValue, signalLabel, stat
 
 const OUTCOMES = ["confirmed_fault", "false_alarm", "no_fault_found"];
 const zh = () => currentLang() === "zh-CN";
-const pick = (o, key) => (o ? (zh() ? o[`${key}_zh`] ?? o[key] : o[`${key}_en`] ?? o[key]) : undefined);
+// A Rationale text in the current language: `${key}_en` / `${key}_zh`.
+const pick = (r, key) => r[zh() ? `${key}_zh` : `${key}_en`];
 
 function rationale(a) {
-  const r = a.rationale || a.alert_type || {};
+  const r = a.rationale;
   const rows = [["alerts.cause", pick(r, "cause")], ["alerts.consequence", pick(r, "consequence")],
-    ["alerts.action", pick(r, "corrective_action") ?? pick(r, "action") ?? a.recommended_action],
-    ["alerts.time_to_respond", r.time_to_respond_minutes ? `${fmtNum(r.time_to_respond_minutes, 0)} min` : r.time_to_respond]];
+    ["alerts.action", pick(r, "corrective_action")],
+    ["alerts.time_to_respond", r.time_to_respond_minutes ? `${fmtNum(r.time_to_respond_minutes, 0)} min` : null]];
   const shown = rows.filter(([, v]) => v);
   if (!shown.length) return null;
   return h("div", {}, h("h2", {}, t("alerts.rationale")),
@@ -23,9 +24,9 @@ function rationale(a) {
 function auditList(items) {
   return h("div", {}, h("h2", {}, t("alerts.audit")),
     h("ol", { class: "audit", id: "alert-audit" }, items.map((e) => h("li", {},
-      h("span", { class: "num" }, fmtDate(e.ts)), " · ", h("b", {}, e.actor || e.user || "linewatch"), " · ",
-      label("audit", String(e.action || "").replace(/^alert\./, "")),
-      e.detail && Object.keys(e.detail).length ? h("span", { class: "muted" }, ` ${Object.entries(e.detail).map(([k, v]) => `${k}=${v}`).join(", ")}`) : null))));
+      h("span", { class: "num" }, fmtDate(e.ts)), " · ", h("b", {}, e.actor), " · ",
+      label("audit", e.action.replace(/^alert\./, "")),
+      Object.keys(e.detail).length ? h("span", { class: "muted" }, ` ${Object.entries(e.detail).map(([k, v]) => `${k}=${v}`).join(", ")}`) : null))));
 }
 
 function form(id, fields, submitText, onSubmit) {
@@ -80,11 +81,10 @@ export async function detailPanel(box, id, ctx, changed) {
       changed();
     } catch (exc) { fill(status, errorBox(exc.message)); }
   };
-  const audit = a.audit || a.audit_trail || [];
-  const comments = a.comments || [];
+  const { audit, comments } = a;
   fill(box,
     h("h2", {}, priorityBadge(a.priority, st), " ", label("mode", a.mode), " — ", h("a", { href: `#/machine/${a.machine_id}` }, a.machine_id)),
-    h("p", {}, stateTag(st), " ", h("span", { class: "muted" }, `${fmtDate(a.raised_at || a.ts)} · ${fmtPct(a.probability, 0)}`)),
+    h("p", {}, stateTag(st), " ", h("span", { class: "muted" }, `${fmtDate(a.raised_at)} · ${fmtPct(a.probability, 0)}`)),
     a.escalation_level ? h("p", { id: "alert-escalation" }, h("b", {}, t("alerts.escalated", { n: a.escalation_level, ago: fmtAgo(a.escalated_at) }))) : null,
     h("p", { id: "alert-message", class: "lead" }, (zh() ? a.message_zh : a.message_en) || a.message_en || ""),
     a.acknowledged_by ? h("p", { class: "muted" }, t("alerts.ack_info", { who: a.acknowledged_by, ago: fmtAgo(a.acknowledged_at) })) : null,
@@ -93,8 +93,9 @@ export async function detailPanel(box, id, ctx, changed) {
     ctx.hasRole("operator") ? actions(a, run) : h("p", { class: "muted" }, t("alerts.not_allowed")),
     status,
     rationale(a),
-    (a.top_factors || []).length ? h("div", {}, h("h2", {}, t("alerts.factors")), h("table", {}, h("tbody", {},
-      a.top_factors.slice(0, 5).map((f) => h("tr", {}, h("td", {}, signalLabel(f.feature).text), h("td", {}, rangedValue(f.value, f.normal_low, f.normal_high))))))) : null,
+    a.top_factors.length ? h("div", {}, h("h2", {}, t("alerts.factors")), h("table", {}, h("tbody", {},
+      a.top_factors.slice(0, 5).map((factor) => h("tr", {}, h("td", {}, signalLabel(factor.feature).text),
+        h("td", {}, rangedValue(factor.value, factor.normal_low, factor.normal_high))))))) : null,
     comments.length ? h("div", {}, h("h2", {}, t("alerts.comments")), h("ul", { id: "alert-comments" }, comments.map((c) =>
       h("li", {}, h("span", { class: "num" }, fmtDate(c.ts)), ` · ${c.author}: `, c.text)))) : null,
     auditList(audit));

@@ -27,7 +27,7 @@ function sortAlerts(list) {
   return list.sort((a, b) => (OPEN_STATES.has(alertState(b)) - OPEN_STATES.has(alertState(a)))
     || (alertState(a).includes("unack") ? 0 : 1) - (alertState(b).includes("unack") ? 0 : 1)
     || PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority]
-    || String(b.raised_at || b.ts).localeCompare(String(a.raised_at || a.ts)));
+    || String(b.raised_at).localeCompare(String(a.raised_at)));
 }
 
 function filterBar(lines, onChange) {
@@ -51,7 +51,7 @@ function row(a, selected, onOpen) {
   h("td", {}, label("mode", a.mode)),
   h("td", {}, stateTag(st)),
   h("td", { class: "num" }, fmtPct(a.probability, 0)),
-  h("td", { class: "num", title: fmtAgo(a.raised_at || a.ts) }, fmtDate(a.raised_at || a.ts)),
+  h("td", { class: "num", title: fmtAgo(a.raised_at) }, fmtDate(a.raised_at)),
   h("td", {}, a.assigned_to || "—"),
   h("td", { title: a.escalation_level ? t("alerts.escalated", { n: a.escalation_level, ago: fmtAgo(a.escalated_at) }) : "" },
     a.escalation_level ? `▲ ${a.escalation_level}` : ""));

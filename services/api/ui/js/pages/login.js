@@ -14,7 +14,7 @@ export async function render(root, _params, ctx) {
     fill(msg);
     try {
       const res = await api("POST", "/auth/login", { username: user.value.trim(), password: pass.value });
-      setToken(res.access_token || res.token);
+      setToken(res.access_token);
       await ctx.onLogin();
     } catch (exc) {
       fill(msg, errorBox(t("login.failed", { msg: exc.message })));

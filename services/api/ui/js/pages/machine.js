@@ -4,32 +4,29 @@
 import { get, qs } from "../api.js";
 import { bandLine, factorBars, healthLine } from "../charts.js";
 import { errorBox, fill, h } from "../dom.js";
-import { currentLang, fmtAgo, fmtDate, fmtNum, fmtPct, label, localName, t } from "../i18n.js";
+import { currentLang, fmtAgo, fmtDate, fmtNum, label, localName, sensorName, t } from "../i18n.js";
 import { OPEN_STATES, alertState, healthValue, priorityBadge, rangedValue, signalLabel, stateTag, termLabel } from "../hmi.js";
 import { machinePath } from "../plant.js";
-import { listOf, telemetrySeries, toPoints } from "../series.js";
+import { telemetrySeries, toPoints } from "../series.js";
 import { sensorTable, eventsTable } from "./machine_tables.js";
 
 export const name = "machine";
 const MAX_POINTS = 300;
 
-// The API returns the latest score's fields on the machine itself (null before the first score).
-const scoreOf = (d) => (d.health === null || d.health === undefined ? null
-  : { ...d, ts: d.scored_at, top_factors: d.explanation?.factors || d.top_factors || [] });
+// The API returns the latest score's fields on the machine itself (MachineDetail; health null before the first score).
+const scoreOf = (d) => (d.health === null ? null : d);
+// The scorer's default alert threshold (LINEWATCH_SCORING__ALERT_THRESHOLD); MachineDetail does not carry it.
+const ALERT_THRESHOLD = 0.5;
 const PERIODS = { "6h": 6, "24h": 24, "7d": 168 };
 let period = "24h";
 
-function explanationText(score, detail) {
-  const zh = currentLang() === "zh-CN";
-  const ex = score?.explanation || detail.explanation || {};
-  if (typeof ex === "string") return ex;
-  return (zh ? ex.zh || ex.sentence_zh || score?.explanation_zh || detail.explanation_zh
-    : ex.en || ex.sentence_en || score?.explanation_en || detail.explanation_en) || "";
+function explanationText(detail) {
+  return currentLang() === "zh-CN" ? detail.explanation.sentence_zh : detail.explanation.sentence_en;
 }
 
 function assessment(score, threshold) {
   if (!score) return h("section", { class: "panel" }, h("h2", {}, t("machine.assessment")), h("p", {}, t("overview.no_score")));
-  const probs = Object.entries(score.failure_probability || {}).sort((a, b) => b[1] - a[1]);
+  const probs = Object.entries(score.failure_probability).sort((a, b) => b[1] - a[1]);
   const rul = score.rul_hours;
   return h("section", { class: "panel", id: "assessment" },
     h("h2", {}, t("machine.assessment")),
@@ -38,7 +35,7 @@ function assessment(score, threshold) {
         h("div", { class: "muted" }, t("machine.health")),
         h("div", { id: "health-value", class: "num big-value" }, fmtNum(score.health, 0)),
         healthValue(score.health),
-        Object.keys(score.component_health || {}).length ? h("div", {}, h("div", { class: "muted" }, t("machine.components")),
+        Object.keys(score.component_health).length ? h("div", {}, h("div", { class: "muted" }, t("machine.components")),
           h("table", {}, h("tbody", {}, Object.entries(score.component_health).map(([c, v]) =>
             h("tr", {}, h("td", {}, termLabel(c)), h("td", {}, healthValue(v))))))) : null),
       h("div", {},
@@ -47,21 +44,21 @@ function assessment(score, threshold) {
           h("td", {}, label("mode", mode)),
           h("td", {}, rangedValue(p * 100, 0, threshold * 100, "%", 1)))))),
         h("div", { class: "muted gap-top" }, t("machine.rul")),
-        h("div", { id: "rul" }, rul === null || rul === undefined ? "—" : t("machine.rul_value", {
+        h("div", { id: "rul" }, rul === null ? "—" : t("machine.rul_value", {
           v: fmtNum(rul, 0), lo: fmtNum(score.rul_low_hours, 0), hi: fmtNum(score.rul_high_hours, 0),
-          conf: score.rul_confidence ? fmtPct(score.rul_confidence, 0) : t("conf.default") }),
+          conf: t("conf.default") }),
         score.rul_mode ? h("div", { class: "muted" }, t("machine.rul_mode", { mode: label("mode", score.rul_mode) })) : null),
         h("div", { class: "muted gap-top" }, t("machine.defect_risk")),
-        h("div", { id: "defect-risk" }, score.defect_risk === null || score.defect_risk === undefined ? "—" : rangedValue(score.defect_risk * 100, 0, threshold * 100, "%", 1)))),
-    h("p", { class: "muted" }, t("machine.model", { v: score.model_version, ago: fmtAgo(score.ts) }), ` · ${fmtDate(score.ts)}`));
+        h("div", { id: "defect-risk" }, score.defect_risk === null ? "—" : rangedValue(score.defect_risk * 100, 0, threshold * 100, "%", 1)))),
+    h("p", { class: "muted" }, t("machine.model", { v: score.model_version, ago: fmtAgo(score.scored_at) }), ` · ${fmtDate(score.scored_at)}`));
 }
 
 function explanation(score, detail) {
-  const factors = (score?.top_factors || []).slice(0, 8);
+  const factors = score ? score.explanation.factors.slice(0, 8) : [];
   const chartEl = h("div", { class: "chart", id: "factor-chart" });
   const sec = h("section", { class: "panel", id: "explanation" },
     h("h2", {}, t("machine.explanation")),
-    h("p", { id: "explanation-sentence", class: "lead" }, explanationText(score, detail) || "—"),
+    h("p", { id: "explanation-sentence", class: "lead" }, explanationText(detail) || "—"),
     factors.length ? h("div", { class: "grid2" }, chartEl,
       h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("machine.factors")), h("th", {}, t("machine.factor_value")))),
         h("tbody", {}, factors.map((f) => h("tr", {}, h("td", {}, signalLabel(f.feature).text),
@@ -75,8 +72,8 @@ export async function render(root, [line, machineId]) {
   const base = machinePath(`${line}/${machineId}`);
   const detail = await get(base);
   const score = scoreOf(detail);
-  const threshold = detail.alert_threshold ?? score?.alert_threshold ?? 0.5;
-  const sensors = detail.sensors || [];
+  const threshold = ALERT_THRESHOLD;
+  const sensors = detail.sensors;
   // Ranges end at the newest score, not the wall clock: a simulated line runs ahead of it.
   const to = new Date(detail.scored_at || Date.now());
   const from = new Date(to.getTime() - PERIODS[period] * 3600e3);
@@ -85,13 +82,13 @@ export async function render(root, [line, machineId]) {
     get(`${base}/scores${qs(range)}`).catch((e) => ({ error: e.message })),
     get(`${base}/telemetry${qs({ signals: sensors.map((s) => s.name).join(","), ...range })}`).catch((e) => ({ error: e.message })),
     get(`${base}/events${qs({ kind: "failure,maintenance_done,plc_alarm", limit: 100 })}`).catch((e) => ({ error: e.message })),
-    get(`/alerts${qs({ machine: `${line}/${machineId}`, limit: 50 })}`).catch(() => []),
+    get(`/alerts${qs({ machine: `${line}/${machineId}`, limit: 50 })}`).catch(() => ({ items: [] })),
   ]);
   const ex = explanation(score, detail);
   const healthEl = h("div", { class: "chart", id: "health-chart" });
   const series = telemetrySeries(telemetry);
   const sigCharts = sensors.map((s) => ({ s, el: h("div", { class: "chart small", "data-signal": s.name }) }));
-  const openAlerts = listOf(alerts, "alerts").filter((a) => OPEN_STATES.has(alertState(a)));
+  const openAlerts = alerts.items.filter((a) => OPEN_STATES.has(alertState(a)));
   fill(root,
     h("p", {}, h("a", { href: "#/overview" }, `← ${t("nav.overview")}`)),
     h("h1", {}, `${localName(detail, machineId)} `, h("span", { class: "muted" }, `${line}/${machineId} · ${label("kind", detail.kind)} · `),
@@ -110,12 +107,12 @@ export async function render(root, [line, machineId]) {
       sensorTable(sensors),
       telemetry.error ? errorBox(telemetry.error) : h("div", { class: "grid2" }, sigCharts.map((c) => c.el))),
     h("section", { class: "panel", id: "maintenance" }, h("h2", {}, t("machine.maintenance")),
-      events.error ? errorBox(events.error) : eventsTable(listOf(events, "events"))));
+      events.error ? errorBox(events.error) : eventsTable(events)));
   ex.draw();
-  if (!scores.error) healthLine(healthEl, { title: t("machine.health"), points: toPoints(listOf(scores, "scores"), "health") });
+  if (!scores.error) healthLine(healthEl, { title: t("machine.health"), points: toPoints(scores.points, "health") });
   sigCharts.forEach(({ s, el }) => {
     const lbl = signalLabel(s.name);
-    bandLine(el, { name: localName(s, lbl.text), unit: s.unit || lbl.unit, points: series[s.name] || [], lo: s.normal_low ?? null, hi: s.normal_high ?? null });
+    bandLine(el, { name: sensorName(s, lbl.text), unit: s.unit || lbl.unit, points: series[s.name] || [], lo: s.normal_low, hi: s.normal_high });
   });
   const onScore = (ev) => {
     if (ev.detail?.machine_id !== `${line}/${machineId}`) return;

@@ -1,7 +1,7 @@
 // Tables on the machine page: latest sensor values against their normal ranges, and the
 // maintenance / failure history.
 import { h } from "../dom.js";
-import { fmtDate, fmtNum, label, localName, t } from "../i18n.js";
+import { fmtDate, fmtNum, label, sensorName, t } from "../i18n.js";
 import { rangedValue, signalLabel, termLabel } from "../hmi.js";
 
 export function sensorTable(sensors) {
@@ -9,19 +9,18 @@ export function sensorTable(sensors) {
     h("thead", {}, h("tr", {}, h("th", {}, t("machine.sensor")), h("th", {}, t("machine.latest")))),
     h("tbody", {}, sensors.map((s) => {
       const lbl = signalLabel(s.name);
-      const value = s.latest ?? s.value ?? s.last ?? s.latest_value ?? null;
       // a sensor fault (stuck, missing, …) is named in words, not only by colour: the value is not used
       const fault = s.fault ? h("span", { class: "sensor-fault", "data-fault": s.fault, title: t("sensor_fault.hint") },
         `⚠ ${t("sensor_fault.label")}: ${t(`sensor_fault.${s.fault}`)}`) : null;
-      return h("tr", { "data-signal": s.name, class: s.fault ? "faulted" : "" }, h("td", {}, localName(s, lbl.text), fault ? " " : "", fault),
-        h("td", {}, rangedValue(typeof value === "object" && value !== null ? value.value : value, s.normal_low, s.normal_high, s.unit || lbl.unit)));
+      return h("tr", { "data-signal": s.name, class: s.fault ? "faulted" : "" }, h("td", {}, sensorName(s, lbl.text), fault ? " " : "", fault),
+        h("td", {}, rangedValue(s.value, s.normal_low, s.normal_high, s.unit || lbl.unit)));
     })));
 }
 
 function eventDetail(e) {
-  const p = e.payload || e;
+  const p = e.payload; // the MachineEvent as the connector sent it
   const parts = [];
-  if (p.mode || p.failure_mode) parts.push(label("mode", p.mode || p.failure_mode));
+  if (p.mode) parts.push(label("mode", p.mode));
   if (p.action) parts.push(termLabel(p.action));
   if (p.component) parts.push(termLabel(p.component));
   if (p.planned !== undefined && p.planned !== null) parts.push(t(p.planned ? "event.planned" : "event.unplanned"));
@@ -32,10 +31,10 @@ function eventDetail(e) {
 }
 
 export function eventsTable(events) {
-  const shown = events.filter((e) => (e.kind || e.payload?.kind) !== "part_completed").slice(0, 100);
+  const shown = events.filter((e) => e.kind !== "part_completed").slice(0, 100);
   if (!shown.length) return h("p", { class: "muted" }, t("machine.no_events"));
   return h("table", { id: "events-table" },
     h("thead", {}, h("tr", {}, h("th", {}, t("machine.event_time")), h("th", {}, t("machine.event_kind")), h("th", {}, t("machine.event_detail")))),
     h("tbody", {}, shown.map((e) => h("tr", {}, h("td", { class: "num" }, fmtDate(e.ts)),
-      h("td", {}, label("event", e.kind || e.payload?.kind)), h("td", {}, eventDetail(e))))));
+      h("td", {}, label("event", e.kind)), h("td", {}, eventDetail(e))))));
 }

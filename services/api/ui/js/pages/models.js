@@ -5,7 +5,6 @@ import { get, post } from "../api.js";
 import { errorBox, fill, h } from "../dom.js";
 import { fmtDate, fmtNum, label, t } from "../i18n.js";
 import { termLabel } from "../hmi.js";
-import { listOf } from "../series.js";
 
 export const name = "models";
 export const minRole = "engineer";
@@ -19,18 +18,12 @@ function dataRange(r) {
   return vals.join(" · ") || "—";
 }
 
-function roleOf(m) {
-  if (m.champion || m.role === "champion" || m.status === "champion" || m.stage === "champion") return "champion";
-  if (m.role === "challenger" || m.status === "challenger" || m.stage === "challenger") return "challenger";
-  return m.role || m.status || m.stage || "challenger";
-}
-
 export async function render(root, _p, ctx) {
   const msg = h("div", { id: "models-status", "aria-live": "assertive" });
   const body = h("div", {});
   const reload = async () => {
     let models;
-    try { models = listOf(await get("/models"), "models"); } catch (exc) { fill(body, errorBox(exc.message)); return; }
+    try { models = await get("/models"); } catch (exc) { fill(body, errorBox(exc.message)); return; }
     if (!models.length) { fill(body, h("p", { id: "models-empty" }, t("models.empty"))); return; }
     const metricKeys = [...new Set(models.flatMap((m) => flat(m.metrics).map(([k]) => k)))].slice(0, 24);
     const promote = async (v, force = false) => {
@@ -49,12 +42,12 @@ export async function render(root, _p, ctx) {
       h("thead", {}, h("tr", {}, h("th", {}, t("models.version")), h("th", {}, t("models.role")), h("th", {}, t("models.trained")),
         h("th", {}, t("models.data_range")), metricKeys.map((k) => h("th", { class: "num" }, termLabel(k.replaceAll(".", "_")))), h("th", {}, ""))),
       h("tbody", {}, models.map((m) => {
-        const v = m.version || m.model_version;
-        const role = roleOf(m);
+        const v = m.version;
+        const role = m.status; // the registry's: champion, challenger or retired
         const mets = Object.fromEntries(flat(m.metrics));
         return h("tr", { "data-version": v, "data-role": role, class: role === "champion" ? "champion" : "" },
-          h("td", {}, v, h("div", { class: "muted" }, m.kind || "")), h("td", {}, label("models", role)),
-          h("td", { class: "num" }, fmtDate(m.created || m.created_at || m.trained_at)),
+          h("td", {}, v, h("div", { class: "muted" }, m.kind)), h("td", {}, label("models", role)),
+          h("td", { class: "num" }, fmtDate(m.created)),
           h("td", { class: "num" }, dataRange(m.data_range)),
           metricKeys.map((k) => h("td", { class: "num" }, fmtNum(mets[k], 3))),
           h("td", {}, role !== "champion" && ctx.hasRole("engineer")

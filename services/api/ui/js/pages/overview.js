@@ -16,7 +16,7 @@ async function seedTrends(machines, trends) {
       const to = new Date(m.last_score_at);
       const from = new Date(to.getTime() - 6 * 3600e3);
       const res = await get(`${machinePath(m.machineId)}/scores${qs({ from: from.toISOString(), to: to.toISOString(), max_points: TREND_POINTS })}`);
-      const pts = Array.isArray(res) ? res : res.points || res.items || res.scores || [];
+      const pts = res.points;
       trends.set(m.machineId, pts.map((p) => p.health).filter((v) => v !== null && v !== undefined).slice(-TREND_POINTS));
     } catch { trends.set(m.machineId, []); }
   }));
@@ -41,8 +41,8 @@ function tile(m, alerts, trend) {
       h("span", { class: "muted" }, ` ${t("overview.health")} · ${t(`band.${band}`)} · `), healthValue(m.health)),
   h("div", { class: "muted alerts-line" }, open.length
     ? `${t("overview.open_alerts")}: ${open.length}` : t("overview.no_alerts")),
-  m.last_score_at || m.score_ts ? h("div", { class: "muted small" },
-    t("common.updated", { ago: fmtAgo(m.last_score_at || m.score_ts) })) : null);
+  m.last_score_at ? h("div", { class: "muted small" },
+    t("common.updated", { ago: fmtAgo(m.last_score_at) })) : null);
 }
 
 export async function render(root) {

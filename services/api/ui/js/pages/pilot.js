@@ -21,9 +21,11 @@ export async function pilotPanel(box) {
   }
   const arms = Object.entries(rep.arms || {}).map(([arm, scopes]) => [arm, (scopes.plant || {}).kpis || {}]);
   const seeds = (rep.config || {}).seeds || [];
+  // `linewatch pilot` stamps generated_at; an uploaded report without it shows when it was stored (stored_at).
+  const when = "generated_at" in rep ? rep.generated_at : rep.stored_at;
   const source = rep.source ? `${rep.source}${rep.uploaded_by ? " · " + rep.uploaded_by : ""}` : "";
   fill(box, h("h2", {}, t("kpis.pilot")),
-    h("p", { class: "muted", id: "pilot-meta" }, `${rep.plant || ""} · ${seeds.length} seeds × ${(rep.config || {}).days ?? "?"} d · ${source} · ${fmtDate(rep.generated_at || rep.stored_at)}`),
+    h("p", { class: "muted", id: "pilot-meta" }, `${rep.plant || ""} · ${seeds.length} seeds × ${(rep.config || {}).days ?? "?"} d · ${source} · ${fmtDate(when)}`),
     h("table", { id: "pilot-table" },
       h("thead", {}, h("tr", {}, h("th", {}, ""), arms.map(([arm]) => h("th", {}, termLabel(arm))))),
       h("tbody", {}, SHOWN.map((name) => h("tr", {}, h("td", {}, termLabel(name)), arms.map(([arm, k]) => cell(arm, name, k[name])))))),
