@@ -7,10 +7,31 @@ idempotent under at-least-once delivery (per-machine order holds on Kafka).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.messages import TelemetrySample
+
+
+@dataclass(frozen=True)
+class SignalMinute:
+    """One signal over one minute, read from its stored ``[n, sum, min, max, last]``."""
+
+    n: int
+    total: float
+    low: float
+    high: float
+    last: float
+
+    @classmethod
+    def of(cls, stored: Sequence[float]) -> SignalMinute:
+        n, total, low, high, last = stored
+        return cls(int(n), total, low, high, last)
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
 
 
 @dataclass
@@ -44,6 +65,11 @@ class MinuteAggregate:
                 agg[3] = max(agg[3], value)
                 agg[4] = value
         return True
+
+    def signal(self, name: str) -> SignalMinute | None:
+        """The signal's aggregate by name; None if no sample of this minute had it."""
+        agg = self.signals.get(name)
+        return SignalMinute.of(agg) if agg else None
 
     def mean(self, name: str) -> float | None:
         agg = self.signals.get(name)

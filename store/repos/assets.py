@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from contracts.messages import Factor, HealthScore
 from store import schema
+from store.telemetry import MinuteAggregate
 
 SC, TM, EV = schema.scores, schema.telemetry_minutes, schema.machine_events
 
 
-def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The newest score per machine (any model version)."""
+@dataclass(frozen=True)
+class StateChange:
+    """A machine's newest production-state change."""
+
+    state: str
+    since: datetime
+
+
+def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, HealthScore]:
+    """The newest score per machine (any model version), as the scorer wrote it (``payload``)."""
     query = select(SC.c.machine_id, func.max(SC.c.ts).label("ts")).group_by(SC.c.machine_id)
     if machine_ids is not None:
         query = query.where(SC.c.machine_id.in_(machine_ids))
     newest = query.subquery()
     rows = conn.execute(select(SC).join(newest, (SC.c.machine_id == newest.c.machine_id) & (SC.c.ts == newest.c.ts))
                         .order_by(SC.c.ingested_at)).mappings()
-    return {r["machine_id"]: dict(r) for r in rows}
+    return {r["machine_id"]: HealthScore.model_validate(r["payload"]) for r in rows}
 
 
-def latest_factors(conn: Connection, machine_id: str, limit: int = 50) -> list[dict[str, Any]]:
+def latest_factors(conn: Connection, machine_id: str, limit: int = 50) -> list[Factor]:
     """Top factors of the machine's newest explained score among its last ``limit``: the
     scorer explains only every N-th window and those that move an alert (docs/scoring.md)."""
     rows = conn.execute(select(SC.c.payload).where(SC.c.machine_id == machine_id)
@@ -31,11 +42,11 @@ def latest_factors(conn: Connection, machine_id: str, limit: int = 50) -> list[d
     for payload in rows:
         factors = (payload or {}).get("top_factors") or []
         if factors:
-            return list(factors)
+            return [Factor.model_validate(f) for f in factors]
     return []
 
 
-def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, MinuteAggregate]:
     """The newest telemetry minute per machine (last values and production state)."""
     query = select(TM.c.machine_id, func.max(TM.c.minute).label("minute")).group_by(TM.c.machine_id)
     if machine_ids is not None:
@@ -43,16 +54,17 @@ def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> di
     newest = query.subquery()
     rows = conn.execute(select(TM).join(newest, (TM.c.machine_id == newest.c.machine_id)
                                         & (TM.c.minute == newest.c.minute))).mappings()
-    return {r["machine_id"]: dict(r) for r in rows}
+    return {r["machine_id"]: MinuteAggregate(r["machine_id"], r["minute"], r["n_samples"], r["last_ts"], r["state"],
+                                             r["signals"]) for r in rows}
 
 
-def latest_states(conn: Connection) -> dict[str, dict[str, Any]]:
-    """The newest state change per machine: {machine: {state, since}}."""
+def latest_states(conn: Connection) -> dict[str, StateChange]:
+    """The newest state change per machine."""
     newest = (select(EV.c.machine_id, func.max(EV.c.ts).label("ts")).where(EV.c.kind == "state_changed")
               .group_by(EV.c.machine_id).subquery())
     rows = conn.execute(select(EV.c.machine_id, EV.c.to_state, EV.c.ts).where(EV.c.kind == "state_changed")
                         .join(newest, (EV.c.machine_id == newest.c.machine_id) & (EV.c.ts == newest.c.ts)))
-    return {r.machine_id: {"state": r.to_state, "since": r.ts} for r in rows}
+    return {r.machine_id: StateChange(r.to_state, r.ts) for r in rows}
 
 
 def _buckets(start: datetime, end: datetime, n: int) -> float:

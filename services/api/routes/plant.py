@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from contracts.messages import Factor
+from contracts.messages import HealthScore
 from contracts.plant import Machine
 from pipelines.health.score import band
 from pipelines.health.text import factor_sentence
@@ -16,6 +16,8 @@ from services.api.schemas.assets import EventPublic, MachineDetail, PlantPublic,
 from services.api.scope import LineScope
 from store.repos import alerts as alerts_repo
 from store.repos import assets
+from store.repos.assets import StateChange
+from store.telemetry import MinuteAggregate
 
 router = APIRouter(tags=["plant"])
 From = Annotated[datetime | None, Query(alias="from", description="Start (UTC, ISO 8601 with offset)")]
@@ -44,9 +46,15 @@ def _machine(ctx: Ctx, scope: LineScope, line: str, machine: str) -> Machine:
         raise HTTPException(404, f"no machine {machine_id!r} in plant {ctx.plant.id!r}") from None
 
 
-def _components(m: Machine, component_health: dict[str, float]) -> list[dict]:
+def _components(m: Machine, score: HealthScore | None) -> list[dict]:
+    health = score.component_health if score else {}
     return [{"id": c.id, "name": c.name, "name_zh": c.name_zh, "failure_modes": c.failure_modes,
-             "health": component_health.get(c.id)} for c in m.components]
+             "health": health.get(c.id)} for c in m.components]
+
+
+def _state(minute: MinuteAggregate | None, change: StateChange | None) -> str | None:
+    """The state of the newest telemetry minute, else of the newest state change."""
+    return minute.state if minute else change.state if change else None
 
 
 @router.get("/plant", response_model=PlantPublic, summary="Plant → lines → machines → components with current health")
@@ -61,26 +69,25 @@ def plant(ctx: Ctx, who: Viewer, scope: Scope) -> dict:
         machines = []
         for m in line.machines:
             s = scores.get(m.id)
-            state = (minutes.get(m.id) or {}).get("state") or (states.get(m.id) or {}).get("state")
             machines.append({"id": m.id, "machine_id": m.id, "kind": m.kind, "name": m.name, "name_zh": m.name_zh,
-                             "health": s["health"] if s else None, "band": band(s["health"]).value if s else None,
-                             "state": state, "open_alerts": open_alerts.get(m.id, 0),
-                             "last_score_at": s["ts"] if s else None,
-                             "components": _components(m, s["payload"].get("component_health", {}) if s else {})})
+                             "health": s.health if s else None, "band": band(s.health).value if s else None,
+                             "state": _state(minutes.get(m.id), states.get(m.id)),
+                             "open_alerts": open_alerts.get(m.id, 0), "last_score_at": s.ts if s else None,
+                             "components": _components(m, s)})
         lines.append({"id": line.id, "name": line.name, "name_zh": line.name_zh, "machines": machines})
     return {"id": ctx.plant.id, "name": ctx.plant.name, "name_zh": ctx.plant.name_zh, "lines": lines}
 
 
-def _sensors(m: Machine, minute: dict | None, faults: dict[str, str] | None = None) -> list[dict]:
+def _sensors(m: Machine, minute: MinuteAggregate | None, faults: dict[str, str]) -> list[dict]:
     out = []
     for s in m.sensors:
-        agg = (minute or {}).get("signals", {}).get(s.name)
-        value = agg[4] if agg else None
+        agg = minute.signal(s.name) if minute else None
+        value = agg.last if agg else None
         out.append({"name": s.name, "unit": s.unit, "label_en": s.label_en, "label_zh": s.label_zh,
                     "normal_low": s.normal_low, "normal_high": s.normal_high, "value": value,
-                    "mean_1m": agg[1] / agg[0] if agg else None, "ts": minute["last_ts"] if agg else None,
+                    "mean_1m": agg.mean if agg else None, "ts": minute.last_ts if minute and agg else None,
                     "in_normal_range": None if value is None else s.normal_low <= value <= s.normal_high,
-                    "fault": (faults or {}).get(s.name)})
+                    "fault": faults.get(s.name)})
     return out
 
 
@@ -91,25 +98,31 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope)
     with ctx.read() as conn:
         s = assets.latest_scores(conn, [m.id]).get(m.id)
         minute = assets.latest_minutes(conn, [m.id]).get(m.id)
-        state = assets.latest_states(conn).get(m.id)
+        change = assets.latest_states(conn).get(m.id)
         open_alerts = alerts_repo.open_counts(conn).get(m.id, 0)
         sensor_faults = alerts_repo.active_sensor_faults(conn, m.id)
-        p = s["payload"] if s else {}
-        raw_factors = p.get("top_factors") or (assets.latest_factors(conn, m.id) if s else [])
-    factors = [Factor.model_validate(f) for f in raw_factors]
+        factors = (s.top_factors or assets.latest_factors(conn, m.id)) if s else []
     en, zh = factor_sentence(factors)
     return {"machine_id": m.id, "line_id": m.line_id, "kind": m.kind, "name": m.name, "name_zh": m.name_zh,
-            "vendor": m.vendor, "model": m.model,
-            "state": (minute or {}).get("state") or (state or {}).get("state"),
-            "health": p.get("health"), "band": band(p["health"]).value if s else None,
-            "component_health": p.get("component_health", {}), "horizon_hours": p.get("horizon_hours"),
-            "failure_probability": p.get("failure_probability", {}), "rul_hours": p.get("rul_hours"),
-            "rul_low_hours": p.get("rul_low_hours"), "rul_high_hours": p.get("rul_high_hours"),
-            "rul_mode": p.get("rul_mode"), "defect_risk": p.get("defect_risk"), "anomaly_score": p.get("anomaly_score"),
-            "model_version": p.get("model_version"), "scored_at": s["ts"] if s else None,
-            "explanation": {"factors": raw_factors, "sentence_en": en, "sentence_zh": zh},
-            "sensors": _sensors(m, minute, sensor_faults), "components": _components(m, p.get("component_health", {})),
+            "vendor": m.vendor, "model": m.model, "state": _state(minute, change), **_score_fields(s),
+            "explanation": {"factors": [f.model_dump(mode="json") for f in factors], "sentence_en": en,
+                            "sentence_zh": zh},
+            "sensors": _sensors(m, minute, sensor_faults), "components": _components(m, s),
             "open_alerts": open_alerts}
+
+
+def _score_fields(s: HealthScore | None) -> dict:
+    """MachineDetail's fields from the newest score (all null, maps empty, before the first one)."""
+    if s is None:
+        return {"health": None, "band": None, "component_health": {}, "horizon_hours": None,
+                "failure_probability": {}, "rul_hours": None, "rul_low_hours": None, "rul_high_hours": None,
+                "rul_mode": None, "defect_risk": None, "anomaly_score": None, "model_version": None,
+                "scored_at": None}
+    return {"health": s.health, "band": band(s.health).value, "component_health": s.component_health,
+            "horizon_hours": s.horizon_hours, "failure_probability": s.failure_probability,
+            "rul_hours": s.rul_hours, "rul_low_hours": s.rul_low_hours, "rul_high_hours": s.rul_high_hours,
+            "rul_mode": s.rul_mode, "defect_risk": s.defect_risk, "anomaly_score": s.anomaly_score,
+            "model_version": s.model_version, "scored_at": s.ts}
 
 
 @router.get("/lines/{line}/machines/{machine}/scores", response_model=ScoreHistory,
