@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from contracts.errors import ConfigError
 from contracts.failure_modes import CATALOGUE
 from contracts.messages import MACHINE_ID_PATTERN, SIGNAL_NAME_PATTERN
+from contracts.validation import validation_lines
 
 MachineKind = Literal["cnc", "robot"]
 
@@ -211,16 +212,6 @@ class Plant(_Model):
         raise KeyError(f"plant {self.id!r} has no line {line_id!r}")
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif not str(part).startswith(("function-", "model-", "value_error")):
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
 def parse_plant(data: Any, source: str = "plant") -> Plant:
     """Validate already-parsed plant data; errors name ``source`` and the field path.
 
@@ -232,10 +223,8 @@ def parse_plant(data: Any, source: str = "plant") -> Plant:
     try:
         return Plant.model_validate(data)
     except ValidationError as exc:
-        errs = exc.errors(include_url=False)
-        lines = [f"{source}: {_loc(tuple(e['loc']))}: {e['msg']}" for e in errs[:8]]
-        more = f"\n(and {len(errs) - 8} more)" if len(errs) > 8 else ""
-        raise ConfigError("\n".join(lines) + more) from exc
+        lines = validation_lines(exc.errors(include_url=False), limit=8, where=lambda _: f"{source}: ")
+        raise ConfigError("\n".join(lines)) from exc
 
 
 def load_plant(path: str | Path) -> Plant:

@@ -18,16 +18,9 @@ from contracts.messages import (
     MaintenanceCommand,
     TelemetrySample,
 )
+from contracts.validation import validation_text
 
 T = TypeVar("T")
-
-
-def _error_text(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors(include_url=False)[:5]:
-        loc = ".".join(str(p) for p in err["loc"]) or "(message)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,7 @@ class Topic(Generic[T]):
         try:
             return self._adapter.validate_json(raw)
         except ValidationError as exc:
-            raise ContractError(f"{self.name}: {_error_text(exc)}") from exc
+            raise ContractError(f"{self.name}: {validation_text(exc)}") from exc
         except (ValueError, TypeError) as exc:  # pragma: no cover - pydantic wraps most
             raise ContractError(f"{self.name}: {exc}") from exc
 

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from contracts.errors import BrokerError, ConfigError, ContractError, LineWatchError
+from contracts.validation import validation_lines
 from store.errors import (
     Conflict,
     DataError,
@@ -37,11 +38,8 @@ def _body(message: str, **extra: object) -> dict[str, object]:
 
 
 def _validation_text(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body",))
-        parts.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
-    return "; ".join(parts) or "invalid request"
+    # FastAPI's locations start with where the value came from: query.limit, body.password ("body" left out)
+    return "; ".join(validation_lines(exc.errors(), skip=("body",))) or "invalid request"
 
 
 def install(app: FastAPI) -> None:

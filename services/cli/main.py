@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from contracts.errors import LineWatchError
+from contracts.validation import validation_text
 
 app = typer.Typer(name="linewatch", help="LineWatch: predictive maintenance for CNC and robot lines.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -47,7 +48,8 @@ def run() -> None:
     try:
         app()
     except ValidationError as exc:
-        err.print(f"[red]error:[/] invalid settings or input:\n{exc}")
+        err.print(f"[red]error:[/] invalid settings or input: {escape(validation_text(exc))}", soft_wrap=True,
+                  highlight=False)
         sys.exit(2)
     except LineWatchError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)

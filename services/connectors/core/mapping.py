@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from contracts.errors import ConfigError
 from contracts.messages import MACHINE_ID_PATTERN, SIGNAL_NAME_PATTERN, MachineState
 from contracts.plant import Plant, unit_of
+from contracts.validation import validation_lines
 
 
 class _Strict(BaseModel):
@@ -244,25 +245,22 @@ def _line_index(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...
             _line_index(item, path + (i,), out)
 
 
+UNION_TAGS = ("opcua", "sparkplug", "modbus")
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     # Drop pydantic's union-branch tags ("opcua", "function-after[...]") so the path matches the YAML.
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in ("opcua", "sparkplug", "modbus")
-                                                                 or "[" in p)))
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in UNION_TAGS or "[" in p)))
 
 
-def _describe(errors: list[dict[str, Any]], lines: dict[tuple[Any, ...], int], name: str) -> str:
-    out = []
-    for err in errors[:8]:
-        loc = _clean_loc(tuple(err["loc"]))
-        probe = loc
+def _describe(errors: list[Any], lines: dict[tuple[Any, ...], int], name: str) -> str:
+    def where(loc: tuple[Any, ...]) -> str:
+        probe = _clean_loc(loc)
         while probe and probe not in lines:
             probe = probe[:-1]
-        line = lines.get(probe, 1)
-        field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
-        out.append(f"{name}:{line}: {field}: {err['msg']}")
-    if len(errors) > 8:
-        out.append(f"(and {len(errors) - 8} more)")
-    return "\n".join(out)
+        return f"{name}:{lines.get(probe, 1)}: "
+
+    return "\n".join(validation_lines(errors, limit=8, skip=UNION_TAGS, where=where))
 
 
 def parse_mapping(text: str, name: str = "mapping") -> Mapping:
