@@ -128,6 +128,16 @@ class ScoreHistory(BaseModel):
     points: list[ScorePoint]
 
 
+class TelemetryPoint(BaseModel):
+    """One bucket of a signal's per-minute aggregates."""
+
+    ts: UtcDatetime = Field(description="The bucket's first minute.")
+    mean: float
+    min: float
+    max: float
+    n: int = Field(description="Samples in the bucket.")
+
+
 class TelemetryHistory(BaseModel):
     model_config = examples({"machine_id": "line-1/cnc-01", "from": "2026-01-05T07:00:00Z",
                              "to": "2026-01-05T08:00:00Z", "signals": {"spindle_power_kw": [
@@ -135,7 +145,7 @@ class TelemetryHistory(BaseModel):
     machine_id: str
     start: UtcDatetime = Field(alias="from")
     end: UtcDatetime = Field(alias="to")
-    signals: dict[str, list[dict[str, Any]]]
+    signals: dict[str, list[TelemetryPoint]]
 
 
 class EventPublic(BaseModel):

@@ -117,3 +117,10 @@ def test_the_schema_check_fails_on_a_field_the_schema_does_not_have(components: 
     assert reads("x = m.open_alert_count ?? m.open_alerts; m.machine_id.split('/')", "m") == {
         "open_alert_count", "open_alerts", "machine_id"}
     assert not reads("x = m.open_alert_count ?? m.open_alerts", "m") <= components["MachineSummary"]
+
+
+@pytest.mark.parametrize(("file", "component"), [("series.js", "TelemetryPoint"), ("pages/machine.js", "ScorePoint")])
+def test_the_values_the_charts_plot_are_in_the_point_models(components: dict[str, set[str]], file: str, component: str):
+    keys = set(re.findall(r"toPoints\([^;]*?,\s*\"(\w+)\"\)", (JS / file).read_text(encoding="utf-8")))
+    assert keys, f"{file} plots nothing with toPoints(points, \"field\")"
+    assert keys <= components[component], f"{file}: {sorted(keys - components[component])} not in {component}"
