@@ -86,8 +86,13 @@ def test_streams_and_obeys_a_maintenance_command(kafka_settings, unique) -> None
     assert registry.get_sample_value("linewatch_sim_time_seconds") == until.timestamp()
 
     n_expected = 2 * 6 * 60
-    msgs = read_all(kafka_settings, [TELEMETRY, EVENTS], {cnc, rob}, unique("check"),
-                    lambda got: sum(1 for m in got if hasattr(m, "signals")) >= n_expected)
+
+    def complete(got: list) -> bool:  # telemetry and events are separate topics: wait for both
+        kinds = {(m.kind, m.machine_id) for m in got if hasattr(m, "kind")}
+        return (sum(1 for m in got if hasattr(m, "signals")) >= n_expected
+                and {("part_completed", rob), ("maintenance_done", cnc)} <= kinds)
+
+    msgs = read_all(kafka_settings, [TELEMETRY, EVENTS], {cnc, rob}, unique("check"), complete)
     samples = sorted((m for m in msgs if hasattr(m, "signals")), key=lambda s: s.ts)
     events = [m for m in msgs if hasattr(m, "kind")]
     assert len([s for s in samples if s.machine_id == rob]) == 6 * 60
