@@ -27,8 +27,10 @@ for tier in "${tiers[@]}"; do
   [ -d "tests/$tier" ] || { echo "test.sh: no tier tests/$tier" >&2; exit 2; }
   echo "=== tier: $tier"
   parallel=()
-  if [ "$tier" = unit ]; then
-    # in-process tests, no servers: one worker per core (LINEWATCH_TEST_WORKERS), a test file per worker
+  if [ "$tier" = unit ] || [ "$tier" = integration ]; then
+    # one pytest-xdist worker per core (LINEWATCH_TEST_WORKERS), a whole test file per worker; an
+    # integration worker starts its own broker and PostgreSQL (session fixtures), most of its tests
+    # wait on servers, so two of them overlap their waits
     parallel=(-n "${LINEWATCH_TEST_WORKERS:-auto}" --dist loadfile)
   fi
   "$PY" -m pytest "tests/$tier" -q -p no:cacheprovider "${parallel[@]}" --junitxml="var/test-results/$tier.xml"
