@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 from kafka import KafkaConsumer, OffsetAndMetadata
 from rich.console import Console
-from sqlalchemy import func, select
 
 from bench import _scoring_kafka as kx
 from bench._scoring_predict import predict_cost
@@ -43,7 +42,8 @@ from pipelines.testing.toymodel import publish_toy_champions
 from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.settings import LineWatchSettings
-from store import Store, schema
+from store import Store
+from store.repos import scores as score_repo
 
 console = Console()
 PER_MACHINE = 2000
@@ -56,8 +56,7 @@ def _scores(db: Path) -> tuple[int, float]:
     try:
         store = Store.open(StoreSettings(url=f"sqlite:///{db}"), upgrade=False)
         with store.engine.connect() as conn:
-            n, first, last = conn.execute(select(func.count(), func.min(schema.scores.c.ingested_at),
-                                                 func.max(schema.scores.c.ingested_at))).one()
+            n, first, last = score_repo.ingest_span(conn)
         store.close()
     except Exception:  # noqa: BLE001 - the worker may not have created the file yet
         return 0, 0.0
@@ -170,7 +169,7 @@ def latency(kafka: KafkaSettings, plant, registry: Path, work: Path, rate: float
         kx.stop([proc])
     store = Store.open(StoreSettings(url=f"sqlite:///{work}/{group}.db"), upgrade=False)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(schema.scores.c.ts, schema.scores.c.ingested_at)).all()
+        rows = score_repo.latencies(conn)
     lat = np.array([(stored - ts).total_seconds() for ts, stored in rows])
     return {"rate_records_per_s": round(rate), "samples": sent, "scores": len(lat),
             "p50_s": round(float(np.percentile(lat, 50)), 3), "p99_s": round(float(np.percentile(lat, 99)), 3),

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 from kafka import KafkaConsumer, OffsetAndMetadata
 from rich.console import Console
-from sqlalchemy import func, select
 
 from bench import _scoring_kafka as kx
 from bench.bench_demo_line import ensure_champion
@@ -52,7 +51,8 @@ from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
-from store import Store, schema
+from store import Store
+from store.repos import scores as score_repo
 
 console = Console()
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def _stored(db: Path) -> tuple[int, list[float]]:
     try:
         store = Store.open(StoreSettings(url=f"sqlite:///{db}"), upgrade=False)
         with store.engine.connect() as conn:
-            rows = conn.execute(select(schema.scores.c.ts, schema.scores.c.ingested_at)).all()
+            rows = score_repo.latencies(conn)
         store.close()
     except Exception:  # noqa: BLE001 - the worker may not have created it yet
         return 0, []
@@ -97,7 +97,7 @@ def _count(db: Path) -> int:
     try:
         store = Store.open(StoreSettings(url=f"sqlite:///{db}"), upgrade=False)
         with store.engine.connect() as conn:
-            n = conn.execute(select(func.count()).select_from(schema.scores)).scalar_one()
+            n = score_repo.count(conn)
         store.close()
         return int(n)
     except Exception:  # noqa: BLE001 - a store the worker has not created yet counts as no scores

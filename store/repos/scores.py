@@ -21,3 +21,14 @@ def ingested_since(conn: Connection, since: datetime, limit: int = 500) -> list[
 
 def count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(S)).scalar_one())
+
+
+def latencies(conn: Connection) -> list[tuple[datetime, datetime]]:
+    """(sample time, time it reached the store) of every score: the benchmarks' end-to-end latency."""
+    return [(ts, stored) for ts, stored in conn.execute(select(S.c.ts, S.c.ingested_at)).all()]
+
+
+def ingest_span(conn: Connection) -> tuple[int, datetime | None, datetime | None]:
+    """(scores stored, first and last time one reached the store)."""
+    n, first, last = conn.execute(select(func.count(), func.min(S.c.ingested_at), func.max(S.c.ingested_at))).one()
+    return int(n), first, last

@@ -89,7 +89,7 @@ def test_checker_catches_a_wrong_way_import(tmp_path: Path) -> None:
     assert wrong_way("services", bad) == []
 
 
-@pytest.mark.parametrize("layer", [name for name in LAYERS if name != "store"])
+@pytest.mark.parametrize("layer", [name for name in LAYERS if name != "store"] + ["bench"])
 def test_only_the_store_talks_to_the_database(layer: str) -> None:
     bad = {str(p.relative_to(ROOT)): hits for p in python_files(layer)
            if (hits := [n for n in imports_of(p) if n.split(".")[0] in DATABASE_LIBRARIES])}
