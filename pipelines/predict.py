@@ -24,6 +24,7 @@ import pandas as pd
 
 from contracts.errors import ContractError
 from pipelines.features import compute
+from pipelines.features.windows import unseen_categories
 from pipelines.health import health
 from pipelines.health.text import factor_sentence
 from pipelines.models.bundle import ModelBundle
@@ -87,6 +88,7 @@ class PredictState:
     machines: dict[str, _Machine] = field(default_factory=dict)
     rows_in: int = 0
     rows_out: int = 0
+    unseen: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> value -> rows (scored as unknown)
 
 
 def _check_continuation(chunk: pd.DataFrame, state: PredictState, first_row: int, what: str) -> None:
@@ -153,6 +155,11 @@ def predict_chunk(chunk: pd.DataFrame, state: PredictState, bundle_for: BundleFo
         return pd.DataFrame()
     _check_continuation(chunk, state, first_row, what)
     state.rows_in += len(chunk)
+    for bundle, part in _per_kind(chunk, bundle_for):
+        for col, values in unseen_categories(part, bundle.feature_spec).items():
+            counts = state.unseen.setdefault(col, {})
+            for value, n in values.items():
+                counts[value] = counts.get(value, 0) + n
     keep = lambda m: bundle_for(m).feature_spec.max_window
     if opts.at == "last":
         _update(chunk, state, keep)
@@ -200,9 +207,9 @@ def predict_last(state: PredictState, bundle_for: BundleFor, opts: PredictOption
 
 
 def predict_frames(chunks: Iterable[tuple[int, pd.DataFrame]], bundle_for: BundleFor, opts: PredictOptions,
-                   events: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
+                   events: pd.DataFrame | None = None, state: PredictState | None = None) -> Iterator[pd.DataFrame]:
     """All predictions for a sequence of ``(first_row, chunk)``: per-row batches, or one batch at the end."""
-    state = PredictState()
+    state = state if state is not None else PredictState()
     for first_row, chunk in chunks:
         out = predict_chunk(chunk, state, bundle_for, opts, events, first_row)
         if len(out):

@@ -33,6 +33,9 @@ class FeatureSpec(BaseModel):
     cycle_seconds: float = Field(default=3600.0, gt=0, description="Seconds per cycle for cycle-counted data.")
     conditions: ConditionNorm | None = Field(
         default=None, description="Fitted operating-condition normalisation (signals as z-scores per condition).")
+    categories: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Categorical columns and their levels learned at training (code = "
+                                          "position); a value not in the list is unknown (NaN).")
 
     @model_validator(mode="after")
     def _check(self) -> FeatureSpec:

@@ -45,6 +45,43 @@ def feature_names(spec: FeatureSpec, signals: list[str] | tuple[str, ...] | None
     return names + counter_names(spec.components)
 
 
+def category_names(spec: FeatureSpec) -> list[str]:
+    """Feature columns of the categorical columns: ``<column>__cat``, the row's own level code."""
+    return [f"{c}__cat" for c in spec.categories]
+
+
+def category_text(values: pd.Series) -> pd.Series:
+    """A categorical column's values as text, NaN kept (``3.0`` -> ``"3"``, so a chunk read as
+    numbers and one read as text give the same levels)."""
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return np.nan
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        text = str(v).strip()
+        return text if text else np.nan
+    return values.astype(object).map(one)
+
+
+def category_codes(values: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
+    """Codes of ``values`` in the training ``levels`` (float; NaN for missing and unseen values)."""
+    code = {level: float(i) for i, level in enumerate(levels)}
+    return np.asarray(category_text(values).map(code), dtype="float64")  # not in ``code``: NaN
+
+
+def unseen_categories(telemetry: pd.DataFrame, spec: FeatureSpec) -> dict[str, dict[str, int]]:
+    """Per categorical column, the values not among the training levels and their row counts."""
+    out: dict[str, dict[str, int]] = {}
+    for c, levels in spec.categories.items():
+        if c not in telemetry.columns:
+            continue
+        text = category_text(telemetry[c]).dropna()
+        bad = text[~text.isin(list(levels))]
+        if len(bad):
+            out[c] = {str(k): int(v) for k, v in bad.value_counts().items()}
+    return out
+
+
 _HOUR_NS = 3_600_000_000_000
 _CHUNK_ELEMENTS = 4_000_000  # rows x signals x window elements per kernel call in ``compute`` (~32 MB)
 
@@ -153,6 +190,7 @@ def compute(telemetry: pd.DataFrame, spec: FeatureSpec, events: pd.DataFrame | N
     if spec.conditions is not None:
         tel = apply_conditions(tel, spec.conditions)
     sigs = list(spec.signals) if spec.signals else signal_columns(tel)
+    sigs = [s for s in sigs if s not in spec.categories]
     _check(tel, sigs)
     missing = [s for s in sigs if s not in tel.columns]
     if missing:  # a machine without a sensor still gets the same columns (NaN)
@@ -161,6 +199,10 @@ def compute(telemetry: pd.DataFrame, spec: FeatureSpec, events: pd.DataFrame | N
     ev = with_ts(events, spec.cycle_seconds, "events") if events is not None and len(events) else None
     ev_by = dict(tuple(ev.groupby("machine_id", sort=False))) if ev is not None else {}
     names = feature_names(spec, sigs)
+    cats = category_names(spec)
+    codes = {c: category_codes(tel[c], levels) if c in tel.columns else np.full(len(tel), np.nan)
+             for c, levels in spec.categories.items()}  # codes from the spec's levels, never from the data
+    tel = tel.assign(**{f"_code_{c}": v for c, v in codes.items()})
     out = []
     for machine, g in tel.groupby("machine_id", sort=False):
         n = len(g)
@@ -170,9 +212,10 @@ def compute(telemetry: pd.DataFrame, spec: FeatureSpec, events: pd.DataFrame | N
         feats = _machine_features(g, spec, sigs, rows, ev_by.get(machine))
         meta = pd.DataFrame({"machine_id": machine, "ts": g["ts"].to_numpy()[rows],
                              "state": g["state"].to_numpy()[rows] if "state" in g else "running"})
-        out.append(pd.concat([meta, pd.DataFrame(feats, columns=names)], axis=1))
+        cat = pd.DataFrame({n: g[f"_code_{c}"].to_numpy()[rows] for n, c in zip(cats, spec.categories, strict=True)})
+        out.append(pd.concat([meta, pd.DataFrame(feats, columns=names), cat], axis=1))
     if not out:
-        return pd.DataFrame(columns=["machine_id", "ts", "state", *names])
+        return pd.DataFrame(columns=["machine_id", "ts", "state", *names, *cats])
     result = pd.concat(out, ignore_index=True)
     result["ts"] = pd.to_datetime(result["ts"], utc=True)
     return result

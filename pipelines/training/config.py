@@ -55,6 +55,8 @@ class TrainConfig(BaseModel):
     condition_columns: tuple[str, ...] = Field(
         default=(), description="Settings columns clustered into operating conditions (or one condition column).")
     condition_categorical: bool = Field(default=False, description="condition_columns is one categorical column.")
+    categorical_columns: tuple[str, ...] = Field(
+        default=(), description="Columns used as LightGBM categorical features (levels learned at training).")
     stride: int | None = Field(default=None, ge=1,
                                description="Feature row every N samples; None = 1 for cycle-indexed "
                                            f"tables up to {SMALL_TABLE:,} rows, else the spec's step.")

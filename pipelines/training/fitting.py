@@ -21,6 +21,12 @@ SEARCH_SPACE: dict[str, list[Any]] = {"learning_rate": [0.03, 0.05, 0.1], "num_l
                                       "min_data_in_leaf": [20, 40, 100], "feature_fraction": [0.6, 0.8, 1.0]}
 
 
+def categorical(names: list[str]) -> dict[str, Any]:
+    """LightGBM ``categorical_feature`` (column positions) for the ``<column>__cat`` features."""
+    idx = [i for i, n in enumerate(names) if n.endswith("__cat")]
+    return {"categorical_feature": idx} if idx else {}
+
+
 def param_trials(budget: int, seed: int) -> list[dict[str, Any]]:
     """``budget`` parameter sets: the defaults first, then random draws from SEARCH_SPACE."""
     rng = np.random.default_rng(seed)

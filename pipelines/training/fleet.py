@@ -199,7 +199,8 @@ def _choose(p: Any, cfg: TrainConfig, task: str, tick: Progress) -> tuple[dict[s
         if task == "rul":
             x, y = _xy(p, p.split.fit, "rul_hours")
             xv, yv = _xy(p, p.split.valid, "rul_hours")
-            b = F.fit_booster(x, y, xv, yv, "regression", trial, cfg.threads, cfg.max_rounds, cfg.seed)
+            b = F.fit_booster(x, y, xv, yv, "regression", trial | F.categorical(p.names), cfg.threads,
+                              cfg.max_rounds, cfg.seed)
             score = -float(np.sqrt(np.mean((booster_scores(b, xv) - yv) ** 2)))
             log.append({"params": trial, "valid_rul_rmse": -score})
         else:

@@ -6,6 +6,7 @@ and row, so a pilot engineer can fix the export instead of reading a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import pandas as pd
 
 from contracts.errors import ContractError
 from pipelines.features.timeaxis import with_ts
+from pipelines.features.windows import category_text
 from pipelines.training.labels import FEEDBACK_OUTCOMES
 
 TELEMETRY_META = ("machine_id", "ts", "cycle", "state", "failure_mode", "seq", "program", "tool_id", "part_id",
                   "source", "date", "machine")
 EVENT_KINDS = ("part_completed", "failure", "maintenance_done", "state_changed", "plc_alarm")
 STATES = ("running", "idle", "setup", "down", "maintenance", "offline")
+MAX_LEVELS = 50  # a categorical column with more distinct values is free text or an id, not a category
 
 
 class ImportFormatError(ContractError):
@@ -70,7 +73,8 @@ def _numeric(frame: pd.DataFrame, columns: list[str], what: str, first_row: int 
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise ImportFormatError(f"{what}: column {c!r} must be numeric; row {i + first_row} has "
                                     f"{frame[c].iloc[i]!r} ({int(bad.sum())} such rows); fix the value or "
-                                    f"leave the cell empty for missing")
+                                    f"leave the cell empty for missing, or train with --categorical {c} if it "
+                                    f"is a category")
         out[c] = values.astype("float64")
     return frame.assign(**out)
 
@@ -159,14 +163,36 @@ class FileOrder:
         self._last = frame[cols].iloc[[-1]].reset_index(drop=True)  # a take: no view into the chunk
 
 
+def learn_categories(frame: pd.DataFrame, columns: Iterable[str], what: str = "telemetry"
+                     ) -> dict[str, tuple[str, ...]]:
+    """The sorted levels of each categorical column (at most :data:`MAX_LEVELS`), learned at training."""
+    out: dict[str, tuple[str, ...]] = {}
+    for c in columns:
+        if c not in frame.columns:
+            raise ImportFormatError(f"{what}: --categorical {c}: no such column; found {list(frame.columns)[:20]}")
+        levels = sorted(set(category_text(frame[c]).dropna()))
+        if len(levels) > MAX_LEVELS:
+            raise ImportFormatError(f"{what}: categorical column {c!r} has {len(levels)} distinct values (more than "
+                                    f"{MAX_LEVELS}: free text or an id, e.g. {levels[:3]}); drop the column or map it "
+                                    f"to at most {MAX_LEVELS} categories")
+        if not levels:
+            raise ImportFormatError(f"{what}: categorical column {c!r} is empty; drop --categorical {c}")
+        out[c] = tuple(levels)
+    return out
+
+
 def validate_telemetry(frame: pd.DataFrame, cycle_seconds: float = 3600.0, what: str = "telemetry",
-                       first_row: int = 1) -> pd.DataFrame:
+                       first_row: int = 1, categorical: Iterable[str] = ()) -> pd.DataFrame:
     """Checked telemetry with a UTC ``ts`` and float signal columns (``first_row``: the frame's
-    first data row in the file, for the row numbers in errors)."""
+    first data row in the file, for the row numbers in errors). ``categorical`` columns are kept
+    as text (``3.0`` read as ``"3"``), not checked as numbers."""
     _require(frame, ["machine_id"], what)
     if "ts" not in frame and "cycle" not in frame:
         raise ImportFormatError(f"{what}: missing required column 'ts' or 'cycle' (one of them)")
-    signals = [c for c in frame.columns if c not in TELEMETRY_META]
+    cats = [c for c in categorical if c in frame.columns]
+    if cats:
+        frame = frame.assign(**{c: category_text(frame[c]) for c in cats})
+    signals = [c for c in frame.columns if c not in TELEMETRY_META and c not in cats]
     if not signals:
         raise ImportFormatError(f"{what}: needs at least one signal column besides {list(TELEMETRY_META)}")
     if frame["machine_id"].isna().any():
@@ -236,9 +262,11 @@ def validate_feedback(frame: pd.DataFrame, machines: set[str]) -> pd.DataFrame:
 
 
 def load_history(telemetry: Path | str, events: Path | str | None = None, labels: Path | str | None = None,
-                 cycle_seconds: float = 3600.0) -> History:
+                 cycle_seconds: float = 3600.0, categorical: Iterable[str] = ()) -> History:
     """Read and validate a history; failure rows in telemetry are added as failure events."""
-    tel = validate_telemetry(read_table(telemetry), cycle_seconds)
+    categorical = list(categorical)
+    tel = validate_telemetry(read_table(telemetry), cycle_seconds, categorical=categorical)
+    learn_categories(tel, categorical)  # too many levels / no such column: refused before any training
     machines = set(tel["machine_id"])
     ev = validate_events(read_table(events), machines, cycle_seconds) if events else None
     marked = events_from_failure_rows(tel)

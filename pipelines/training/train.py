@@ -116,6 +116,7 @@ def xy_rows(p: Prepared, mask: np.ndarray, target: str) -> tuple[np.ndarray, np.
 
 def valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float:
     """Mean validation PR-AUC over modes for one parameter set (the search objective)."""
+    params = params | F.categorical(p.names)
     scores = []
     for m in p.modes:
         x, y = xy_rows(p, p.split.fit, f"y_{m}")
@@ -133,6 +134,7 @@ def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig
     boosters: dict[str, lgb.Booster] = {}
     cals: dict[str, Calibration] = {}
     thresholds: dict[str, float] = {}
+    params = params | F.categorical(p.names)
     for m in p.modes:
         x, y = xy_rows(p, p.split.fit, f"y_{m}")
         xv, yv = xy_rows(p, p.split.valid, f"y_{m}")
@@ -182,6 +184,7 @@ def _episode_threshold(p: Prepared, mode: str, booster: lgb.Booster, cal: Calibr
 
 
 def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict[str, lgb.Booster]:
+    params = params | F.categorical(p.names)
     x, y = xy_rows(p, p.split.fit, "rul_hours")
     xv, yv = xy_rows(p, p.split.valid, "rul_hours")
     if len(y) < 50:
@@ -200,6 +203,7 @@ def _regressors(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> dict[s
 
 
 def _defect(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> tuple[lgb.Booster | None, Calibration | None]:
+    params = params | F.categorical(p.names)
     x, y = xy_rows(p, p.split.fit, "y_defect")
     if len(y) < 50 or y.sum() < 5:
         return None, None
@@ -295,6 +299,11 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     """Train and evaluate the models of one machine kind on its history."""
     tick = progress or (lambda what, frac: None)
     telemetry = telemetry.dropna(axis=1, how="all")  # another kind's sensors: no columns for them
+    if cfg.categorical_columns:  # the code list, learned once here and stored in the bundle's spec
+        from pipelines.training.importer import learn_categories
+
+        cats = learn_categories(telemetry, [c for c in cfg.categorical_columns if c in telemetry])
+        cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"categories": cats})})
     step = cfg.step_for(len(telemetry), "cycle" in telemetry)
     cfg = cfg.model_copy(update={"spec": cfg.spec.model_copy(update={"step": step})})
     protocol = cfg.protocol

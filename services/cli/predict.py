@@ -7,7 +7,7 @@ per machine (``pipelines.predict``) and writes CSV, Parquet or JSON lines.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.errors import ConfigError, ContractError
 from pipelines.models import ModelBundle, Registry
-from pipelines.predict import PredictOptions, predict_frames
+from pipelines.predict import PredictOptions, PredictState, predict_frames
 from pipelines.training.importer import FileOrder, ImportFormatError, read_table, validate_events, validate_telemetry
 from pipelines.training.train import kind_of
 from runtime.settings import LineWatchSettings
@@ -55,7 +55,7 @@ def _raw_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
 
 
 def chunks(files: list[Path], rows: int, cycle_seconds: float,
-           bar: Progress | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+           bar: Progress | None = None, categorical: Iterable[str] = ()) -> Iterator[tuple[int, pd.DataFrame]]:
     """Validated chunks ``(first data row, frame)`` of every file, each at most ``rows`` rows; each
     file's sort order is checked across its chunks as in a whole-file read (:class:`FileOrder`)."""
     task = bar.add_task("rows", total=None) if bar else None
@@ -64,7 +64,8 @@ def chunks(files: list[Path], rows: int, cycle_seconds: float,
         order = FileOrder()
         for raw in _raw_chunks(f, rows):
             raw = raw.drop(columns=[c for c in ("date", "machine") if c in raw.columns])
-            tel = validate_telemetry(raw.reset_index(drop=True), cycle_seconds, what=str(f), first_row=first)
+            tel = validate_telemetry(raw.reset_index(drop=True), cycle_seconds, what=str(f), first_row=first,
+                                     categorical=categorical)
             order.check(tel, str(f), first)
             yield first, tel
             first += len(raw)
@@ -141,6 +142,18 @@ class Bundles:
                                   "(linewatch train … --kind {kind}) or pass --version")
         self._by_kind: dict[str, ModelBundle] = {}  # one loaded bundle per kind, however many machines
 
+    def categorical(self) -> list[str]:
+        """Categorical columns of the model(s) that may be used (read as text, coded by each bundle)."""
+        if self.fixed is not None:
+            return list(self.fixed.feature_spec.categories)
+        cols: list[str] = []
+        for kind in sorted({m["kind"] for m in self.reg.list() if m.get("status") == "champion"}):
+            b = self._by_kind.get(kind) or self.reg.champion(kind)
+            if b is not None:
+                self._by_kind[kind] = b
+                cols += [c for c in b.feature_spec.categories if c not in cols]
+        return cols
+
     def __call__(self, machine_id: str) -> ModelBundle:
         if self.fixed is not None:
             return self.fixed
@@ -191,14 +204,20 @@ def command(path: Path = typer.Argument(..., help="Telemetry file (CSV/Parquet) 
     opts = PredictOptions(at="last" if at == "last" else "row", stride=stride, explain=explain)
     writer = Writer(out, fmt)
     n_out = 0
+    state = PredictState()
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                       transient=out is None) as bar:
-            for batch in predict_frames(chunks(files, chunk_rows, secs, bar), bundles, opts, ev):
+            for batch in predict_frames(chunks(files, chunk_rows, secs, bar, bundles.categorical()), bundles, opts,
+                                        ev, state):
                 writer.write(batch)
                 n_out += len(batch)
     finally:
         writer.close()
+    for col, values in state.unseen.items():
+        shown = ", ".join(f"{v!r} ({n:,})" for v, n in sorted(values.items(), key=lambda kv: -kv[1])[:5])
+        err.print(f"warning: column {col!r}: {sum(values.values()):,} rows with a category not seen in training, "
+                  f"scored as unknown (missing): {shown}")
     if out is not None:
         err.print(f"{n_out:,} predictions -> {out}")
 

@@ -42,7 +42,7 @@ def _find(data: Path, stem: str) -> Path | None:
 
 
 def _history(data: Path | None, telemetry: Path | None, events: Path | None,
-             labels: Path | None, cycle_seconds: float) -> History:
+             labels: Path | None, cycle_seconds: float, categorical: list[str] | None = None) -> History:
     if telemetry is None:
         if data is None:
             raise ConfigError("give --data DIR (with telemetry[.parquet|.csv|/] and events…) or --telemetry FILE")
@@ -51,7 +51,7 @@ def _history(data: Path | None, telemetry: Path | None, events: Path | None,
         if telemetry is None:
             raise ConfigError(f"{data}: no telemetry.parquet, telemetry.csv or telemetry/ folder")
     with console.status(f"loading {telemetry}"):
-        return load_history(telemetry, events, labels, cycle_seconds)
+        return load_history(telemetry, events, labels, cycle_seconds, categorical or ())
 
 
 def _config(quick: bool, thorough: bool, **overrides: Any) -> TrainConfig:
@@ -235,6 +235,9 @@ def train_cmd(data: Path | None = typer.Option(None, help="History folder (simul
                                                                "per condition)."),
               condition_column: str | None = typer.Option(None, help="A column naming each row's operating "
                                                              "condition / program (instead of --conditions)."),
+              categorical: list[str] = typer.Option([], "--categorical", help=(
+                  "A text (or code) column used as a LightGBM categorical feature, its levels learned here and "
+                  "stored in the model; repeat for several (at most 50 levels each).")),
               windows: str | None = typer.Option(None, help="Window lengths in samples, e.g. 5,10,20,30."),
               baseline_rows: int | None = typer.Option(None, min=2, help="Rows of the machine's own normal."),
               stride: int | None = typer.Option(None, min=1, help="A feature row every N samples (default: every "
@@ -254,7 +257,8 @@ def train_cmd(data: Path | None = typer.Option(None, help="History folder (simul
     if conditions and condition_column:
         raise ConfigError("give --conditions (settings to cluster) or --condition-column, not both")
     win = _floats(windows, "--windows")
-    h = _history(data, telemetry, events, labels, cycle_seconds)
+    cats = [c.strip() for text in categorical for c in text.split(",") if c.strip()]
+    h = _history(data, telemetry, events, labels, cycle_seconds, cats)
     spec_kw: dict[str, Any] = {"cycle_seconds": cycle_seconds}
     if baseline_rows:
         spec_kw["baseline_rows"] = baseline_rows
@@ -269,7 +273,7 @@ def train_cmd(data: Path | None = typer.Option(None, help="History folder (simul
                   condition_columns=_columns(conditions or condition_column, h,
                                              "--conditions" if conditions else "--condition-column") or None,
                   condition_categorical=bool(condition_column) or None, stride=stride,
-                  spec=FeatureSpec(**spec_kw), **over)
+                  categorical_columns=tuple(cats), spec=FeatureSpec(**spec_kw), **over)
     reg = Registry(settings.registry_dir)
     began = time.monotonic()
     with contextlib.ExitStack() as stack:
@@ -304,11 +308,11 @@ def evaluate_cmd(data: Path | None = typer.Option(None), telemetry: Path | None 
     """Evaluate a registered model on a history (same split rules) and write the HTML report."""
     settings = LineWatchSettings()
     reg = Registry(settings.registry_dir)
-    h = _history(data, telemetry, events, labels, cycle_seconds)
     version = version or (reg.champion_version(kind) if kind else None)
     if version is None:
         raise ConfigError("give --version V, or --kind K with a champion in the registry")
     bundle = reg.load(version)
+    h = _history(data, telemetry, events, labels, cycle_seconds, list(bundle.feature_spec.categories))
     tel = _kinds(h, kind).get(bundle.kind, h.telemetry) if not kind else h.telemetry
     metrics, frame = evaluate_bundle(bundle, tel, h.events, TrainConfig(), h.feedback, parse_cut(cut, h, cycle_seconds))
     reg.record_evaluation(version, metrics)
@@ -376,9 +380,12 @@ def models_drift(version: str, data: Path | None = typer.Option(None), telemetry
 
 @app.command("import-check")
 def import_check(telemetry: Path, events: Path | None = typer.Option(None), labels: Path | None = typer.Option(None),
-                 cycle_seconds: float = typer.Option(3600.0)) -> None:
+                 cycle_seconds: float = typer.Option(3600.0),
+                 categorical: list[str] = typer.Option([], "--categorical", help="A categorical (text) column, "
+                                                                                 "as for train.")) -> None:
     """Validate a history against docs/data-format.md and summarise it (exit 2 with the reason if bad)."""
-    h = load_history(telemetry, events, labels, cycle_seconds)
+    h = load_history(telemetry, events, labels, cycle_seconds,
+                     [c.strip() for text in categorical for c in text.split(",") if c.strip()])
     tel = h.telemetry
     sigs = [c for c in tel.columns if c not in ("machine_id", "ts", "cycle", "state", "seq")]
     console.print(f"[green]ok[/]: {len(tel)} telemetry rows, {tel['machine_id'].nunique()} machines, "
