@@ -100,13 +100,17 @@ export async function render(root, [selectedId], ctx) {
   const onGlobalKey = (ev) => {
     if (ev.key === "/" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) { ev.preventDefault(); document.getElementById("filter-state")?.focus(); }
   };
-  const plantLines = [...new Set((await loadAlerts().catch(() => [])).map((a) => a.machine_id.split("/")[0]))];
+  // One list request (it also gives the line filter) while the selected alert's detail loads.
+  const shown = selected ? open(selected) : null;
+  let listError = null;
+  try { all = await loadAlerts(); } catch (exc) { listError = exc; }
+  const plantLines = [...new Set(all.map((a) => a.machine_id.split("/")[0]))];
   fill(root, h("h1", {}, t("alerts.title")),
     filterBar(plantLines.sort(), drawList),
     h("p", { class: "kbd-help" }, t("alerts.keys")),
     h("div", { class: "inbox" }, h("div", { class: "panel" }, listBox), detail));
-  await reload();
-  if (selected) await open(selected);
+  if (listError) fill(listBox, errorBox(listError.message)); else drawList();
+  if (shown) await shown; else if (selected) await open(selected);
   const onAlert = coalesce(reload, 2000); // at most one reload per 2 s
   window.addEventListener("lw:alert", onAlert);
   document.addEventListener("keydown", onGlobalKey);
