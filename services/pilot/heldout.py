@@ -104,7 +104,7 @@ class _Recording(InProcessScorer):
 
 
 def score(plant: Plant, bundle: Any, run: Run, score_every: int = 30, step_h: float = 2.0) -> Run:
-    """Score a run as the pilot's shadow arm does (2-h steps), and run the fixed-limit rule beside it."""
+    """Score a run as the pilot's shadow arm does (fed in 2-h steps), with the fixed-limit rule beside it."""
     scorer = _Recording(plant, {bundle.kind: bundle}, score_every)
     rule = alertq.LimitRule(plant)
     samples = sorted(run.samples, key=lambda s: s.ts)
