@@ -53,6 +53,10 @@ from runtime.producer import Producer
 log = logging.getLogger(__name__)
 
 
+class GroupMembershipLost(KafkaError):  # type: ignore[misc]  # kafka-python ships no types: its base is Any
+    """The consumer lost its group membership and does not get it back: build a new one."""
+
+
 @dataclass(frozen=True)
 class Record:
     """One decoded record with its coordinates and original bytes."""
@@ -211,6 +215,8 @@ class ConsumeLoop:
             **settings.client_kwargs(),
         }
         kw.update(consumer_overrides)
+        self._session_s = float(kw["session_timeout_ms"]) / 1000
+        self._was_assigned = False
         self.consumer = transport.consumer(settings, **kw)  # kafka-python or librdkafka
         for name in self._topics:  # fetch topic metadata before joining the group (see above)
             self.consumer.partitions_for_topic(name)
@@ -365,6 +371,7 @@ class ConsumeLoop:
                 log.warning("%s: %s failed at offset %d before (%d attempts): one record at a time until %d",
                             self.stage, tp, fail["o"], fail["n"], fail["end"])
         self._known = set(assigned)
+        self._was_assigned = self._was_assigned or bool(assigned)
 
     def _send_dead_letters(self, rejects: list[Rejected], attempts: int = 0) -> None:
         """Send, flush and confirm every dead letter; a refused one goes again as a bare summary."""
@@ -418,6 +425,22 @@ class ConsumeLoop:
             return f"{type(future.exception).__name__}: {future.exception}"
         return None
 
+    def check_group(self) -> None:
+        """Raise if the consumer lost its group membership and is not getting it back.
+
+        kafka-python 3.0 heartbeats from its IO thread; when that stalls past the session timeout
+        the broker removes the member, and the client was seen to spin for good looking for its
+        coordinator, polling nothing (a scorer in a fresh demo: 0 scores, lag 400k). A consumer that
+        had partitions and has heard no heartbeat answer for 3 session timeouts is rebuilt by its
+        supervisor. librdkafka rejoins by itself (no such state: nothing to check)."""
+        heartbeat = getattr(getattr(self.consumer, "_coordinator", None), "heartbeat", None)  # kafka-python's
+        if heartbeat is None or not self._was_assigned:
+            return
+        silent = time.monotonic() - max(heartbeat.last_receive, heartbeat.last_reset)
+        if silent > 3 * self._session_s:
+            raise GroupMembershipLost(f"{self.stage}: no group heartbeat answered for {silent:.0f} s (session timeout "
+                             f"{self._session_s:.0f} s): the consumer lost its group membership; rebuilding it")
+
     def lag(self, cached: bool = False) -> int:
         """Group lag: log end minus the committed offset (or the log start), over assigned partitions.
 
@@ -460,6 +483,7 @@ class ConsumeLoop:
                         assigned = set(now)
                         self._on_assign(assigned)
                 if time.monotonic() - last_lag > lag_every_s:
+                    self.check_group()
                     try:
                         self.lag(cached=True)
                     except Exception:  # lag is best effort, never fatal

@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter
 from contracts.plant import Plant, load_plant
 from contracts.topics import EVENTS, TELEMETRY
 from pipelines.scoring.sanity import clean, limits_for
-from runtime.consumer import ConsumeLoop, Record, Rejected
+from runtime.consumer import ConsumeLoop, GroupMembershipLost, Record, Rejected
 from runtime.metrics import PipelineMetrics
 from runtime.settings import LineWatchSettings
 from store import Store
@@ -71,7 +71,12 @@ class PersistWorker:
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Consume until stopped (a failure propagates: the batch is replayed on restart)."""
-        loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], self._group_id, self.handle, STAGE,
-                           max_records=self._max_records, metrics=self.pipeline, options=self.settings.consume)
-        self.loop = loop  # read by the /healthz check
-        loop.run(until=lambda: self._stop.is_set() or bool(until and until()))
+        while True:
+            loop = ConsumeLoop(self.settings.kafka, [TELEMETRY, EVENTS], self._group_id, self.handle, STAGE,
+                               max_records=self._max_records, metrics=self.pipeline, options=self.settings.consume)
+            self.loop = loop  # read by the /healthz check
+            try:
+                loop.run(until=lambda: self._stop.is_set() or bool(until and until()))
+                return
+            except GroupMembershipLost:  # a new consumer rejoins; the batch is replayed from the commit
+                log.warning("persist: consumer lost its group; rebuilding it", exc_info=True)

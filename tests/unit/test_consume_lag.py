@@ -98,3 +98,30 @@ def test_the_periodic_gauge_uses_cached_log_ends_and_a_direct_call_asks_the_brok
     fake.end_queries.clear()
     assert consume_loop.lag() == 30  # log end 50 - committed 20
     assert fake.end_queries == [False]
+
+
+class Heartbeat:
+    def __init__(self, clock: Clock) -> None:
+        self.last_receive = clock.now
+        self.last_reset = clock.now
+
+
+class Coordinator:
+    def __init__(self, clock: Clock) -> None:
+        self.heartbeat = Heartbeat(clock)
+
+
+def test_a_consumer_whose_group_heartbeats_stopped_is_given_up_so_it_can_be_rebuilt(loop) -> None:
+    consume_loop, fake = loop
+    coordinator = fake._coordinator = Coordinator(fake.clock)  # noqa: SLF001 - kafka-python's private one, faked
+    consume_loop.run(until=lambda: fake.polls >= 20, lag_every_s=0.1)  # heartbeats fresh: runs on
+    with pytest.raises(consume.GroupMembershipLost, match="lost its group membership"):
+        consume_loop.run(until=lambda: fake.polls >= 10_000, lag_every_s=0.1)  # no answer for > 45 s
+    assert fake.clock.now - coordinator.heartbeat.last_receive > 45
+
+
+def test_no_heartbeat_before_the_first_assignment_is_not_a_lost_group(loop, monkeypatch) -> None:
+    consume_loop, fake = loop
+    fake._coordinator = Coordinator(fake.clock)  # noqa: SLF001 - kafka-python's private one, faked
+    monkeypatch.setattr(fake, "assignment", lambda: set())  # still joining
+    consume_loop.run(until=lambda: fake.polls >= 10_000, lag_every_s=0.1)  # 100 s of polls, no raise
