@@ -438,8 +438,9 @@ class ConsumeLoop:
             return
         silent = time.monotonic() - max(heartbeat.last_receive, heartbeat.last_reset)
         if silent > 3 * self._session_s:
-            raise GroupMembershipLost(f"{self.stage}: no group heartbeat answered for {silent:.0f} s (session timeout "
-                             f"{self._session_s:.0f} s): the consumer lost its group membership; rebuilding it")
+            raise GroupMembershipLost(f"{self.stage}: no group heartbeat answered for {silent:.0f} s (session "
+                                      f"timeout {self._session_s:.0f} s): the consumer lost its group membership; "
+                                      "rebuilding it")
 
     def lag(self, cached: bool = False) -> int:
         """Group lag: log end minus the committed offset (or the log start), over assigned partitions.
