@@ -13,12 +13,18 @@ from pipelines.testing.toymodel import publish_toy_champions, toy_bundle
 from store import Store
 
 
-def test_promoted_champion_is_swapped_in_without_losing_windows(tmp_path: Path) -> None:
+def loaded_worker(tmp_path: Path) -> ScoringWorker:
+    """A worker without its consume loop that has loaded the registry's one (cnc) champion."""
     publish_toy_champions(tmp_path / "reg", kinds=("cnc",))
     settings = ScoringSettings(registry_dir=tmp_path / "reg", scoring=ScoringOptions(reload_every_s=0.01))
     worker = ScoringWorker(settings, store=Store.open(StoreSettings(url=f"sqlite:///{tmp_path}/lw.db")))
     worker.engine = ScoringEngine(worker.plant, {})
     worker._reload(force=True)  # noqa: SLF001 - one reload step, without the consume loop
+    return worker
+
+
+def test_promoted_champion_is_swapped_in_without_losing_windows(tmp_path: Path) -> None:
+    worker = loaded_worker(tmp_path)
     first = worker.engine.bundles["cnc"].version
     assert "robot" not in worker.engine.bundles  # no robot champion: robots are windowed, not scored
     metric = lambda v: worker.metrics.registry.get_sample_value(
@@ -34,11 +40,7 @@ def test_promoted_champion_is_swapped_in_without_losing_windows(tmp_path: Path) 
 
 
 def test_a_champion_demoted_while_reloading_keeps_the_current_model(tmp_path: Path) -> None:
-    publish_toy_champions(tmp_path / "reg", kinds=("cnc",))
-    settings = ScoringSettings(registry_dir=tmp_path / "reg", scoring=ScoringOptions(reload_every_s=0.01))
-    worker = ScoringWorker(settings, store=Store.open(StoreSettings(url=f"sqlite:///{tmp_path}/lw.db")))
-    worker.engine = ScoringEngine(worker.plant, {})
-    worker._reload(force=True)  # noqa: SLF001 - one reload step, without the consume loop
+    worker = loaded_worker(tmp_path)
     first = worker.engine.bundles["cnc"].version
     worker.registry.champion = lambda kind: None  # the version was read, then the champion went away
     worker.registry.champion_version = lambda kind: "cnc-newer"
