@@ -27,6 +27,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.persist", "persist"),
     ("services.cli.train", None),  # top-level train, evaluate, models, retrain, import-check
     ("services.cli.predict", "predict"),
+    ("services.cli.table", "table"),
     ("services.cli.archive", "archive"),
     ("services.cli.simulate", "simulate"),
     ("services.cli.pilot", "pilot"),

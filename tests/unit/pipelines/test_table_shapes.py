@@ -1,0 +1,179 @@
+"""The public benchmark shapes, generated here (``table_shapes``), through the documented commands:
+each learns its known signal on held-out groups or later time, beside no-skill and plain LightGBM,
+or stops with one line and exit 2 naming the column/row and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from byod_support import run_cli
+from table_shapes import process_table, product_failures, single_condition_fleet, tool_wear_runs
+
+from pipelines.training.config import TrainConfig
+from pipelines.training.importer import events_from_failure_rows, validate_telemetry
+from pipelines.training.table_model import TableModel, evaluate, folds
+from pipelines.training.tables import TableSpec, prepare
+from pipelines.training.train import train
+
+LEAKY = ("TWF", "HDF", "PWF", "OSF", "RNF")
+PARTS = TableSpec(label="Machine failure", time="UDI", categorical=("Type",), ignore=("Product ID", *LEAKY))
+SECOM = TableSpec(label="pass_fail", time="timestamp")
+RUNS = TableSpec(label="tool_condition", group="experiment", time="time_s", categorical=("material",),
+                 positive="worn", per_run=True)
+
+
+def test_single_condition_fleet_beats_constant_and_plain_lightgbm_on_held_out_units() -> None:
+    tel = validate_telemetry(single_condition_fleet(units=20, seed=1))
+    cfg = TrainConfig.quick(horizon_hours=30, rul_cap_hours=125, max_rounds=80)
+    m = train(tel.drop(columns="failure_mode"), events_from_failure_rows(tel), cfg, "fd001").metrics
+    rul = m["rul"]
+    assert m["protocol"] == "units" and m["held_out_units"] == 20 and m["folds"] == 5
+    assert rul["model"]["rmse"] < 0.6 * rul["constant"]["rmse"], rul
+    assert rul["model"]["rmse"] < rul["plain_lightgbm"]["rmse"], rul
+
+
+@pytest.fixture(scope="module")
+def parts() -> pd.DataFrame:
+    return product_failures(rows=4000, seed=2)
+
+
+def test_product_table_learns_beside_the_baselines_and_the_type_is_a_category(parts: pd.DataFrame) -> None:
+    p = prepare(parts, PARTS)
+    assert p.categories == {"Type": ("H", "L", "M")}
+    m, held, _, _ = evaluate(p)
+    mo, ns = m["methods"]["model"], m["methods"]["no_skill"]
+    assert m["split"] == "time" and mo["rows"] == 1000
+    assert mo["pr_auc"] > 0.5 > 3 * ns["pr_auc"], m["methods"]
+    assert mo["pr_auc"] >= m["methods"]["plain_lightgbm"]["pr_auc"] - 0.05, m["methods"]
+
+
+def test_train_predict_cli_names_the_category_in_explanations(parts: pd.DataFrame, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    parts.to_csv(tmp_path / "parts.csv", index=False)
+    code, out, err = run_cli(capsys, monkeypatch, "table", "train", str(tmp_path / "parts.csv"), "--label",
+                             "Machine failure", "--time", "UDI", "--categorical", "Type", "--ignore",
+                             "Product ID," + ",".join(LEAKY), "--out", str(tmp_path / "model"))
+    assert code == 0, err
+    assert "no_skill" in out and "plain_lightgbm" in out
+    model = TableModel.load(tmp_path / "model")
+    assert "'decision_type': '=='" in str(model.booster.dump_model()["tree_info"])  # category splits
+    parts.drop(columns="Machine failure").head(300).to_csv(tmp_path / "new.csv", index=False)
+    code, _, err = run_cli(capsys, monkeypatch, "table", "predict", str(tmp_path / "new.csv"), "--model",
+                           str(tmp_path / "model"), "-o", str(tmp_path / "pred.csv"))
+    pred = pd.read_csv(tmp_path / "pred.csv")
+    assert code == 0, err
+    assert len(pred) == 300 and pred["p_failure"].between(0, 1).all()
+    assert pred["explanation"].str.count("=").eq(3).all()  # three factors per row
+    named = model.explain(parts.head(20), top=len(model.columns))
+    assert all(any(f"Type={t} (" in e for t in "LMH") for e in named)  # the level's text, not its code
+    parts.drop(columns="Torque [Nm]").head(5).to_csv(tmp_path / "short.csv", index=False)
+    code, _, err = run_cli(capsys, monkeypatch, "table", "predict", str(tmp_path / "short.csv"), "--model",
+                           str(tmp_path / "model"))
+    assert code == 2 and "column(s) ['Torque [Nm]'] of the model are missing" in " ".join(err.split()), err
+
+
+def test_process_table_drops_junk_maps_minus_one_and_holds_out_the_latest_wafers() -> None:
+    p = prepare(process_table(rows=1200, columns=300, seed=3), SECOM)
+    assert any("coded -1/1" in n for n in p.notes) and set(np.unique(p.y)) == {0.0, 1.0}
+    f = folds(p)[0]
+    assert p.order is not None and p.order[f.test].min() > p.order[f.valid].max() > p.order[f.fit].max() - 1
+    m, _, _, _ = evaluate(p)
+    assert any("dropped 5 empty and 20 constant" in n for n in m["notes"]), m["notes"]
+    assert m["methods"]["model"]["pr_auc"] > 3 * m["methods"]["no_skill"]["pr_auc"], m["methods"]
+
+
+def test_the_threshold_is_chosen_on_validation_rows_only() -> None:
+    p = prepare(process_table(rows=800, columns=250, seed=4), SECOM)
+    test = folds(p)[0].test
+    _, _, _, before = evaluate(p)
+    p.y[test] = 1 - p.y[test]  # whatever the held-out labels are, the threshold does not move
+    _, _, _, after = evaluate(p)
+    assert before == after
+
+
+@pytest.fixture(scope="module")
+def runs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return tool_wear_runs(runs=40, rows=40, seed=5)
+
+
+def test_tool_wear_runs_are_one_row_per_run_held_out_by_run(runs: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    samples, table = runs
+    p = prepare(samples, RUNS, runs=table)
+    assert len(p.y) == 40 and p.groups is not None and sorted(p.groups) == sorted(table["experiment"])
+    assert "S1_Vibration__mean" in p.x.columns and "feedrate" in p.x.columns and "material" in p.categories
+    fs = folds(p)
+    assert sorted(np.concatenate([f.test for f in fs]).tolist()) == list(range(40))  # every run tested once
+    for f in fs:
+        assert not set(p.groups[f.test]) & set(p.groups[np.concatenate([f.fit, f.valid])])
+    m, _, _, _ = evaluate(p)
+    mo = m["methods"]["model"]
+    assert mo["pr_auc"] > m["methods"]["no_skill"]["pr_auc"] + 0.3, m["methods"]
+    assert mo["pr_auc"] > m["methods"]["plain_lightgbm"]["pr_auc"], m["methods"]
+
+
+def _csv(tmp_path: Path, name: str, frame: pd.DataFrame) -> str:
+    frame.to_csv(tmp_path / name, index=False)
+    return str(tmp_path / name)
+
+
+@pytest.mark.parametrize("case, args, message", [
+    ("parts", ["--label", "Machine failure", "--time", "UDI"],
+     "column 'Product ID' is text (row 2: 'L47000', 300 distinct values); give --ignore 'Product ID'"),
+    ("parts", ["--label", "Machine failure", "--time", "UDI", "--ignore", "Product ID"],
+     "column 'Type' is text (row 2: 'L', 3 distinct values); give --categorical 'Type'"),
+    ("parts", ["--label", "Machine failure", "--time", "UDI", "--ignore", "Product ID", "--categorical", "Type"],
+     "column(s) ['TWF', 'HDF', 'PWF', 'OSF'] are 1 only on failure rows: failure types derived from 'Machine "
+     "failure', which would leak the answer; --ignore TWF,HDF,PWF,OSF"),
+    ("parts", ["--label", "Machine failure"], "say how rows are held out: --group COL"),
+    ("parts", ["--label", "failed", "--time", "UDI"], "--label 'failed': no such column"),
+    ("parts", ["--label", "Machine failure", "--time", "UDI", "--categorical", "Product ID"],
+     "categorical column 'Product ID' has 300 distinct values"),
+    ("parts", ["--label", "Type", "--time", "UDI"], "label 'Type' has text values ['H', 'L', 'M']; say which one"),
+    ("parts", ["--label", "Type", "--time", "UDI", "--positive", "XL"], "--positive 'XL' is not a value of 'Type'"),
+    ("parts", ["--label", "Machine failure", "--time", "Type", "--ignore", "Product ID," + ",".join(LEAKY)],
+     "--time 'Type': row 2 has 'L', not a time or number"),
+    ("runs", ["--label", "tool_condition", "--group", "experiment", "--positive", "worn", "--per-run"],
+     "runs.csv: column 'material' is text (row 2: 'aluminium', 2 distinct values); give --categorical 'material'"),
+    ("runs-missing", ["--label", "tool_condition", "--group", "experiment", "--positive", "worn", "--per-run",
+                      "--categorical", "material"], "run(s) ['exp01'] have samples but no row in"),
+    ("long", ["--label", "tool_condition", "--group", "experiment", "--positive", "worn", "--per-run",
+              "--categorical", "material"],
+     "label 'tool_condition' changes within run 'exp01' (row 12: 'worn' after 'unworn')"),
+    ("one", ["--label", "flag", "--time", "UDI"], "label 'flag' has one value only ('0'): nothing to learn"),
+])
+def test_table_errors_are_one_line_exit_2(case: str, args: list[str], message: str, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                          runs: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    samples, table = runs
+    extra: list[str] = []
+    if case == "parts":
+        path = _csv(tmp_path, "t.csv", product_failures(rows=300, seed=6))
+    elif case == "one":
+        path = _csv(tmp_path, "t.csv", pd.DataFrame({"UDI": range(30), "x": range(30), "flag": 0}))
+    elif case == "long":
+        long = samples.merge(table, on="experiment")
+        long.loc[10, "tool_condition"] = "worn" if long.loc[9, "tool_condition"] == "unworn" else "unworn"
+        path = _csv(tmp_path, "t.csv", long)
+        message = message.replace("'worn' after 'unworn'", f"{long.loc[10, 'tool_condition']!r} after "
+                                                           f"{long.loc[9, 'tool_condition']!r}")
+    else:
+        path = _csv(tmp_path, "t.csv", samples)
+        extra = ["--runs", _csv(tmp_path, "runs.csv", table.iloc[1:] if case == "runs-missing" else table)]
+    code, out, err = run_cli(capsys, monkeypatch, "table", "check", path, *args, *extra)
+    assert code == 2, (out, err)
+    assert message in " ".join(err.split()) and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 or message in err.replace("\n", " ")
+
+
+def test_predict_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run_cli(capsys, monkeypatch, "table", "predict", _csv(tmp_path, "t.csv", pd.DataFrame({"a": [1]})),
+                           "--model", str(tmp_path / "nowhere"))
+    assert code == 2 and "no table model here (table_model.json + model.txt)" in " ".join(err.split())
+    code, _, err = run_cli(capsys, monkeypatch, "table", "check", str(tmp_path / "missing.csv"), "--label", "y",
+                           "--time", "t")
+    assert code == 2 and "missing.csv: no such file" in err
