@@ -206,7 +206,7 @@ def run(results_dir: Path) -> dict:
 
         store = Store.open(StoreSettings(url=store_url))
         with store.engine.begin() as conn:
-            create_user(conn, "soak", "soak-reader-password-1", Role.VIEWER)
+            create_user(conn, "soak", "amber-lathe-crane-42", Role.VIEWER)
         store.close()
         logs = work / "logs"
         logs.mkdir()
@@ -225,7 +225,7 @@ def run(results_dir: Path) -> dict:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        token = httpx.post(f"{base}/api/v1/auth/login", json={"username": "soak", "password": "soak-reader-password-1"},
+        token = httpx.post(f"{base}/api/v1/auth/login", json={"username": "soak", "password": "amber-lathe-crane-42"},
                            timeout=10).json()["access_token"]
         reader = Reader(base, token)
         threads = [threading.Thread(target=reader.run_gets, daemon=True),
