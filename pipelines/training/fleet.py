@@ -236,6 +236,10 @@ def train_fleet(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: Train
 
     tick = progress or (lambda what, frac: None)
     units = sorted(telemetry["machine_id"].unique())
+    if len(units) < 2:
+        raise TrainingError(f"a split by units needs 2 or more units; this table has {len(units)} ({units[:1]}): "
+                            "give --split time, or for one row per part with its own outcome use "
+                            "`linewatch table train` (docs/training.md)")
     folds = unit_folds(units, cfg.holdout_machines or 0.2, cfg.seed)
     task = "classify" if cfg.task == "classify" else "rul"
     scale = 3600.0 / cfg.spec.cycle_seconds if "cycle" in telemetry else 1.0

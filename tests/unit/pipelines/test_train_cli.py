@@ -48,3 +48,18 @@ def test_cut_in_cycles_parses() -> None:
     assert parse_cut("362", h, 3600.0) == EPOCH + pd.Timedelta(hours=362)
     timed = History(pd.DataFrame({"machine_id": ["u"], "ts": ["2026-01-01T00:00:00Z"], "s": [0.0]}), pd.DataFrame())
     assert parse_cut("2026-01-02", timed, 3600.0) == pd.Timestamp("2026-01-02", tz="UTC")
+
+
+def test_one_unit_cycle_table_is_refused_for_the_unit_split(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A per-part table written as one machine's cycles used to end in a KeyError traceback (exit 1)."""
+    monkeypatch.setenv("LINEWATCH_REGISTRY_DIR", str(tmp_path / "registry"))
+    one = fleet(units=3)
+    one = one[one["machine_id"] == one["machine_id"].iloc[0]]
+    one.to_csv(tmp_path / "one.csv", index=False)
+    code, _, err = run_cli(capsys, monkeypatch, "train", "--telemetry", str(tmp_path / "one.csv"), "--kind", "mill",
+                           "--quick")
+    assert code == 2, err
+    assert ("a split by units needs 2 or more units; this table has 1 (['unit-000']): give --split time, or for one "
+            "row per part with its own outcome use `linewatch table train`") in " ".join(err.split())
+    assert "Traceback" not in err
