@@ -42,16 +42,22 @@ def _parts_since(row_ts: np.ndarray, parts: np.ndarray, maint: np.ndarray) -> np
 
 def counters(row_ts: np.ndarray, events: pd.DataFrame | None, components: tuple[str, ...]) -> np.ndarray:
     """Counter matrix (rows x counters) for one machine; ``events`` holds only that machine."""
-    names = counter_names(components)
     if events is None or events.empty:
-        return np.full((len(row_ts), len(names)), np.nan)
+        return np.full((len(row_ts), len(counter_names(components))), np.nan)
     ev_ts = events["ts"].to_numpy(dtype="datetime64[ns]")
     kind = events["kind"].to_numpy(dtype=object)
-    maint = ev_ts[kind == "maintenance_done"]
-    cols = [_hours_since(row_ts, maint), _hours_since(row_ts, ev_ts[kind == "failure"])]
-    parts = np.sort(ev_ts[kind == "part_completed"])
-    cols.append(_parts_since(row_ts, parts, np.sort(maint)))
+    is_maint = kind == "maintenance_done"
     comp = events["component"].to_numpy(dtype=object) if "component" in events else np.full(len(events), None)
+    return counters_from(row_ts, ev_ts[is_maint], comp[is_maint], ev_ts[kind == "failure"],
+                         ev_ts[kind == "part_completed"], components)
+
+
+def counters_from(row_ts: np.ndarray, maintenance_ts: np.ndarray, maintenance_component: np.ndarray,
+                  failure_ts: np.ndarray, part_ts: np.ndarray, components: tuple[str, ...]) -> np.ndarray:
+    """:func:`counters` from one machine's event times per kind (``datetime64[ns]``, any order) and the
+    component of each maintenance: the scorer keeps its events as arrays, training as a table."""
+    cols = [_hours_since(row_ts, maintenance_ts), _hours_since(row_ts, failure_ts)]
+    cols.append(_parts_since(row_ts, np.sort(part_ts), np.sort(maintenance_ts)))
     for c in components:
-        cols.append(_hours_since(row_ts, ev_ts[(kind == "maintenance_done") & (comp == c)]))
+        cols.append(_hours_since(row_ts, maintenance_ts[maintenance_component == c]))
     return np.column_stack(cols)

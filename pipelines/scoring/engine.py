@@ -25,7 +25,7 @@ import pandas as pd
 from contracts.messages import SUPPRESSING_MACHINE_STATES, AlertEvent, Factor, HealthScore, TelemetrySample
 from contracts.plant import MODE_COMPONENT, Plant
 from pipelines.features import FeatureSpec, feature_names, window_features
-from pipelines.features.counters import counter_names, counters
+from pipelines.features.counters import counter_names, counters_from
 from pipelines.health import AlertRules, AlertTracker, OpenAlert, component_health, health
 from pipelines.health.rules import ModeState
 from pipelines.scoring.buffers import MachineWindow, OrderRules, Outcome
@@ -265,12 +265,11 @@ class ScoringEngine:
             rows_of.setdefault(d.machine_id, []).append(i)
         n_counters = len(counter_names(spec.components))
         cnt = np.full((len(items), n_counters), np.nan)
-        machines = sorted(m for m in rows_of if m in self.events.rows)
-        ev = self.events.frame(machines) if machines else None
-        if ev is not None:
-            for machine, g in ev.groupby("machine_id", sort=False):
-                idx = rows_of[machine]
-                cnt[idx] = counters(ts[idx, -1].astype("datetime64[ns]"), g, spec.components)
+        for machine, idx in rows_of.items():
+            ev = self.events.arrays(machine)
+            if ev is not None:
+                cnt[idx] = counters_from(ts[idx, -1].astype("datetime64[ns]"), ev.maintenance_ts,
+                                         ev.maintenance_component, ev.failure_ts, ev.part_ts, spec.components)
         return np.hstack([feats, cnt])
 
     def _to_explain(self, bundle: Bundle, items: list[Due], columns: dict[str, np.ndarray]) -> list[int]:
