@@ -234,7 +234,7 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
     for col, flag in ((spec.group, "--group"), (spec.time, "--time")):
         if col is not None:
             _has(frame, col, flag, what)
-    for c in (*spec.ignore, *spec.keep):
+    for c in (*spec.ignore, *spec.keep) if labelled else ():  # a table to score may lack them
         if c not in frame.columns and (runs is None or c not in runs.columns):
             _has(frame, c, "--ignore" if c in spec.ignore else "--keep", what)
     if spec.group is None and spec.time is None:

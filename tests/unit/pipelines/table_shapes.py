@@ -10,7 +10,7 @@ LineWatch learns it on held-out groups and beats the no-skill and plain-LightGBM
 - :func:`process_table`: SECOM-like, ~500 numeric columns (many 50-95 % empty, some constant),
   a timestamp and a pass/fail label coded -1/1 with ~6 % fails.
 - :func:`tool_wear_runs`: CNC-mill-tool-wear-like, many short experiments (a run id, a time
-  series per run) and a run table with the material, feed rate and the worn/unworn label.
+  series per run) and a run table with the material, feed rate, the worn/unworn label and the flank wear.
 """
 
 from __future__ import annotations
@@ -91,22 +91,24 @@ def process_table(rows: int = 1500, columns: int = 500, seed: int = 0) -> pd.Dat
 
 def tool_wear_runs(runs: int = 40, rows: int = 80, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(samples, runs): each experiment a short time series; a worn tool vibrates and draws more
-    current at the same feed, so the run's signal level against its feed rate gives the label."""
+    current at the same feed, so the run's signal level against its feed rate gives the label
+    (``tool_condition`` worn/unworn) and the target ``flank_wear_mm``."""
     rng = np.random.default_rng(seed)
     samples, table = [], []
     for r in range(runs):
         material = "wax" if r % 4 else "aluminium"
         feed = float(rng.choice([3, 6, 12, 15, 20]))
-        worn = bool(rng.random() < 0.45)
+        wear = float(rng.uniform(0.05, 0.45))  # flank wear (mm) at the end of the run
+        worn = wear > 0.27
         t = np.arange(rows) * 0.1
-        current = 2 + 0.15 * feed + (1.0 if worn else 0.0) + rng.normal(0, 0.5, rows)
-        vib = 0.5 + 0.02 * feed + (0.25 if worn else 0.0) + rng.normal(0, 0.2, rows)
+        current = 2 + 0.15 * feed + 3.0 * wear + rng.normal(0, 0.5, rows)
+        vib = 0.5 + 0.02 * feed + 0.8 * wear + rng.normal(0, 0.2, rows)
         samples.append(pd.DataFrame({"experiment": f"exp{r + 1:02d}", "time_s": t,
                                      "S1_CurrentFeedback": current, "S1_Vibration": vib,
                                      "X1_ActualPosition": 150 + feed * t + rng.normal(0, 0.1, rows)}))
         table.append({"experiment": f"exp{r + 1:02d}", "material": material, "feedrate": feed,
                       "clamp_pressure": float(rng.choice([2.5, 3.0, 4.0])),
-                      "tool_condition": "worn" if worn else "unworn"})
+                      "tool_condition": "worn" if worn else "unworn", "flank_wear_mm": round(wear, 3)})
     return pd.concat(samples, ignore_index=True), pd.DataFrame(table)
 
 

@@ -22,7 +22,9 @@ LEAKY = ("TWF", "HDF", "PWF", "OSF", "RNF")
 PARTS = TableSpec(label="Machine failure", time="UDI", categorical=("Type",), ignore=("Product ID", *LEAKY))
 SECOM = TableSpec(label="pass_fail", time="timestamp")
 RUNS = TableSpec(label="tool_condition", group="experiment", time="time_s", categorical=("material",),
-                 positive="worn", per_run=True)
+                 positive="worn", per_run=True, ignore=("flank_wear_mm",))
+WEAR = TableSpec(label="flank_wear_mm", group="experiment", time="time_s", categorical=("material",),
+                 per_run=True, ignore=("tool_condition",))
 
 
 def test_single_condition_fleet_beats_constant_and_plain_lightgbm_on_held_out_units() -> None:
@@ -77,7 +79,7 @@ def test_train_predict_cli_names_the_category_in_explanations(parts: pd.DataFram
 
 
 def test_process_table_drops_junk_maps_minus_one_and_holds_out_the_latest_wafers() -> None:
-    p = prepare(process_table(rows=1200, columns=300, seed=3), SECOM)
+    p = prepare(process_table(rows=1000, columns=250, seed=3), SECOM)
     assert any("coded -1/1" in n for n in p.notes) and set(np.unique(p.y)) == {0.0, 1.0}
     f = folds(p)[0]
     assert p.order is not None and p.order[f.test].min() > p.order[f.valid].max() > p.order[f.fit].max() - 1
@@ -87,7 +89,7 @@ def test_process_table_drops_junk_maps_minus_one_and_holds_out_the_latest_wafers
 
 
 def test_the_threshold_is_chosen_on_validation_rows_only() -> None:
-    p = prepare(process_table(rows=800, columns=250, seed=4), SECOM)
+    p = prepare(process_table(rows=600, columns=250, seed=4), SECOM)
     test = folds(p)[0].test
     _, _, _, before = evaluate(p)
     p.y[test] = 1 - p.y[test]  # whatever the held-out labels are, the threshold does not move
@@ -113,6 +115,37 @@ def test_tool_wear_runs_are_one_row_per_run_held_out_by_run(runs: tuple[pd.DataF
     mo = m["methods"]["model"]
     assert mo["pr_auc"] > m["methods"]["no_skill"]["pr_auc"] + 0.3, m["methods"]
     assert mo["pr_auc"] > m["methods"]["plain_lightgbm"]["pr_auc"], m["methods"]
+
+
+def test_a_numeric_run_target_is_a_regression_beside_constant_and_plain(
+        ) -> None:
+    samples, table = tool_wear_runs(runs=80, rows=40, seed=7)
+    p = prepare(samples, WEAR, runs=table)
+    assert p.task == "regress" and any("regression" in n for n in p.notes)
+    m, _, _, _ = evaluate(p)
+    rmse = {k: v["rmse"] for k, v in m["methods"].items()}
+    assert rmse["model"] < 0.7 * rmse["no_skill"], rmse
+    assert rmse["model"] < rmse["plain_lightgbm"], rmse
+
+
+def test_per_run_predict_writes_one_row_per_run(runs: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    samples, table = runs
+    args = ["--group", "experiment", "--time", "time_s", "--per-run", "--categorical", "material",
+            "--runs", _csv(tmp_path, "runs.csv", table)]
+    code, out, err = run_cli(capsys, monkeypatch, "table", "train", _csv(tmp_path, "s.csv", samples), "--label",
+                             "tool_condition", "--positive", "worn", "--ignore", "flank_wear_mm", *args,
+                             "--out", str(tmp_path / "m"))
+    assert code == 0, err
+    new = table.drop(columns=["tool_condition", "flank_wear_mm"]).iloc[:5]
+    code, out, err = run_cli(capsys, monkeypatch, "table", "predict", _csv(tmp_path, "new.csv",
+                                                                          samples[samples["experiment"].isin(
+                                                                              new["experiment"])]),
+                             "--model", str(tmp_path / "m"), "--runs", _csv(tmp_path, "newruns.csv", new))
+    assert code == 0, err
+    pred = pd.read_csv(__import__("io").StringIO(out))
+    assert pred["experiment"].tolist() == new["experiment"].tolist() and pred["alarm"].dtype == bool
 
 
 def _csv(tmp_path: Path, name: str, frame: pd.DataFrame) -> str:
