@@ -17,6 +17,7 @@ from pipelines.features.windows import category_codes, category_text
 
 MAX_LEVELS = 50  # more distinct text values: an id or free text, not a category
 RUN_STATS = ("mean", "std", "min", "max", "last")
+MAX_CLASSES = 10  # a label of at most this many whole numbers is a class code, not a measurement
 
 
 class TableError(ContractError):
@@ -101,6 +102,10 @@ def parse_label(values: pd.Series, spec: TableSpec, what: str) -> tuple[np.ndarr
         return y, "classify", {v: float(v.lower() == "true") for v in levels}, ""
     numbers = pd.to_numeric(values, errors="coerce")
     if numbers.notna().all():
+        if len(levels) <= MAX_CLASSES and (numbers % 1 == 0).all():
+            raise TableError(f"{what}: label {spec.label!r} has {len(levels)} whole-number values {levels}: classes, "
+                             f"not a measurement; give --positive V for the failure class (the others are not "
+                             f"failures), e.g. --positive {levels[-1]}")
         return numbers.to_numpy(dtype=float), "regress", {}, f"label {spec.label!r} is a number: regression"
     raise TableError(f"{what}: label {spec.label!r} has text values {levels[:6]}; say which one is the failure "
                      f"with --positive, e.g. --positive {levels[-1]}")

@@ -177,6 +177,8 @@ def _csv(tmp_path: Path, name: str, frame: pd.DataFrame) -> str:
               "--categorical", "material"],
      "label 'tool_condition' changes within run 'exp01' (row 12: 'worn' after 'unworn')"),
     ("one", ["--label", "flag", "--time", "UDI"], "label 'flag' has one value only ('0'): nothing to learn"),
+    ("codes", ["--label", "flag", "--time", "UDI"], "label 'flag' has 3 whole-number values ['0', '1', '2']: classes, "
+                                                    "not a measurement; give --positive V for the failure class"),
 ])
 def test_table_errors_are_one_line_exit_2(case: str, args: list[str], message: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
@@ -185,8 +187,9 @@ def test_table_errors_are_one_line_exit_2(case: str, args: list[str], message: s
     extra: list[str] = []
     if case == "parts":
         path = _csv(tmp_path, "t.csv", product_failures(rows=300, seed=6))
-    elif case == "one":
-        path = _csv(tmp_path, "t.csv", pd.DataFrame({"UDI": range(30), "x": range(30), "flag": 0}))
+    elif case in ("one", "codes"):
+        flag = 0 if case == "one" else np.arange(30) % 3
+        path = _csv(tmp_path, "t.csv", pd.DataFrame({"UDI": range(30), "x": range(30), "flag": flag}))
     elif case == "long":
         long = samples.merge(table, on="experiment")
         long.loc[10, "tool_condition"] = "worn" if long.loc[9, "tool_condition"] == "unworn" else "unworn"
