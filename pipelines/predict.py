@@ -69,7 +69,9 @@ def score_rows(bundle: ModelBundle, feats: pd.DataFrame, opts: PredictOptions, c
                             float(r) if math.isfinite(r) else None, bundle.horizon_hours)
                      for p, r in zip(probs, rul_h, strict=True)]
     if opts.explain and len(feats):
-        out["explanation"] = [factor_sentence(fs)[0] for fs in bundle.explain(feats.reset_index(drop=True), opts.top_k)]
+        cats = bundle.feature_spec.categories
+        out["explanation"] = [factor_sentence(fs, cats)[0]
+                              for fs in bundle.explain(feats.reset_index(drop=True), opts.top_k)]
     else:
         out["explanation"] = ""
     return out

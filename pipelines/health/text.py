@@ -7,7 +7,7 @@ so an operator sees *why* without opening a chart.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from contracts.failure_modes import failure_mode
 from contracts.messages import Factor
@@ -96,11 +96,21 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def factor_sentence(factors: Sequence[Factor]) -> tuple[str, str]:
-    """The main factors as one English and one zh-CN sentence."""
+def factor_sentence(factors: Sequence[Factor],
+                    categories: Mapping[str, Sequence[str]] | None = None) -> tuple[str, str]:
+    """The main factors as one English and one zh-CN sentence; ``categories`` (the bundle's
+    ``FeatureSpec.categories``) names a categorical factor's level (``product_type L``)."""
     en_parts: list[str] = []
     zh_parts: list[str] = []
     for f in factors:
+        column = f.feature[:-len("__cat")] if f.feature.endswith("__cat") else None
+        if column is not None and categories and column in categories:
+            levels = categories[column]
+            known = f.value is not None and float(f.value).is_integer() and 0 <= f.value < len(levels)
+            level = levels[int(f.value)] if known and f.value is not None else None
+            en_parts.append(f"{column} {level}" if level is not None else f"{column}: unknown category")
+            zh_parts.append(f"{column} {level}" if level is not None else f"{column}：未知类别")
+            continue
         en, zh, unit = signal_text(f.feature)
         if f.value is None:
             en_parts.append(f"{en}: no value yet")

@@ -129,3 +129,22 @@ def test_import_check_accepts_a_declared_categorical_column(tmp_path: Path, caps
     code, _, err = run_cli(capsys, monkeypatch, "import-check", str(tmp_path / "t.csv"),
                            "--categorical", "product_type")
     assert code == 0, err
+
+
+def test_predict_explanations_name_the_level_not_its_code(registry: Registry, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from contracts.messages import Factor
+    from pipelines.health.text import factor_sentence
+
+    cats = {"product_type": ("H", "L", "M")}
+    assert factor_sentence([Factor(feature="product_type__cat", contribution=0.4, value=0.0)], cats)[0] == \
+        "Main factors: product_type H."
+    assert "product_type: unknown category" in factor_sentence(
+        [Factor(feature="product_type__cat", contribution=0.4, value=None)], cats)[0]
+    parts(machines=1, rows=200, seed=3).drop(columns="failure_mode").to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = run_cli(capsys, monkeypatch, "predict", str(tmp_path / "t.csv"), "--kind", "line",
+                           "-o", str(tmp_path / "p.csv"))
+    text = " ".join(pd.read_csv(tmp_path / "p.csv")["explanation"].dropna())
+    assert code == 0, err
+    assert "product_type H" in text and "cat" not in text.replace("categor", "")
