@@ -175,9 +175,20 @@ class TableModel:
                    meta.get("metrics", {}))
 
 
-def _fold_models(p: Prepared, f: Fold, seed: int) -> dict[str, Any]:
-    empty, constant = drop_uninformative(p.x, f.fit)
+def _informative(p: Prepared, rows: np.ndarray) -> tuple[list[str], list[str], list[str]]:
+    """(kept, empty, constant) columns on ``rows``; none kept is an error, not a LightGBM crash."""
+    empty, constant = drop_uninformative(p.x, rows)
     cols = [c for c in p.x.columns if c not in set(empty) | set(constant)]
+    if not cols:
+        from pipelines.training.tables import TableError
+
+        raise TableError(f"every feature column is empty or constant on the training rows ({len(empty)} empty, "
+                         f"{len(constant)} constant): nothing to learn from; check the export")
+    return cols, empty, constant
+
+
+def _fold_models(p: Prepared, f: Fold, seed: int) -> dict[str, Any]:
+    cols, empty, constant = _informative(p, f.fit)
     cats = [i for i, c in enumerate(cols) if c in p.categories]
     mx = matrix(p.x, cols, p.categories)
     b = fit(mx[f.fit], p.y[f.fit], mx[f.valid], p.y[f.valid], p.task, cats, seed)
@@ -255,9 +266,7 @@ def _warnings(m: dict[str, Any], y: np.ndarray, p: Prepared) -> list[str]:
 def train_table(p: Prepared, spec: TableSpec, seed: int = 0) -> TableModel:
     """Evaluate (see the module doc), then refit on every row with the evaluated rounds and threshold."""
     metrics, _, rounds, threshold = evaluate(p, seed)
-    every = np.arange(len(p.y))
-    empty, constant = drop_uninformative(p.x, every)
-    cols = [c for c in p.x.columns if c not in set(empty) | set(constant)]
+    cols, _, _ = _informative(p, np.arange(len(p.y)))
     cats = [i for i, c in enumerate(cols) if c in p.categories]
     mx = matrix(p.x, cols, p.categories)
     b = fit(mx, p.y, mx[:0], p.y[:0], p.task, cats, seed, rounds=max(rounds, 10))

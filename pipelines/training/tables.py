@@ -66,6 +66,11 @@ def read(path: Path | str) -> pd.DataFrame:
         raise TableError(f"{path}: cannot read it as CSV or Parquet: {str(exc).splitlines()[0]}") from exc
 
 
+def _key(values: pd.Series) -> pd.Series:
+    """Group ids as text, ``3.0`` read as ``"3"`` (a run table with an empty cell reads ids as floats)."""
+    return category_text(values).fillna("").astype(str)
+
+
 def _has(frame: pd.DataFrame, col: str, flag: str, what: str) -> None:
     if col not in frame.columns:
         raise TableError(f"{what}: {flag} {col!r}: no such column; columns are {list(frame.columns)[:12]}")
@@ -113,7 +118,7 @@ def parse_label(values: pd.Series, spec: TableSpec, what: str) -> tuple[np.ndarr
 
 def _run_label(frame: pd.DataFrame, spec: TableSpec, what: str) -> None:
     """A per-run label must be the same on every row of the run."""
-    g = frame[spec.group].astype(str).to_numpy()
+    g = _key(frame[spec.group]).to_numpy()
     lab = category_text(frame[spec.label]).fillna("").to_numpy()
     changes = (g[1:] == g[:-1]) & (lab[1:] != lab[:-1])
     if changes.any():
@@ -128,12 +133,12 @@ def _join_runs(frame: pd.DataFrame, runs: pd.DataFrame, spec: TableSpec, what: s
     if spec.group is None:
         raise TableError("--runs needs --group COL: the run id column both tables share")
     _has(runs, spec.group, "--group", runs_what)
-    dup = runs[spec.group].astype(str).duplicated().to_numpy()
+    dup = _key(runs[spec.group]).duplicated().to_numpy()
     if dup.any():
         raise TableError(f"{runs_what}: run {runs[spec.group].iloc[_row(dup) - 2]!r} appears twice (row {_row(dup)}); "
                          "one row per run")
-    keyed = runs.assign(**{spec.group: runs[spec.group].astype(str)})
-    samples = frame.assign(**{spec.group: frame[spec.group].astype(str)})
+    keyed = runs.assign(**{spec.group: _key(runs[spec.group])})
+    samples = frame.assign(**{spec.group: _key(frame[spec.group])})
     missing = sorted(set(samples[spec.group]) - set(keyed[spec.group]))
     if missing:
         raise TableError(f"{what}: run(s) {missing[:5]} have samples but no row in {runs_what}; add them there")
@@ -210,7 +215,7 @@ def _features(frame: pd.DataFrame, spec: TableSpec, what: str, check_only: bool 
 def _per_run(x: pd.DataFrame, frame: pd.DataFrame, spec: TableSpec, cats: dict[str, tuple[str, ...]]
              ) -> pd.DataFrame:
     """One row per run: run-level columns as they are, each series' mean/std/min/max/last and its length."""
-    g = frame[spec.group].astype(str)
+    g = _key(frame[spec.group])
     if spec.time is not None:
         order = np.argsort(_time(frame[spec.time], "table", spec.time), kind="stable")
         x, g = x.iloc[order], g.iloc[order]
@@ -276,18 +281,18 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
                          "if it is known before the outcome)")
     samples = sample_groups = None
     if spec.per_run:
-        samples, sample_groups = x.reset_index(drop=True), frame[spec.group].astype(str).to_numpy()
+        samples, sample_groups = x.reset_index(drop=True), _key(frame[spec.group]).to_numpy()
         x = _per_run(x, frame, spec, cats)
-        first = pd.Series(y, index=frame[spec.group].astype(str).to_numpy()).groupby(level=0).first()
+        first = pd.Series(y, index=_key(frame[spec.group]).to_numpy()).groupby(level=0).first()
         y = first.reindex(x.index).to_numpy(dtype=float)
         groups, ids, order = x.index.to_numpy(), pd.Series(x.index, name=spec.group), None
         notes.append(f"{len(x)} runs, one row each: run-level columns as given, each series' "
                      f"{'/'.join(RUN_STATS)} and its sample count")
         x = x.reset_index(drop=True)
     else:
-        groups = frame[spec.group].astype(str).to_numpy() if spec.group else None
+        groups = _key(frame[spec.group]).to_numpy() if spec.group else None
         order = _time(frame[spec.time], what, spec.time) if spec.time and groups is None else None
-        ids = frame[spec.group].astype(str) if spec.group else pd.Series(np.arange(len(frame)) + 2, name="row")
+        ids = _key(frame[spec.group]) if spec.group else pd.Series(np.arange(len(frame)) + 2, name="row")
         x = x.reset_index(drop=True)
     return Prepared(x, y, task, groups, order, ids.reset_index(drop=True), cats, notes, label_map, samples,
                     sample_groups)

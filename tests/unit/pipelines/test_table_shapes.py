@@ -205,6 +205,19 @@ def test_table_errors_are_one_line_exit_2(case: str, args: list[str], message: s
     assert len(err.strip().splitlines()) == 1 or message in err.replace("\n", " ")
 
 
+def test_float_read_run_ids_join_and_a_table_of_constants_is_refused(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = pd.DataFrame({"run": np.repeat([1, 2, 3, 4], 5), "t": np.tile(range(5), 4), "x": 1.0})
+    runs = pd.DataFrame({"run": [1.0, 2.0, 3.0, 4.0], "worn": [0, 1, 0, 1]})  # ids read as floats
+    p = prepare(samples, TableSpec(label="worn", group="run", per_run=True), runs=runs)
+    assert sorted(p.groups) == ["1", "2", "3", "4"] if p.groups is not None else False
+    code, _, err = run_cli(capsys, monkeypatch, "table", "train", _csv(tmp_path, "s.csv", samples), "--runs",
+                           _csv(tmp_path, "r.csv", runs), "--label", "worn", "--group", "run", "--per-run",
+                           "--out", str(tmp_path / "m"))
+    assert code == 2 and "every feature column is empty or constant on the training rows" in err, err
+
+
 def test_predict_errors_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run_cli(capsys, monkeypatch, "table", "predict", _csv(tmp_path, "t.csv", pd.DataFrame({"a": [1]})),
