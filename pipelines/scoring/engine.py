@@ -301,12 +301,16 @@ class ScoringEngine:
         matrix = self.features(bundle, items)
         names = feature_names(bundle.feature_spec, list(bundle.feature_spec.signals)
                               or list(self.windows[items[0].machine_id].signals))
-        feats = pd.DataFrame(matrix, columns=names)
-        preds = bundle.predict(feats).reset_index(drop=True)
-        columns = {c: preds[c].to_numpy() for c in preds.columns}  # row access via numpy, not .iloc
+        fast = getattr(bundle, "predict_matrix", None)  # ModelBundle: no DataFrame round trip
+        if fast is not None:
+            columns = fast(matrix, names)
+        else:
+            preds = bundle.predict(pd.DataFrame(matrix, columns=names)).reset_index(drop=True)
+            columns = {c: preds[c].to_numpy() for c in preds.columns}  # row access via numpy, not .iloc
         factors: dict[int, list[Factor]] = {}
         explain = self._to_explain(bundle, items, columns) if self._top_k > 0 else []  # top_k=0: none (pilot)
         if explain:
+            feats = pd.DataFrame(matrix, columns=names)
             explained = bundle.explain(feats.iloc[explain].reset_index(drop=True), self._top_k)
             factors = {i: [_rounded(f) for f in fs] for i, fs in zip(explain, explained, strict=False)}
         states = [d.state for d in items]
