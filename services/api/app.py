@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from contracts.plant import load_plant
@@ -27,16 +27,36 @@ or an API key (`Authorization: Bearer lwk_…` or `X-API-Key`). Roles: viewer < 
 Errors are JSON `{"detail": "<message>"}`. Guide: docs/api.md."""
 
 
-def _instrument(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def timing(request: Request, call_next):  # type: ignore[no-untyped-def]
+class RequestTiming:
+    """Pure ASGI middleware: request latency per method, route template and status.
+
+    Templates, never raw paths, keep the label set bounded. Pure ASGI (no per-request task or
+    body streams, unlike ``@app.middleware("http")``): it costs a clock read and a histogram
+    observation per request."""
+
+    def __init__(self, app, metrics: ApiMetrics) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         began = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")  # templates, never raw paths: bounded labels
-        request.app.state.ctx.metrics.request_seconds.labels(request.method, template, str(response.status_code)) \
-            .observe(time.perf_counter() - began)
-        return response
+        status = [500]
+
+        async def send_status(message) -> None:  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            self.metrics.request_seconds.labels(scope["method"], template, str(status[0])) \
+                .observe(time.perf_counter() - began)
 
 
 def create_app(settings: ApiSettings | None = None, store: Store | None = None) -> FastAPI:
@@ -61,7 +81,7 @@ def create_app(settings: ApiSettings | None = None, store: Store | None = None) 
                   openapi_url=f"{PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.ctx = ctx
     errors.install(app)
-    _instrument(app)
+    app.add_middleware(RequestTiming, metrics=ctx.metrics)
     headers.install(app, f"{PREFIX}/docs", f"{PREFIX}/openapi.json", settings.cors_origins)
     for router in (auth.router, plant.router, alerts.kpi_router, alerts.router, work.router, work.hooks_router,
                    kpis.router, kpis.models_router, ops.stream_router):
