@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, select, union_all
 
 from contracts.messages import Factor, HealthScore
 from store import schema
@@ -23,14 +23,30 @@ class StateChange:
     since: datetime
 
 
-def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, HealthScore]:
-    """The newest score per machine (any model version), as the scorer wrote it (``payload``)."""
-    query = select(SC.c.machine_id, func.max(SC.c.ts).label("ts")).group_by(SC.c.machine_id)
+def _newest(table: Table, order: list[ColumnElement], machine_ids: list[str], *where: ColumnElement) -> Select:
+    """Each listed machine's newest row of ``table`` by ``order``: one index probe per machine
+    (``ORDER BY .. DESC LIMIT 1`` on the table's ``(machine_id, ts)`` key), in one statement, so
+    the cost does not grow with the history kept."""
+    newest_first = [c.desc() for c in order]
+    parts = [select(table).where(table.c.machine_id == m, *where).order_by(*newest_first).limit(1).subquery()
+             for m in machine_ids]
+    return union_all(*(select(p) for p in parts))
+
+
+def _machines(conn: Connection, table: Table, machine_ids: list[str] | None) -> list[str]:
     if machine_ids is not None:
-        query = query.where(SC.c.machine_id.in_(machine_ids))
-    newest = query.subquery()
-    rows = conn.execute(select(SC).join(newest, (SC.c.machine_id == newest.c.machine_id) & (SC.c.ts == newest.c.ts))
-                        .order_by(SC.c.ingested_at)).mappings()
+        return list(dict.fromkeys(machine_ids))
+    return list(conn.execute(select(table.c.machine_id).distinct()).scalars())
+
+
+def latest_scores(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, HealthScore]:
+    """The newest score per machine (any model version), as the scorer wrote it (``payload``).
+    Pass the machines (the plant's) to avoid a scan for the distinct ids."""
+    ids = _machines(conn, SC, machine_ids)
+    if not ids:
+        return {}
+    # equal newest ts under two model versions: the later ingested wins
+    rows = conn.execute(_newest(SC, [SC.c.ts, SC.c.ingested_at], ids)).mappings()
     return {r["machine_id"]: HealthScore.model_validate(r["payload"]) for r in rows}
 
 
@@ -48,23 +64,21 @@ def latest_factors(conn: Connection, machine_id: str, limit: int = 50) -> list[F
 
 def latest_minutes(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, MinuteAggregate]:
     """The newest telemetry minute per machine (last values and production state)."""
-    query = select(TM.c.machine_id, func.max(TM.c.minute).label("minute")).group_by(TM.c.machine_id)
-    if machine_ids is not None:
-        query = query.where(TM.c.machine_id.in_(machine_ids))
-    newest = query.subquery()
-    rows = conn.execute(select(TM).join(newest, (TM.c.machine_id == newest.c.machine_id)
-                                        & (TM.c.minute == newest.c.minute))).mappings()
+    ids = _machines(conn, TM, machine_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(_newest(TM, [TM.c.minute], ids)).mappings()
     return {r["machine_id"]: MinuteAggregate(r["machine_id"], r["minute"], r["n_samples"], r["last_ts"], r["state"],
                                              r["signals"]) for r in rows}
 
 
-def latest_states(conn: Connection) -> dict[str, StateChange]:
+def latest_states(conn: Connection, machine_ids: list[str] | None = None) -> dict[str, StateChange]:
     """The newest state change per machine."""
-    newest = (select(EV.c.machine_id, func.max(EV.c.ts).label("ts")).where(EV.c.kind == "state_changed")
-              .group_by(EV.c.machine_id).subquery())
-    rows = conn.execute(select(EV.c.machine_id, EV.c.to_state, EV.c.ts).where(EV.c.kind == "state_changed")
-                        .join(newest, (EV.c.machine_id == newest.c.machine_id) & (EV.c.ts == newest.c.ts)))
-    return {r.machine_id: StateChange(r.to_state, r.ts) for r in rows}
+    ids = _machines(conn, EV, machine_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(_newest(EV, [EV.c.ts], ids, EV.c.kind == "state_changed")).mappings()
+    return {r["machine_id"]: StateChange(r["to_state"], r["ts"]) for r in rows}
 
 
 def _buckets(start: datetime, end: datetime, n: int) -> float:
