@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from contracts.plant import Plant
 from services.api.metrics import ApiMetrics
+from services.api.readcache import ReadCache, RecentCallers
 from services.api.settings import ApiSettings
 from store import Connection, Store
 
@@ -23,6 +24,13 @@ class AppContext:
     key_last_used: dict[str, float] = field(default_factory=dict)
     session_last_seen: dict[str, float] = field(default_factory=dict)
     broker_probe: tuple[float, bool, str] | None = None  # (monotonic time, ready, reason) of the last check
+    read_cache: ReadCache = field(init=False)
+    principals: RecentCallers = field(init=False)
+
+    def __post_init__(self) -> None:
+        counter = self.metrics.read_cache
+        self.read_cache = ReadCache(self.settings.read_cache_s, on_result=lambda result: counter.labels(result).inc())
+        self.principals = RecentCallers(self.settings.auth_cache_s)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -33,8 +41,12 @@ class AppContext:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A transaction: committed when the block ends, rolled back on error."""
-        with self.store.engine.begin() as conn:
-            yield conn
+        try:
+            with self.store.engine.begin() as conn:
+                yield conn
+        finally:
+            self.read_cache.invalidate()  # this process's clients see their own writes at once
+            self.principals.invalidate()  # and a logout or revocation here applies at once
 
     @property
     def pepper(self) -> str:

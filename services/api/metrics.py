@@ -16,6 +16,7 @@ class ApiMetrics:
     alerts_open: Gauge
     webhook_deliveries: Counter
     escalations: Counter
+    read_cache: Counter
 
     @classmethod
     def create(cls) -> ApiMetrics:
@@ -35,4 +36,7 @@ class ApiMetrics:
                                        ["outcome"], registry=r),
             escalations=Counter("linewatch_api_alert_escalations_total", "Alerts escalated for lack of ack.",
                                 registry=r),
+            read_cache=Counter("linewatch_api_read_cache_total",
+                               "GET /plant and /alerts answers: from the read cache (hit), computed (miss), "
+                               "cache off (off).", ["result"], registry=r),
         )

@@ -40,6 +40,12 @@ class ApiSettings(LineWatchSettings):
     shutdown_grace_s: float = Field(default=5.0, gt=0, le=300,
                                     description="On SIGTERM, requests still open after this long (live streams "
                                                 "never end by themselves) are cut and the server exits.")
+    read_cache_s: float = Field(default=1.0, ge=0, le=60,
+                                description="GET /plant and GET /alerts answers are reused within a process for "
+                                            "this long (0 = off); a write through the same process clears them.")
+    auth_cache_s: float = Field(default=1.0, ge=0, le=60,
+                                description="A valid token or API key is remembered within a process for this long "
+                                            "(0 = check the store on every request); a local write forgets them all.")
     check_broker: bool = Field(default=True, description="/readyz also checks the Kafka broker.")
     pilot_report_path: Path | None = Field(default=Path("var/pilot/latest.json"),
                                             description="JSON report written by `linewatch pilot` (its default place).")

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from services.api import notify
 from services.api.alert_quality import RaisedAlert, alert_kpis
 from services.api.deps import Ctx, Engineer, Operator, Scope, Viewer
 from services.api.rationale import rationale
+from services.api.readcache import json_body
 from services.api.schemas.alerts import (
     AlertDetail,
     AlertKpisPublic,
@@ -44,21 +46,28 @@ def _aware(*values: datetime | None) -> None:
 
 
 @router.get("/alerts", response_model=AlertPage, summary="List alerts (newest first) with filters and state counts")
-def list_alerts(ctx: Ctx, who: Viewer, scope: Scope, line: Annotated[str | None, Query(max_length=100)] = None,
+async def list_alerts(ctx: Ctx, who: Viewer, scope: Scope, line: Annotated[str | None, Query(max_length=100)] = None,
                 machine: Annotated[str | None, Query(max_length=200, examples=["line-1/cnc-01"])] = None,
                 priority: Priority | None = None,
                 state: Annotated[str | None, Query(max_length=300, description="Comma-separated states",
                                                    examples=["unacknowledged,acknowledged"])] = None,
                 mode: Annotated[str | None, Query(max_length=100)] = None, start: From = None, end: To = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict:
+                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
     _aware(start, end)
     states = [s.strip() for s in state.split(",") if s.strip()] if state else None
     if states and (bad := sorted(set(states) - {s.value for s in AlertState})):
         raise HTTPException(422, f"unknown state(s) {bad}; expected {[s.value for s in AlertState]}")
-    with ctx.read() as conn:
-        return repo.search(conn, line=line, machine=machine, priority=priority, states=states, mode=mode, start=start,
-                           end=end, limit=limit, offset=offset, lines=scope.lines)
+    key = ("alerts", scope.lines, line, machine, priority, tuple(states or ()), mode, start, end, limit, offset)
+
+    def page() -> bytes:
+        with ctx.read() as conn:
+            return json_body(AlertPage, repo.search(conn, line=line, machine=machine, priority=priority, states=states,
+                                                    mode=mode, start=start, end=end, limit=limit, offset=offset,
+                                                    lines=scope.lines))
+
+    body = ctx.read_cache.peek(key) or await run_in_threadpool(ctx.read_cache.get, key, page)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/alerts/{alert_id:path}/audit", response_model=list[AuditPublic], summary="Audit trail of one alert")

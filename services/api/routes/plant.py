@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from contracts.messages import HealthScore
 from contracts.plant import Machine
 from pipelines.health.score import band
 from pipelines.health.text import factor_sentence
 from services.api.deps import Ctx, Scope, Viewer
+from services.api.readcache import json_body
 from services.api.schemas.assets import EventPublic, MachineDetail, PlantPublic, ScoreHistory, TelemetryHistory
 from services.api.scope import LineScope
 from store.repos import alerts as alerts_repo
@@ -58,10 +60,18 @@ def _state(minute: MinuteAggregate | None, change: StateChange | None) -> str | 
 
 
 @router.get("/plant", response_model=PlantPublic, summary="Plant → lines → machines → components with current health")
-def plant(ctx: Ctx, who: Viewer, scope: Scope) -> dict:
+async def plant(ctx: Ctx, who: Viewer, scope: Scope) -> Response:
+    key = ("plant", scope.lines)
+    body = ctx.read_cache.peek(key) or await run_in_threadpool(
+        ctx.read_cache.get, key, lambda: json_body(PlantPublic, _plant_tree(ctx, scope)))
+    return Response(body, media_type="application/json")
+
+
+def _plant_tree(ctx: Ctx, scope: LineScope) -> dict:
+    machine_ids = scope.machines()
     with ctx.read() as conn:
-        scores, minutes = assets.latest_scores(conn), assets.latest_minutes(conn)
-        states, open_alerts = assets.latest_states(conn), alerts_repo.open_counts(conn)
+        scores, minutes = assets.latest_scores(conn, machine_ids), assets.latest_minutes(conn, machine_ids)
+        states, open_alerts = assets.latest_states(conn, machine_ids), alerts_repo.open_counts(conn)
     lines = []
     for line in ctx.plant.lines:
         if not scope.sees_line(line.id):
@@ -98,7 +108,7 @@ def machine_detail(line: str, machine: str, ctx: Ctx, who: Viewer, scope: Scope)
     with ctx.read() as conn:
         s = assets.latest_scores(conn, [m.id]).get(m.id)
         minute = assets.latest_minutes(conn, [m.id]).get(m.id)
-        change = assets.latest_states(conn).get(m.id)
+        change = assets.latest_states(conn, [m.id]).get(m.id)
         open_alerts = alerts_repo.open_counts(conn).get(m.id, 0)
         sensor_faults = alerts_repo.active_sensor_faults(conn, m.id)
         factors = (s.top_factors or assets.latest_factors(conn, m.id)) if s else []

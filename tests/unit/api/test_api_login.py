@@ -145,6 +145,8 @@ def test_session_idle_timeout_and_logout(app_store) -> None:
     with store.engine.begin() as conn:  # the session was last used longer ago than the idle timeout
         idle = datetime.now(UTC) - timedelta(seconds=settings.session_idle_s + 5)
         conn.execute(schema.sessions.update().values(last_seen_at=idle, created_at=idle))
+    # ... and as much time passed for the API's short memory of recent callers (auth_cache_s)
+    app.state.ctx.principals.clock = lambda: time.monotonic() + settings.session_idle_s + 5
     assert c.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
     token = login(c, "victim", PASSWORD).json()["access_token"]
     assert c.post("/api/v1/auth/logout", headers=auth(token)).status_code == 200
