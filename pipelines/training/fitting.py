@@ -93,8 +93,10 @@ def robust_baseline(x: np.ndarray, names: list[str]) -> dict[str, list[Any]]:
     """Median and robust scale of healthy rows: the normal-behaviour (anomaly) baseline."""
     keep = [i for i, n in enumerate(names) if "__z_" in n or "__mean_" in n]
     sub = x[:, keep]
-    center = np.nanmedian(sub, axis=0)
-    q75, q25 = np.nanpercentile(sub, 75, axis=0), np.nanpercentile(sub, 25, axis=0)
+    with warnings.catch_warnings():  # a signal never measured on healthy rows: NaN, dropped below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        center = np.nanmedian(sub, axis=0)
+        q75, q25 = np.nanpercentile(sub, 75, axis=0), np.nanpercentile(sub, 25, axis=0)
     scale = np.where((q75 - q25) > 1e-9, (q75 - q25) / 1.349, 1.0)
     ok = np.isfinite(center)
     return {"features": [names[keep[i]] for i in range(len(keep)) if ok[i]],

@@ -116,7 +116,7 @@ def evaluate_cmd(table: Path, label: str = LABEL, group: str | None = GROUP, tim
                  categorical: list[str] = CATEGORICAL, ignore: list[str] = IGNORE, keep: list[str] = KEEP,
                  positive: str | None = POSITIVE, per_run: bool = PER_RUN, runs: Path | None = RUNS,
                  seed: int = typer.Option(0)) -> None:
-    """The held-out evaluation of ``train`` only (nothing saved)."""
+    """The held-out evaluation of train only (nothing saved)."""
     p = _prepare(table, _spec(label, group, time, categorical, ignore, keep, positive, per_run), runs)
     _show(table.name, evaluate(p, seed)[0])
 
