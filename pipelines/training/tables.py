@@ -212,12 +212,12 @@ def _features(frame: pd.DataFrame, spec: TableSpec, what: str, check_only: bool 
     return pd.DataFrame(out, index=frame.index), cats
 
 
-def _per_run(x: pd.DataFrame, frame: pd.DataFrame, spec: TableSpec, cats: dict[str, tuple[str, ...]]
-             ) -> pd.DataFrame:
+def _per_run(x: pd.DataFrame, frame: pd.DataFrame, spec: TableSpec, cats: dict[str, tuple[str, ...]],
+             what: str) -> pd.DataFrame:
     """One row per run: run-level columns as they are, each series' mean/std/min/max/last and its length."""
     g = _key(frame[spec.group])
     if spec.time is not None:
-        order = np.argsort(_time(frame[spec.time], "table", spec.time), kind="stable")
+        order = np.argsort(_time(frame[spec.time], what, spec.time), kind="stable")
         x, g = x.iloc[order], g.iloc[order]
     grouped = x.groupby(g.to_numpy(), sort=True)
     constant = [c for c in x.columns if c in cats or (grouped[c].nunique(dropna=False) <= 1).all()]
@@ -264,6 +264,9 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
         empty = frame[spec.group].isna().to_numpy()
         if empty.any():
             raise TableError(f"{what}: --group {spec.group!r} is empty in row {_row(empty)}; every row needs its group")
+        if labelled and frame[spec.group].nunique() < 2:
+            raise TableError(f"{what}: --group {spec.group!r} has one value only ({_key(frame[spec.group]).iloc[0]!r}): "
+                             "nothing to hold out; give a unit/run column with 2 or more values, or --time COL")
     if runs is not None and not labelled:
         frame = frame.assign(**{spec.label: 0})
     if labelled:
@@ -282,7 +285,7 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
     samples = sample_groups = None
     if spec.per_run:
         samples, sample_groups = x.reset_index(drop=True), _key(frame[spec.group]).to_numpy()
-        x = _per_run(x, frame, spec, cats)
+        x = _per_run(x, frame, spec, cats, what)
         first = pd.Series(y, index=_key(frame[spec.group]).to_numpy()).groupby(level=0).first()
         y = first.reindex(x.index).to_numpy(dtype=float)
         groups, ids, order = x.index.to_numpy(), pd.Series(x.index, name=spec.group), None

@@ -177,6 +177,8 @@ def _csv(tmp_path: Path, name: str, frame: pd.DataFrame) -> str:
               "--categorical", "material"],
      "label 'tool_condition' changes within run 'exp01' (row 12: 'worn' after 'unworn')"),
     ("one", ["--label", "flag", "--time", "UDI"], "label 'flag' has one value only ('0'): nothing to learn"),
+    ("parts", ["--label", "Machine failure", "--group", "RNF", "--ignore", "Product ID,TWF,HDF,PWF,OSF",
+               "--categorical", "Type"], "--group 'RNF' has one value only ('0'): nothing to hold out"),
     ("codes", ["--label", "flag", "--time", "UDI"], "label 'flag' has 3 whole-number values ['0', '1', '2']: classes, "
                                                     "not a measurement; give --positive V for the failure class"),
 ])
