@@ -265,8 +265,9 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
         if empty.any():
             raise TableError(f"{what}: --group {spec.group!r} is empty in row {_row(empty)}; every row needs its group")
         if labelled and frame[spec.group].nunique() < 2:
-            raise TableError(f"{what}: --group {spec.group!r} has one value only ({_key(frame[spec.group]).iloc[0]!r}): "
-                             "nothing to hold out; give a unit/run column with 2 or more values, or --time COL")
+            only = _key(frame[spec.group]).iloc[0]
+            raise TableError(f"{what}: --group {spec.group!r} has one value only ({only!r}): nothing to hold out; "
+                             "give a unit/run column with 2 or more values, or --time COL")
     if runs is not None and not labelled:
         frame = frame.assign(**{spec.label: 0})
     if labelled:
