@@ -118,6 +118,7 @@ class SignalQuality:
 
     def update(self, ts: datetime, value: float | None, running: bool = True) -> Fault | None:
         """Take one sample's value; returns the fault now (same as ``get()``)."""
+        # the scorer's hot path (every signal of every sample): attributes read once into locals
         cfg = self.config
         if value is None or not math.isfinite(value):
             self._missing += 1
@@ -130,22 +131,25 @@ class SignalQuality:
         spike = self._spike(value) if running else False
         if spike and self._shifted(value):
             spike = False  # the values before were the shift's first samples, already excluded
-        elif not spike:
+        elif not spike and self._run:
             self._run.clear()
-        self._spikes.append(spike)
-        self._n_spikes += spike
-        if len(self._spikes) > cfg.window:
-            self._n_spikes -= self._spikes.popleft()
+        spikes = self._spikes
+        spikes.append(spike)
+        if spike:
+            self._n_spikes += 1
+        if len(spikes) > cfg.window:
+            self._n_spikes -= spikes.popleft()
         if not spike and running:
-            self._recent.append(value)
+            recent = self._recent
+            recent.append(value)
             self._since_ref += 1
-            if len(self._recent) > cfg.window:
-                self._recent.popleft()
-        stuck = self._flat(ts, value, running)
+            if len(recent) > cfg.window:
+                recent.popleft()
+        stuck = self._flat(ts, value, running) if running else False
         if self._fault is Fault.STUCK and not stuck:
             # moving again: the frozen run must not be the reference for spikes
             self._recent.clear()
-            self._spikes.clear()
+            spikes.clear()
             self._n_spikes = 0
             self._recent.append(value)
             self._ref = None
@@ -170,7 +174,7 @@ class SignalQuality:
             # the scorer's hot path); a slowly wandering signal moves far less than 8 SDs in between
             ordered = sorted(self._recent)
             median = ordered[len(ordered) // 2]
-            mad = sorted(abs(v - median) for v in ordered)[len(ordered) // 2]
+            mad = sorted([abs(v - median) for v in ordered])[len(ordered) // 2]
             # floor: a quantised or near-constant signal (MAD 0) must not make every step a spike
             self._ref, self._since_ref = (median, max(1.4826 * mad, 0.02 * self.span)), 0
         median, scale = self._ref
@@ -235,19 +239,24 @@ class MachineQuality:
         """One sample: ``values`` may omit signals (missing); ``bad`` lists signals of bad quality."""
         faults: dict[str, Fault] = {}
         changes: list[Change] = []
+        alerting, kinds = self._alerting, self.ALERTING
         for name, sq in self.signals.items():
             value = None if name in bad else values.get(name)
             fault = sq.update(ts, value, running)
-            if fault is not None:
+            if fault is None:
+                if name not in alerting:
+                    continue  # healthy and not alerting: nothing changed (the common case)
+                alert = None
+            else:
                 faults[name] = fault
-            alert = fault if fault in self.ALERTING else None
-            before = self._alerting.get(name)
+                alert = fault if fault in kinds else None
+            before = alerting.get(name)
             if alert != before and not (alert is None and fault is not None):  # a spike inside a fault keeps it
                 changes.append(Change(name, alert, before, ts, value))
                 if alert is None:
-                    self._alerting.pop(name, None)
+                    alerting.pop(name, None)
                 else:
-                    self._alerting[name] = alert
+                    alerting[name] = alert
         return faults, changes
 
     def get(self) -> dict[str, Fault]:
