@@ -85,6 +85,7 @@ class CncPhysics:
         self.p = params
         self._rng = rng
         self.load = 1.0
+        self._vb_at: tuple[float, float] = (math.nan, math.nan)  # (tool_u, vb_mm) last computed
         self.tool_count = 0
         self._new_tool()
         self._new_bearing(age_frac=rng.uniform(0.0, 0.8))
@@ -117,8 +118,12 @@ class CncPhysics:
     def vb_mm(self) -> float:
         """Flank wear: break-in, steady, then accelerated growth past the end-of-life point."""
         u = self.tool_u
+        if u == self._vb_at[0]:  # a tick reads it up to five times for the same wear
+            return self._vb_at[1]
         accel = 0.2 * (math.exp(8.0 * u) - 1.0) / (math.exp(8.0) - 1.0)
-        return self.p.vb_end_mm * (0.25 * (1.0 - math.exp(-u / 0.05)) + 0.55 * u + accel)
+        vb = self.p.vb_end_mm * (0.25 * (1.0 - math.exp(-u / 0.05)) + 0.55 * u + accel)
+        self._vb_at = (u, vb)
+        return vb
 
     @property
     def bearing(self) -> float:

@@ -61,7 +61,7 @@ class Line:
         samples: list[TelemetrySample] = []
         events: list[Event] = []
         for machine in self.machines.values():
-            while machine.now + timedelta(seconds=machine.period_s) <= t:
+            while machine.now + machine.period <= t:
                 sample, evs = machine.tick()
                 samples.append(sample)
                 events.extend(evs)

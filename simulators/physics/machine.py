@@ -35,24 +35,26 @@ _new = object.__new__
 _set = object.__setattr__
 
 
-def _defaults(cls: type) -> tuple[tuple[str, ...], dict[str, object]]:
+def _template(cls: type) -> dict[str, object]:
+    """Every field of ``cls`` in model order: its default, or ``None`` where the simulator must give it."""
     fields = cls.model_fields  # type: ignore[attr-defined]
-    return tuple(fields), {n: f.default for n, f in fields.items() if not f.is_required() and f.default_factory is None}
+    return {n: None if f.is_required() or f.default_factory is not None else f.default for n, f in fields.items()}
 
 
-_FIELDS = {cls: _defaults(cls) for cls in (TelemetrySample, PartCompleted, FailureOccurred, MaintenanceDone,
+_FIELDS = {cls: _template(cls) for cls in (TelemetrySample, PartCompleted, FailureOccurred, MaintenanceDone,
                                             StateChanged)}
 
 
 def _built(cls: type, **values: object):  # -> cls
     """A contract message from values the simulator already made valid (aware UTC times, floats,
-    enums, every field without a default factory given or defaulted), without pydantic's
+    enums; every required field and every field with a default factory given), without pydantic's
     validation: what ``model_construct`` does, minus its overhead. Validating each sample and
     part was about a third of a simulated tick; the object is the same as the validated one
     (``tests/unit/simulators/test_fast_messages.py`` re-validates every message of a run)."""
-    names, defaults = _FIELDS[cls]
+    fields = _FIELDS[cls].copy()  # every field in model order, defaults filled in
+    fields.update(values)
     msg = _new(cls)
-    _set(msg, "__dict__", {n: values[n] if n in values else defaults[n] for n in names})
+    _set(msg, "__dict__", fields)
     _set(msg, "__pydantic_fields_set__", set(values))
     _set(msg, "__pydantic_extra__", None)
     _set(msg, "__pydantic_private__", None)
@@ -90,6 +92,7 @@ class SimMachine:
         self.spec = machine
         self.id = machine.id
         self.period_s = machine.sample_period_s
+        self.period = timedelta(seconds=self.period_s)  # one tick (the line steps by it)
         self._rng = rng
         self.physics = build_physics(machine, rng)
         unknown = [s.name for s in machine.sensors if s.name not in self.physics.signals]
@@ -97,6 +100,8 @@ class SimMachine:
             raise ConfigError(f"{machine.id}: sensors {unknown} are not simulated for kind {machine.kind!r}; "
                                 f"known: {sorted(self.physics.signals)}")
         self._every = {s.name: max(1, round(s.sample_period_s / self.period_s)) for s in machine.sensors}
+        self._slow_sensors = any(k > 1 for k in self._every.values())
+        self._short_id = machine.id.split("/")[1]
         nominal = self.physics.true_signals(True, 22.0)
         self.sensors = SensorBank([s.name for s in machine.sensors], self.physics.signals, nominal,
                                   faults or FaultRates(), rng, self.period_s)
@@ -136,7 +141,7 @@ class SimMachine:
     def tick(self) -> tuple[TelemetrySample, list[Event]]:
         """Advance one sample period; return the sample at its end and the events inside it."""
         t0 = self.now
-        self.now = t0 + timedelta(seconds=self.period_s)
+        self.now = t0 + self.period
         dt_h = self.period_s / 3600.0
         amb = ambient_c(self.now)
         events: list[Event] = []
@@ -245,13 +250,13 @@ class SimMachine:
     def _sample(self, amb: float) -> TelemetrySample:
         running = self.state == MachineState.RUNNING
         values, quality = self.sensors.read(self.physics.true_signals(running, amb))
-        if self.seq and any(k > 1 for k in self._every.values()):
+        if self.seq and self._slow_sensors:
             values = {k: v for k, v in values.items() if self.seq % self._every[k] == 0}
             quality = {k: q for k, q in quality.items() if k in values}
         n = self._n["part"] + 1
         sample = _built(TelemetrySample,
             machine_id=self.id, ts=self.now, seq=self.seq, signals=values, quality=quality, state=self.state,
             program=self.program, tool_id=self.physics.tool_id,
-            part_id=f"{self.id.split('/')[1]}-{n:07d}" if running else None)
+            part_id=f"{self._short_id}-{n:07d}" if running else None)
         self.seq += 1
         return sample

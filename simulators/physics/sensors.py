@@ -65,6 +65,10 @@ class SensorBank:
         self._drift = [0.0] * len(self.names)
         self._stuck_left = [0] * len(self.names)
         self._last: list[float | None] = [None] * len(self.names)
+        # per signal, what ``read`` needs, in one tuple (read runs for every sample of every machine)
+        self._plan = [(i, name, nz.abs_sigma, nz.rel_sigma, nz.decimals, nz.spike_factor, nz.floor,
+                       self._kick * self._drift_sigma[i])
+                      for i, (name, nz) in enumerate(zip(self.names, self._noise, strict=True))]
 
     def read(self, true_values: dict[str, float]) -> tuple[dict[str, float | None], dict[str, Quality]]:
         """One reading of every signal from its true value; returns (values, non-good qualities)."""
@@ -73,29 +77,30 @@ class SensorBank:
         gauss = rng.standard_normal(2 * n).tolist()  # Python floats: round() on numpy scalars is slow
         u = rng.random(4 * n).tolist()
         rates = self._rates
+        stuck_start, dropout, spike_rate = rates.stuck_start, rates.dropout, rates.spike
+        keep, drift, stuck_left, last = self._keep, self._drift, self._stuck_left, self._last
         values: dict[str, float | None] = {}
         quality: dict[str, Quality] = {}
-        for i, name in enumerate(self.names):
-            noise = self._noise[i]
-            self._drift[i] = self._drift[i] * self._keep + self._kick * self._drift_sigma[i] * gauss[n + i]
+        for i, name, abs_sigma, rel_sigma, decimals, spike_factor, floor, kick in self._plan:
+            drift[i] = drift[i] * keep + kick * gauss[n + i]
             true = true_values[name]
-            sigma = noise.abs_sigma + noise.rel_sigma * abs(true)
-            value = true + self._drift[i] + sigma * gauss[i]
-            if self._stuck_left[i] > 0 and self._last[i] is not None:
-                self._stuck_left[i] -= 1
-                values[name] = self._last[i]
+            sigma = abs_sigma + rel_sigma * abs(true)
+            value = true + drift[i] + sigma * gauss[i]
+            if stuck_left[i] > 0 and last[i] is not None:
+                stuck_left[i] -= 1
+                values[name] = last[i]
                 continue
-            if u[i] < rates.stuck_start:
-                self._stuck_left[i] = 1 + int(-rates.stuck_mean_samples * math.log(1.0 - u[3 * n + i]))
-            if u[2 * n + i] < rates.dropout:
+            if u[i] < stuck_start:
+                stuck_left[i] = 1 + int(-rates.stuck_mean_samples * math.log(1.0 - u[3 * n + i]))
+            if u[2 * n + i] < dropout:
                 values[name] = None
                 quality[name] = Quality.BAD
                 continue
-            if u[n + i] < rates.spike:
-                value += math.copysign(noise.spike_factor * max(sigma, noise.abs_sigma), gauss[n + i])
-            if noise.floor is not None and value < noise.floor:
-                value = noise.floor
-            reading = round(value, noise.decimals)
+            if u[n + i] < spike_rate:
+                value += math.copysign(spike_factor * max(sigma, abs_sigma), gauss[n + i])
+            if floor is not None and value < floor:
+                value = floor
+            reading = round(value, decimals)
             values[name] = reading
-            self._last[i] = reading
+            last[i] = reading
         return values, quality
