@@ -91,7 +91,52 @@ def _stats(x: np.ndarray, t: np.ndarray | None, min_periods: int, stats: tuple[s
 
     ``t`` (rows x 1 x samples, hours) is needed for the slope only. A statistic is NaN
     where fewer than ``min_periods`` samples are present.
+
+    Rows without any missing value (the common case while a machine runs) take
+    :func:`_stats_full`, the same arithmetic without the masks: the same numbers, bit for bit.
     """
+    full = ~np.isnan(x).any(axis=(1, 2))
+    if full.all():
+        return _stats_full(x, t, min_periods, stats)
+    if not full.any():
+        return _stats_masked(x, t, min_periods, stats)
+    a = _stats_full(x[full], None if t is None else t[full], min_periods, stats)
+    b = _stats_masked(x[~full], None if t is None else t[~full], min_periods, stats)
+    out = {}
+    for k, v in a.items():
+        merged = np.empty((len(x), *v.shape[1:]))
+        merged[full], merged[~full] = v, b[k]
+        out[k] = merged
+    return out
+
+
+def _stats_full(x: np.ndarray, t: np.ndarray | None, min_periods: int, stats: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """:func:`_stats_masked` for blocks without missing values (every mask is all-true)."""
+    count = x.shape[-1]
+    if count < min_periods or count < 2:  # never with a valid spec (windows of 2 samples or more)
+        return _stats_masked(x, t, min_periods, stats)
+    mean = x.sum(axis=-1) / count
+    out: dict[str, np.ndarray] = {"mean": mean}
+    need_dev = "std" in stats or "slope" in stats
+    dev = x - mean[..., None] if need_dev else None
+    if "std" in stats and dev is not None:
+        out["std"] = np.sqrt((dev * dev).sum(axis=-1) / (count - 1))
+    if "min" in stats:
+        out["min"] = x.min(axis=-1)
+    if "max" in stats:
+        out["max"] = x.max(axis=-1)
+    if "slope" in stats and t is not None and dev is not None:
+        tc = t - (t.sum(axis=-1) / count)[..., None]  # rows x 1 x samples: the same for every signal
+        var_t = (tc * tc).sum(axis=-1) / count
+        cov = (dev * tc).sum(axis=-1) / count
+        good = np.broadcast_to(var_t > 1e-12, cov.shape)
+        out["slope"] = np.where(good, cov / np.where(good, var_t, 1.0), np.nan)
+    return out
+
+
+def _stats_masked(x: np.ndarray, t: np.ndarray | None, min_periods: int,
+                  stats: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """:func:`_stats` with missing values (NaN) masked out."""
     present = ~np.isnan(x)
     n = present.sum(axis=-1)
     ok = n >= min_periods

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from contracts.errors import ContractError
-from pipelines.features import FeatureSpec, compute, feature_names
+from pipelines.features import FeatureSpec, compute, feature_names, window_features
 from pipelines.features.counters import counter_names
 from pipelines.training.synthetic import synthetic_history
 
@@ -158,3 +158,26 @@ def test_every_window_feature_matches_a_direct_computation(history: tuple[pd.Dat
             np.testing.assert_allclose(got[name], ref[name], rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)
             checked += not np.isnan(ref[name])
     assert checked > 5 * len(names)  # most features were real numbers, not NaN on both sides
+
+
+def test_blocks_without_gaps_take_the_unmasked_path_with_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows with no missing value skip the masks (``_stats_full``); the result is the masked
+    arithmetic's, bit for bit, whether a batch is all such rows, none, or a mix."""
+    from pipelines.features import windows
+
+    spec = FeatureSpec(windows=(5, 20), baseline_rows=30, signals=("a_c", "b_kw", "c_mm_s"))
+    rng = np.random.default_rng(5)
+    rows, length = 12, spec.max_window
+    values = rng.normal(40.0, 3.0, size=(rows, 3, length)) * np.array([1.0, 250.0, 0.01])[None, :, None]
+    ts = 1_767_000_000 * 10**9 + np.cumsum(rng.integers(30, 90, size=(rows, length)), axis=1) * 10**9
+    gaps = values.copy()
+    gaps[2, 1, -3] = np.nan  # a dropout inside the shortest window
+    gaps[7, :, :10] = np.nan  # padding at the start of the baseline
+    gaps[9, 0, :] = np.nan  # a signal with no value at all
+    blocks = (values, gaps, gaps[[2, 7, 9]])
+    got = [window_features(b, ts[:len(b)], spec, list(spec.signals)) for b in blocks]
+    monkeypatch.setattr(windows, "_stats_full", windows._stats_masked)  # noqa: SLF001 - masks for every row
+    want = [window_features(b, ts[:len(b)], spec, list(spec.signals)) for b in blocks]
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w, equal_nan=True)
+        assert np.isfinite(g).sum() > 0.8 * g.size  # real numbers, not NaN on both sides
