@@ -56,10 +56,12 @@ class SensorFaults:
         mq = self._quality.get(machine.id)
         if mq is None:
             mq = self._quality[machine.id] = MachineQuality(machine, self._config)
-        bad = {n for n, q in sample.quality.items() if q == Quality.BAD}
+        bad = {n for n, q in sample.quality.items() if q == Quality.BAD} if sample.quality else set()
         faults, changes = mq.update(sample.ts, signals, sample.state == MachineState.RUNNING, bad)
         for change in changes:
             self._change(machine.id, change, replay)
+        if not faults:
+            return dict(signals), faults
         cleaned = {n: (None if n in faults else v) for n, v in signals.items()}
         return cleaned, faults
 
