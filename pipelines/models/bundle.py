@@ -163,16 +163,19 @@ class ModelBundle:
             rms: np.ndarray = np.sqrt(np.nanmean(z ** 2, axis=1))
             return rms
 
-    def explain(self, features: pd.DataFrame, top_k: int = 3, mode: str | None = None) -> list[list[Factor]]:
+    def explain(self, features: pd.DataFrame, top_k: int = 3, mode: str | None = None,
+                probabilities: np.ndarray | None = None) -> list[list[Factor]]:
         """Top features pushing each row towards failure (LightGBM ``pred_contrib``).
 
         Uses ``mode``'s model, or per row the mode with the highest probability. Each
         factor carries the feature value and its normal range (5th–95th percentile of
-        healthy training rows).
+        healthy training rows). ``probabilities`` (rows x ``modes``, the ``p_<mode>`` columns
+        of :meth:`predict` for these rows) saves predicting again when the caller has them.
         """
         x = self.matrix(features)
         if mode is None:
-            probs = self.predict(features)[[f"p_{m}" for m in self.modes]].to_numpy()
+            probs = probabilities if probabilities is not None else \
+                self.predict(features)[[f"p_{m}" for m in self.modes]].to_numpy()
             chosen = [self.modes[i] for i in probs.argmax(axis=1)]
         else:
             chosen = [mode] * len(x)
