@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,8 +63,7 @@ class OrderRules:
     reanchor_after: int = 3
 
 
-@dataclass(frozen=True)
-class _Seen:
+class _Seen(NamedTuple):  # built per sample: a tuple is cheaper than a frozen dataclass
     ts: datetime
     seq: int
     record_ms: int
@@ -136,13 +136,15 @@ class MachineWindow:
             if self.ceiling is not None and ts > self.ceiling:
                 return Outcome.TIME_JUMP, (f"ts {ts.isoformat()} is after {self.ceiling.isoformat()}, the machine's "
                                            f"newest stored score plus LINEWATCH_SCORING__MAX_JUMP_S (state rebuild)")
-            self._run = []
+            if self._run:
+                self._run = []
             return Outcome.OK, ""
         rules = self.rules
         if ts > anchor.ts:
             jump = _jump_s(anchor, seen)
             if not rules.max_jump_s or jump <= rules.max_jump_s:
-                self._run = []
+                if self._run:
+                    self._run = []
                 return Outcome.OK, ""
             outcome = Outcome.TIME_JUMP
             reason = (f"ts {ts.isoformat()} is {_fmt_s(ts.timestamp() - anchor.ts.timestamp())} after the "
@@ -190,15 +192,14 @@ class MachineWindow:
         """Add a row (values NaN when ``running`` is False); returns its row number."""
         i = self.count % self.capacity
         j = i + self.capacity
-        col = self.values[:, i]
-        col[:] = np.nan
+        col = [np.nan] * len(self.signals)  # a list, written to both copies at once: cheaper than item writes
         if running:
             index = self._index
             for name, value in signals.items():
                 k = index.get(name)
                 if k is not None and value is not None:
                     col[k] = value
-        self.values[:, j] = col
+        self.values[:, i] = self.values[:, j] = col
         ns = (ts - _EPOCH) // _MICROSECOND * 1000
         self.ts_ns[i] = self.ts_ns[j] = ns
         self.seqs[i] = self.seqs[j] = seq

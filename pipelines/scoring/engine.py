@@ -47,7 +47,8 @@ class Bundle(Protocol):
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame: ...
 
-    def explain(self, features: pd.DataFrame, top_k: int = 3) -> list[list[Factor]]: ...
+    def explain(self, features: pd.DataFrame, top_k: int = 3, mode: str | None = None,
+                probabilities: np.ndarray | None = None) -> list[list[Factor]]: ...
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class ScoringEngine:
             return outcome, []
         signals, faults = clean(sample.signals, self._limits[sample.machine_id])
         signals, quality = self.sensor_faults.observe(sample, signals, replay)  # stuck/missing/spikes excluded
-        faults = sorted(set(faults) | set(quality))
+        faults = sorted(set(faults).union(quality)) if faults or quality else []
         state = sample.state.value
         row = win.append(sample.ts, sample.seq, signals, running=state == "running" or not self._running_only(kind),
                          record_ms=record_ms)
@@ -311,7 +312,8 @@ class ScoringEngine:
         explain = self._to_explain(bundle, items, columns) if self._top_k > 0 else []  # top_k=0: none (pilot)
         if explain:
             feats = pd.DataFrame(matrix, columns=names)
-            explained = bundle.explain(feats.iloc[explain].reset_index(drop=True), self._top_k)
+            probs = np.column_stack([columns[f"p_{m}"] for m in bundle.modes])[explain]  # predicted above
+            explained = bundle.explain(feats.iloc[explain].reset_index(drop=True), self._top_k, probabilities=probs)
             factors = {i: [_rounded(f) for f in fs] for i, fs in zip(explain, explained, strict=False)}
         states = [d.state for d in items]
         for i, d in enumerate(items):

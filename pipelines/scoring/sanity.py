@@ -55,6 +55,10 @@ def _days(seconds: float) -> str:
     return f"{seconds / DAY_S:,.1f} days" if abs(seconds) >= DAY_S else f"{seconds:,.0f} s"
 
 
+def _text(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds")
+
+
 def screen(sample: Any, record_ms: int, rules: TimeRules, sensors: Collection[str], plant_name: str = "plant",
            now_ms: float | None = None) -> tuple[str, str] | None:
     """(error type, reason) if the whole sample must be rejected, else None.
@@ -67,14 +71,16 @@ def screen(sample: Any, record_ms: int, rules: TimeRules, sensors: Collection[st
         reference = (now_ms if now_ms is not None else datetime.now(UTC).timestamp() * 1000) / 1000.0
         what = "the wall clock"
     ahead = sample.ts.timestamp() - reference
-    ref_text = datetime.fromtimestamp(reference, UTC).isoformat(timespec="seconds")
     if rules.max_future_s and ahead > rules.max_future_s:
-        return "TimeTooFarAhead", (f"ts {sample.ts.isoformat()} is {_days(ahead)} after {what} {ref_text} "
+        return "TimeTooFarAhead", (f"ts {sample.ts.isoformat()} is {_days(ahead)} after {what} {_text(reference)} "
                                    f"(limit {_days(rules.max_future_s)}: LINEWATCH_SCORING__MAX_FUTURE_S)")
     if rules.max_past_s and -ahead > rules.max_past_s:
-        return "TimeTooFarBehind", (f"ts {sample.ts.isoformat()} is {_days(-ahead)} before {what} {ref_text} "
-                                    f"(limit {_days(rules.max_past_s)}: LINEWATCH_SCORING__MAX_PAST_S)")
-    if sample.signals and not any(name in sensors for name in sample.signals):
+        return "TimeTooFarBehind", (f"ts {sample.ts.isoformat()} is {_days(-ahead)} before {what} "
+                                    f"{_text(reference)} (limit {_days(rules.max_past_s)}: "
+                                    "LINEWATCH_SCORING__MAX_PAST_S)")
+    known = not sensors.isdisjoint(sample.signals) if isinstance(sensors, (set, frozenset)) \
+        else any(name in sensors for name in sample.signals)
+    if sample.signals and not known:
         names = sorted(sample.signals)
         shown = ", ".join(names[:5]) + (f" … ({len(names)} in all)" if len(names) > 5 else "")
         return "UnknownSignals", (f"none of the signals is a sensor of {sample.machine_id} in {plant_name}: "

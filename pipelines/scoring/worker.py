@@ -184,7 +184,8 @@ class ScoringWorker:
         self._apply_assignment()  # before the first records of a new partition are used
         rejected: list[Rejected] = []
         outcomes: dict[str, int] = {}
-        n_screened = n_order = 0
+        n_screened = n_order = n_unknown = 0
+        machines_of: dict[tuple[str, int], set[str]] = {}  # per partition, noted once per batch below
         for rec in records:
             value = rec.value
             if value.machine_id not in self.engine.kinds:
@@ -200,10 +201,8 @@ class ScoringWorker:
                 rejected.append(Rejected(rec, verdict[1], verdict[0]))
                 n_screened += 1
                 continue
-            unknown = sum(name not in sensors for name in value.signals)
-            if unknown:
-                self.metrics.unknown_signals.inc(unknown)
-            self._machines_of.setdefault(TopicPartition(rec.topic, rec.partition), set()).add(value.machine_id)
+            n_unknown += len(value.signals.keys() - sensors)
+            machines_of.setdefault((rec.topic, rec.partition), set()).add(value.machine_id)
             outcome, faults = self.engine.ingest(value, rec.timestamp_ms)
             outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
             if outcome in REJECTING:
@@ -215,6 +214,10 @@ class ScoringWorker:
                             value.ts.isoformat(), self.settings.scoring.reanchor_after)
             for name in faults:
                 self.metrics.signal_faults.labels(name).inc()
+        if n_unknown:
+            self.metrics.unknown_signals.inc(n_unknown)
+        for (topic, partition), ids in machines_of.items():
+            self._machines_of.setdefault(TopicPartition(topic, partition), set()).update(ids)
         if len(rejected) > n_screened + n_order:
             outcomes[Outcome.UNKNOWN_MACHINE.value] = len(rejected) - n_screened - n_order
         if n_screened:
