@@ -212,23 +212,33 @@ def _features(frame: pd.DataFrame, spec: TableSpec, what: str, check_only: bool 
     return pd.DataFrame(out, index=frame.index), cats
 
 
+def _most_frequent(values: pd.Series) -> object:
+    counts = values.dropna().value_counts()
+    return counts.index[0] if len(counts) else np.nan
+
+
 def _per_run(x: pd.DataFrame, frame: pd.DataFrame, spec: TableSpec, cats: dict[str, tuple[str, ...]],
-             what: str) -> pd.DataFrame:
-    """One row per run: run-level columns as they are, each series' mean/std/min/max/last and its length."""
+             what: str) -> tuple[pd.DataFrame, list[str]]:
+    """One row per run: run-level columns as they are, each series' mean/std/min/max/last and its
+    length; a categorical that changes within runs (a process step) gives the run's most frequent level."""
     g = _key(frame[spec.group])
     if spec.time is not None:
         order = np.argsort(_time(frame[spec.time], what, spec.time), kind="stable")
         x, g = x.iloc[order], g.iloc[order]
     grouped = x.groupby(g.to_numpy(), sort=True)
-    constant = [c for c in x.columns if c in cats or (grouped[c].nunique(dropna=False) <= 1).all()]
-    series = [c for c in x.columns if c not in constant]
+    constant = [c for c in x.columns if (grouped[c].nunique(dropna=False) <= 1).all()]
+    varying_cats = [c for c in cats if c not in constant]
+    series = [c for c in x.columns if c not in constant and c not in cats]
     parts = [grouped[constant].first()]
+    notes = [f"categorical {c!r} changes within runs: each run gets its most frequent level" for c in varying_cats]
+    if varying_cats:
+        parts.append(grouped[varying_cats].agg(_most_frequent))
     if series:
         stats = grouped[series].agg(list(RUN_STATS))
         stats.columns = [f"{c}__{s}" for c, s in stats.columns]
         parts.append(stats)
     parts.append(grouped.size().rename("samples").to_frame())
-    return pd.concat(parts, axis=1)
+    return pd.concat(parts, axis=1), notes
 
 
 def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.DataFrame | None = None,
@@ -286,7 +296,8 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
     samples = sample_groups = None
     if spec.per_run:
         samples, sample_groups = x.reset_index(drop=True), _key(frame[spec.group]).to_numpy()
-        x = _per_run(x, frame, spec, cats, what)
+        x, run_notes = _per_run(x, frame, spec, cats, what)
+        notes += run_notes
         first = pd.Series(y, index=_key(frame[spec.group]).to_numpy()).groupby(level=0).first()
         y = first.reindex(x.index).to_numpy(dtype=float)
         groups, ids, order = x.index.to_numpy(), pd.Series(x.index, name=spec.group), None

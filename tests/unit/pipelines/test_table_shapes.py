@@ -207,6 +207,15 @@ def test_table_errors_are_one_line_exit_2(case: str, args: list[str], message: s
     assert len(err.strip().splitlines()) == 1 or message in err.replace("\n", " ")
 
 
+def test_a_process_step_that_changes_within_runs_gives_each_run_its_most_frequent_step() -> None:
+    samples = pd.DataFrame({"run": np.repeat(["a", "b"], 4), "t": np.tile(range(4), 2), "x": range(8),
+                            "step": ["prep", "cut", "cut", "cut", "prep", "prep", "prep", "end"],
+                            "worn": np.repeat([0, 1], 4)})
+    p = prepare(samples, TableSpec(label="worn", group="run", time="t", categorical=("step",), per_run=True))
+    assert p.x["step"].tolist() == ["cut", "prep"]
+    assert any("'step' changes within runs: each run gets its most frequent level" in n for n in p.notes)
+
+
 def test_float_read_run_ids_join_and_a_table_of_constants_is_refused(tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
