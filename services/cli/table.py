@@ -68,6 +68,10 @@ def check_cmd(table: Path, label: str = LABEL, group: str | None = GROUP, time: 
         console.print(f"note: {n}")
 
 
+def _num(v: float | None) -> str:
+    return "–" if v is None or v != v else f"{v:.3f}"
+
+
 def _show(kind: str, m: dict[str, Any]) -> None:
     held = f"{m['held_out_groups']} held-out groups" if m["split"] == "groups" else "the last 25 % in time"
     t = Table(title=f"{kind}: {m['rows']} rows, {m['folds']} fold(s), scored on {held}")
@@ -76,11 +80,10 @@ def _show(kind: str, m: dict[str, Any]) -> None:
         ("method", "RMSE", "MAE", "rows")
     for i, c in enumerate(cols):
         t.add_column(c, no_wrap=i == 0, min_width=14 if i == 0 else None)
-    f = lambda v: "–" if v is None or v != v else f"{v:.3f}"
     for name, v in m["methods"].items():
         keys = ("pr_auc", "roc_auc", "f1", "precision", "recall", "balanced_error", "best_f1") if cls else \
             ("rmse", "mae")
-        t.add_row(name, *(f(v.get(k)) for k in keys), *(() if cls else (str(v["rows"]),)))
+        t.add_row(name, *(_num(v.get(k)) for k in keys), *(() if cls else (str(v["rows"]),)))
     console.print(t)
     if cls:
         mo = m["methods"]["model"]
