@@ -62,7 +62,7 @@ def _params(task: str, n_fit: int, seed: int) -> dict[str, Any]:
     return {"objective": "binary" if task == "classify" else "regression", "learning_rate": 0.05,
             "num_leaves": 15, "min_data_in_leaf": leaf, "min_data_per_group": leaf, "cat_smooth": 5,
             "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
-            "metric": "average_precision" if task == "classify" else "l2", "verbose": -1, "num_threads": 1,
+            "metric": "binary_logloss" if task == "classify" else "l2", "verbose": -1, "num_threads": 1,
             "seed": seed, "deterministic": True, "force_col_wise": True}
 
 
