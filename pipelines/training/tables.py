@@ -6,6 +6,7 @@ together. Every problem is a :class:`TableError` naming the file, column, row an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,11 +56,21 @@ class Prepared:
     sample_groups: np.ndarray | None = None
 
 
-def read(path: Path | str) -> pd.DataFrame:
-    """A CSV or Parquet file, with one line on failure."""
+def read(path: Path | str, group: str | None = None) -> pd.DataFrame:
+    """A CSV or Parquet file, or a folder of them (one run per file, in name order: the file name
+    is the run id in column ``group`` unless the files carry it), with one line on failure."""
     path = Path(path)
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.suffix.lower() in (".csv", ".parquet", ".pq"))
+        if not files:
+            raise TableError(f"{path}: no .csv or .parquet files in this folder")
+        if group is None:
+            raise TableError(f"{path}: a folder of runs needs --group NAME (each file's name becomes its run id)")
+        parts = [read(f) for f in files]
+        return pd.concat([f if group in f.columns else f.assign(**{group: file.stem})
+                          for f, file in zip(parts, files, strict=True)], ignore_index=True)
     if not path.is_file():
-        raise TableError(f"{path}: no such file")
+        raise TableError(f"{path}: no such file or folder")
     try:
         return pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -140,12 +151,30 @@ def _join_runs(frame: pd.DataFrame, runs: pd.DataFrame, spec: TableSpec, what: s
     keyed = runs.assign(**{spec.group: _key(runs[spec.group])})
     samples = frame.assign(**{spec.group: _key(frame[spec.group])})
     missing = sorted(set(samples[spec.group]) - set(keyed[spec.group]))
+    by_number = _number_match(missing, set(keyed[spec.group])) if missing == sorted(set(samples[spec.group])) else {}
+    if by_number:  # experiment_01.csv … and a run table numbered 1, 2, …
+        samples = samples.assign(**{spec.group: samples[spec.group].map(by_number)})
+        missing = []
     if missing:
         raise TableError(f"{what}: run(s) {missing[:5]} have samples but no row in {runs_what}; add them there")
     both = sorted((set(keyed.columns) & set(samples.columns)) - {spec.group})
     if both:
         raise TableError(f"{runs_what}: column(s) {both[:5]} are in both tables; keep each in one")
     return samples.merge(keyed, on=spec.group, how="inner", sort=False)
+
+
+def _number_match(ids: list[str], keys: set[str]) -> dict[str, str]:
+    """Sample run ids ending in a number (``experiment_01``) -> run-table ids that are that number
+    (``1``); empty unless every id matches exactly one key."""
+    numbered = {k: int(k) for k in keys if k.isdigit()}
+    by_value = {v: k for k, v in numbered.items()}
+    out = {}
+    for i in ids:
+        m = re.search(r"(\d+)$", i)
+        if m is None or int(m.group(1)) not in by_value or len(by_value) != len(numbered):
+            return {}
+        out[i] = by_value[int(m.group(1))]
+    return out if len(set(out.values())) == len(out) else {}
 
 
 def _time(values: pd.Series, what: str, col: str) -> np.ndarray:

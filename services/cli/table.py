@@ -32,7 +32,7 @@ def _spec(label: str, group: str | None, time: str | None, categorical: list[str
 
 
 def _prepare(table: Path, spec: TableSpec, runs: Path | None) -> Prepared:
-    return prepare(read(table), spec, str(table), read(runs) if runs else None, str(runs))
+    return prepare(read(table, spec.group), spec, str(table), read(runs) if runs else None, str(runs))
 
 
 LABEL = typer.Option(..., help="The label column: 0/1, -1/1 (1 = failure), true/false, text with --positive, "
@@ -131,7 +131,8 @@ def predict_cmd(table: Path, model: Path = typer.Option(..., help="The --out fol
                 explain: bool = typer.Option(True, help="Add the main factors of each score.")) -> None:
     """Score a table with a saved table model: one row per row (or per run with --per-run models)."""
     m = TableModel.load(model)
-    p = prepare(read(table), m.spec, str(table), read(runs) if runs else None, str(runs), labelled=False)
+    p = prepare(read(table, m.spec.group), m.spec, str(table), read(runs) if runs else None, str(runs),
+                labelled=False)
     missing = [c for c in m.columns if c not in p.x.columns]
     if missing:
         raise TableError(f"{table}: column(s) {missing[:5]} of the model are missing; the table needs the columns "

@@ -15,7 +15,7 @@ from table_shapes import process_table, product_failures, single_condition_fleet
 from pipelines.training.config import TrainConfig
 from pipelines.training.importer import events_from_failure_rows, validate_telemetry
 from pipelines.training.table_model import TableModel, evaluate, folds
-from pipelines.training.tables import TableSpec, prepare
+from pipelines.training.tables import TableError, TableSpec, prepare
 from pipelines.training.train import train
 
 LEAKY = ("TWF", "HDF", "PWF", "OSF", "RNF")
@@ -214,6 +214,27 @@ def test_a_process_step_that_changes_within_runs_gives_each_run_its_most_frequen
     p = prepare(samples, TableSpec(label="worn", group="run", time="t", categorical=("step",), per_run=True))
     assert p.x["step"].tolist() == ["cut", "prep"]
     assert any("'step' changes within runs: each run gets its most frequent level" in n for n in p.notes)
+
+
+def test_a_folder_of_one_file_per_run_joins_a_numbered_run_table(runs: tuple[pd.DataFrame, pd.DataFrame],
+                                                                   tmp_path: Path) -> None:
+    """The tool-wear layout of one CSV per experiment (no run-id column) and a run table numbered 1, 2, …"""
+    from pipelines.training.tables import read
+
+    samples, table = runs
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    for i, (_, g) in enumerate(samples.groupby("experiment", sort=True)):
+        g.drop(columns="experiment").to_csv(folder / f"experiment_{i + 1:02d}.csv", index=False)
+    numbered = table.assign(No=range(1, len(table) + 1)).drop(columns="experiment")
+    spec = TableSpec(label="tool_condition", group="No", time="time_s", categorical=("material",),
+                     positive="worn", per_run=True, ignore=("flank_wear_mm",))
+    p = prepare(read(folder, "No"), spec, str(folder), runs=numbered)
+    assert p.groups is not None and len(p.y) == len(table)
+    worn = dict(zip(numbered["No"].astype(str), numbered["tool_condition"] == "worn", strict=True))
+    assert [bool(v) for v in p.y] == [worn[g] for g in p.groups]  # each file got its own run's label
+    with pytest.raises(TableError, match="a folder of runs needs --group NAME"):
+        read(folder)
 
 
 def test_float_read_run_ids_join_and_a_table_of_constants_is_refused(tmp_path: Path,
