@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Connection, Table, select, union_all
 
 from contracts.messages import Factor, HealthScore
 from store import schema
@@ -23,7 +23,8 @@ class StateChange:
     since: datetime
 
 
-def _newest(table: Table, order: list[ColumnElement], machine_ids: list[str], *where: ColumnElement) -> Select:
+def _newest(table: Table, order: list[ColumnElement[Any]], machine_ids: list[str],
+            *where: ColumnElement[bool]) -> CompoundSelect[Any]:
     """Each listed machine's newest row of ``table`` by ``order``: one index probe per machine
     (``ORDER BY .. DESC LIMIT 1`` on the table's ``(machine_id, ts)`` key), in one statement, so
     the cost does not grow with the history kept."""
