@@ -88,7 +88,7 @@ def _has(frame: pd.DataFrame, col: str, flag: str, what: str) -> None:
 
 
 def _row(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0]) + 2  # 1-based data row + the header line of a CSV
+    return int(np.flatnonzero(mask)[0]) + 1  # counted from the first data row, as docs/data-format.md
 
 
 def parse_label(values: pd.Series, spec: TableSpec, what: str) -> tuple[np.ndarray, str, dict[str, float], str]:
@@ -134,7 +134,7 @@ def _run_label(frame: pd.DataFrame, spec: TableSpec, what: str) -> None:
     changes = (g[1:] == g[:-1]) & (lab[1:] != lab[:-1])
     if changes.any():
         i = int(np.flatnonzero(changes)[0]) + 1
-        raise TableError(f"{what}: label {spec.label!r} changes within run {g[i]!r} (row {i + 2}: {lab[i]!r} after "
+        raise TableError(f"{what}: label {spec.label!r} changes within run {g[i]!r} (row {i + 1}: {lab[i]!r} after "
                          f"{lab[i - 1]!r}); a per-run label must be the same on every row of the run, or come from "
                          "the --runs table")
 
@@ -146,7 +146,7 @@ def _join_runs(frame: pd.DataFrame, runs: pd.DataFrame, spec: TableSpec, what: s
     _has(runs, spec.group, "--group", runs_what)
     dup = _key(runs[spec.group]).duplicated().to_numpy()
     if dup.any():
-        raise TableError(f"{runs_what}: run {runs[spec.group].iloc[_row(dup) - 2]!r} appears twice (row {_row(dup)}); "
+        raise TableError(f"{runs_what}: run {runs[spec.group].iloc[_row(dup) - 1]!r} appears twice (row {_row(dup)}); "
                          "one row per run")
     keyed = runs.assign(**{spec.group: _key(runs[spec.group])})
     samples = frame.assign(**{spec.group: _key(frame[spec.group])})
@@ -189,7 +189,7 @@ def _time(values: pd.Series, what: str, col: str) -> np.ndarray:
     best = min(tries, key=lambda t: int(t.isna().sum()))
     bad = best.isna().to_numpy()
     if bad.any():
-        raise TableError(f"{what}: --time {col!r}: row {_row(bad)} has {values.iloc[_row(bad) - 2]!r}, not a time or "
+        raise TableError(f"{what}: --time {col!r}: row {_row(bad)} has {values.iloc[_row(bad) - 1]!r}, not a time or "
                          "number; use ISO 8601 (2008-07-19T11:55:00) or a number in every row")
     stamps: np.ndarray = best.astype("int64").to_numpy(dtype=float)
     return stamps
@@ -229,7 +229,7 @@ def _features(frame: pd.DataFrame, spec: TableSpec, what: str, check_only: bool 
             distinct = frame[c].nunique()
             fix = f"--ignore {c!r} (an id or free text)" if distinct > MAX_LEVELS else \
                 f"--categorical {c!r} if it is a category, or --ignore {c!r}"
-            raise TableError(f"{what}: column {c!r} is text (row {_row(bad)}: {frame[c].iloc[_row(bad) - 2]!r}, "
+            raise TableError(f"{what}: column {c!r} is text (row {_row(bad)}: {frame[c].iloc[_row(bad) - 1]!r}, "
                              f"{distinct} distinct values); give {fix}")
         out[c] = num.astype("float64")
     if check_only:
@@ -336,7 +336,7 @@ def prepare(frame: pd.DataFrame, spec: TableSpec, what: str = "table", runs: pd.
     else:
         groups = _key(frame[spec.group]).to_numpy() if spec.group else None
         order = _time(frame[spec.time], what, spec.time) if spec.time and groups is None else None
-        ids = _key(frame[spec.group]) if spec.group else pd.Series(np.arange(len(frame)) + 2, name="row")
+        ids = _key(frame[spec.group]) if spec.group else pd.Series(np.arange(len(frame)) + 1, name="row")
         x = x.reset_index(drop=True)
     return Prepared(x, y, task, groups, order, ids.reset_index(drop=True), cats, notes, label_map, samples,
                     sample_groups)
