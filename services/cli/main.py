@@ -25,6 +25,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("services.cli.admin", "admin"),
     ("services.cli.score", "score"),
     ("services.cli.persist", "persist"),
+    ("services.cli.maintain", "maintain"),
     ("services.cli.train", None),  # top-level train, evaluate, models, retrain, import-check
     ("services.cli.predict", "predict"),
     ("services.cli.table", "table"),

@@ -171,12 +171,13 @@ def _mode_figures(run: ArmRun, plant: Plant, rule: ActionRule, cycles: dict[str,
     return out
 
 
-def _policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str, float], basis: dict,
-            thresholds: dict[str, float]) -> Policy:
+def arm_policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str, float], basis: dict,
+               thresholds: dict[str, float], start: datetime | None = None) -> Policy:
+    """The policy of one arm as the pilot runs it (``linewatch maintain`` runs the same one live)."""
     if arm == "run_to_failure":
         return RunToFailure()
     if arm == "preventive":
-        return FixedInterval(plant=plant, intervals_h=intervals, start=config.start,
+        return FixedInterval(plant=plant, intervals_h=intervals, start=start or config.start,
                              running_share=basis["running_share"])
     return Predictive(cooldown_h=config.cooldown_h, mode_cooldown_h=cooldowns(config, basis),
                       rule=cost_rule(config, thresholds) if config.cost_gate else None)
@@ -229,7 +230,7 @@ def run_one(arm: str, seed: int, plant: Plant, config: PilotConfig, make_line: L
     rule_source = alertq.LimitRule(plant) if arm == "run_to_failure" and source is not None else None
     feed = _Shadow(source, rule_source) if rule_source is not None and source is not None else source
     try:
-        run = run_arm(plant, seed, _policy(arm, plant, config, intervals, basis, thresholds), make_line,
+        run = run_arm(plant, seed, arm_policy(arm, plant, config, intervals, basis, thresholds), make_line,
                       config.start, config.days, timedelta(minutes=config.step_minutes), feed, tick)
     finally:
         if source is not None:

@@ -1,0 +1,1 @@
+"""``linewatch maintain``: the pilot's maintenance policy acting live on the line's topics."""
