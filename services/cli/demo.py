@@ -34,6 +34,8 @@ PIECES = [
     ("persist", ["persist", "--metrics-port", "{metrics_port}"]),
     ("serve", ["serve"]),
 ]
+# ``--maintain predictive``: the pilot's predictive policy acts on the alerts (``linewatch maintain``).
+MAINTAINER = ("maintain", ["maintain", "--policy", "{maintain}", "--metrics-port", "{metrics_port}"])
 HISTORY_DAYS = 20
 # Training history comes from another seed than the live line, so the first model is judged
 # on draws it never saw (the same seed would replay the same random draws, shifted in time).
@@ -135,8 +137,15 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
             speed: float = typer.Option(3600.0, min=1.0, help="Simulated seconds per real second."),
             seed: int = typer.Option(7, help="Simulator seed."),
             run_for: float = typer.Option(0.0, min=0.0, help="Stop after this many seconds (0: until Ctrl-C)."),
-            train: bool = typer.Option(True, help="Train an initial model if the registry is empty.")) -> None:
+            train: bool = typer.Option(True, help="Train an initial model if the registry is empty."),
+            maintain: str = typer.Option("none", help="none (only operators' work orders send commands) or "
+                                                      "predictive: `linewatch maintain` acts on the alerts as "
+                                                      "the pilot's predictive arm does.")) -> None:
     """Run the simulated pilot line end to end: Kafka, simulator, training, scoring, store, API and UI."""
+    if maintain not in ("none", "predictive"):
+        from contracts.errors import ConfigError
+
+        raise ConfigError(f"--maintain {maintain!r}: choose none or predictive")
     began = time.monotonic()
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -166,7 +175,7 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
         if train:
             _train_if_empty(registry, env, work, seed)
         children = Children(work / "logs", env)
-        _start_pieces(children, speed, seed)
+        start_pieces(children, speed, seed, maintain)
         url = f"http://127.0.0.1:{api_port}/"
         if not wait_for(lambda: _http_ok(f"{url}api/v1/auth/me"), 120, children):
             raise typer.Exit(1)
@@ -190,10 +199,12 @@ def command(work: Path = typer.Option(Path("var/demo"), help="State folder: brok
             console.print("kafka stopped")
 
 
-def _start_pieces(children: Children, speed: float, seed: int) -> None:
-    for name, args in PIECES:
+def start_pieces(children: Children, speed: float, seed: int, maintain: str = "none") -> None:
+    """Start the demo's children (``PIECES``, plus the maintainer unless ``maintain`` is ``none``)."""
+    for name, args in PIECES + ([MAINTAINER] if maintain != "none" else []):
         metrics_port = _free_port(0)
-        argv = linewatch_argv(*[a.format(speed=speed, seed=seed, metrics_port=metrics_port) for a in args])
+        argv = linewatch_argv(*[a.format(speed=speed, seed=seed, metrics_port=metrics_port, maintain=maintain)
+                                for a in args])
         child = children.start(name, argv, {"LINEWATCH_METRICS_PORT": str(metrics_port)})
         console.print(f"started {name} (pid {child.proc.pid}, log {child.log})")
 

@@ -23,7 +23,8 @@ def test_help_lists_commands() -> None:
 
 
 @pytest.mark.parametrize("args", [("kafka", "start", "--port", "abc"), ("no-such-command",),
-                                  ("demo", "--samples", "-3")])
+                                  ("demo", "--samples", "-3"), ("demo", "--maintain", "sometimes"),
+                                  ("maintain", "--policy", "whenever")])
 def test_bad_input_is_a_clear_error(args: tuple[str, ...]) -> None:
     out = linewatch(*args)
     assert out.returncode == 2

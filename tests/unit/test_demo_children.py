@@ -50,3 +50,22 @@ def test_a_child_that_exits_is_reported_with_its_log(tmp_path):
     with pytest.raises(ChildError, match=r"broken exited with code 3[\s\S]*bad settings"):
         children.check()
     children.stop_all()
+
+
+def test_demo_adds_the_maintainer_only_when_asked(monkeypatch):
+    from services.cli import demo
+
+    started: list[tuple[str, list[str]]] = []
+
+    class Recorder:
+        def start(self, name, argv, env):
+            started.append((name, argv))
+            return type("Child", (), {"proc": type("P", (), {"pid": 1})(), "log": f"{name}.log"})()
+
+    demo.start_pieces(Recorder(), 3600.0, 7)
+    assert [n for n, _ in started] == ["simulate", "score", "persist", "serve"]
+    started.clear()
+    demo.start_pieces(Recorder(), 3600.0, 7, "predictive")
+    assert [n for n, _ in started] == ["simulate", "score", "persist", "serve", "maintain"]
+    argv = started[-1][1]
+    assert argv[argv.index("maintain") + 1:argv.index("maintain") + 3] == ["--policy", "predictive"]
