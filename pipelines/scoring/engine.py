@@ -155,23 +155,24 @@ class ScoringEngine:
         ``OUT_OF_ORDER`` and ``TIME_JUMP`` reject the sample (``buffers.REJECTING``; the reason is in
         ``self.rejection``); ``REANCHORED`` keeps it after dropping the rows its agreeing
         run replaces (``buffers.py``)."""
-        kind = self.kinds.get(sample.machine_id)
+        machine_id, ts, seq = sample.machine_id, sample.ts, sample.seq
+        kind = self.kinds.get(machine_id)
         if kind is None:
             return Outcome.UNKNOWN_MACHINE, []
-        win = self.window(sample.machine_id)
-        outcome, self.rejection = win.admit(sample.ts, sample.seq, record_ms)
+        win = self.windows.get(machine_id) or self.window(machine_id)
+        outcome, self.rejection = win.admit(ts, seq, record_ms)
         if outcome is Outcome.REANCHORED:  # rows dropped by the re-anchor are no longer due
-            self._due = [d for d in self._due if d.machine_id != sample.machine_id or d.row < win.count]
+            self._due = [d for d in self._due if d.machine_id != machine_id or d.row < win.count]
         elif outcome is not Outcome.OK:
             return outcome, []
-        signals, faults = clean(sample.signals, self._limits[sample.machine_id])
+        signals, faults = clean(sample.signals, self._limits[machine_id])
         signals, quality = self.sensor_faults.observe(sample, signals, replay)  # stuck/missing/spikes excluded
         faults = sorted(set(faults).union(quality)) if faults or quality else []
         state = sample.state.value
-        row = win.append(sample.ts, sample.seq, signals, running=state == "running" or not self._running_only(kind),
+        row = win.append(ts, seq, signals, running=state == "running" or not self._running_only(kind),
                          record_ms=record_ms)
-        if (sample.seq + 1) % self.score_every(kind) == 0:
-            self._due.append(Due(sample.machine_id, sample.ts, record_ms, replay, row, state, sample.seq))
+        if (seq + 1) % self.score_every(kind) == 0:
+            self._due.append(Due(machine_id, ts, record_ms, replay, row, state, seq))
         if replay:
             return Outcome.REPLAYED, faults
         if outcome is Outcome.REANCHORED:

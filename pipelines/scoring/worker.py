@@ -183,37 +183,41 @@ class ScoringWorker:
         """Apply the bad-input policy, score, make outputs durable; return the rejects."""
         self._apply_assignment()  # before the first records of a new partition are used
         rejected: list[Rejected] = []
-        outcomes: dict[str, int] = {}
+        counted: dict[Outcome, int] = {}
         n_screened = n_order = n_unknown = 0
         machines_of: dict[tuple[str, int], set[str]] = {}  # per partition, noted once per batch below
+        engine, sensors_of, rules = self.engine, self._sensors, self._time_rules  # looked up once per batch
+        kinds, ingest, events_topic = engine.kinds, engine.ingest, EVENTS.name
         for rec in records:
             value = rec.value
-            if value.machine_id not in self.engine.kinds:
-                rejected.append(Rejected(rec, f"unknown machine {value.machine_id!r}: not in plant file "
+            machine_id = value.machine_id
+            if machine_id not in kinds:
+                rejected.append(Rejected(rec, f"unknown machine {machine_id!r}: not in plant file "
                                               f"{self.settings.plant_file.name}", "UnknownMachine"))
                 continue
-            if rec.topic == EVENTS.name:
-                self.engine.add_event(value)
+            if rec.topic == events_topic:
+                engine.add_event(value)
                 continue
-            sensors = self._sensors[value.machine_id]
-            verdict = screen(value, rec.timestamp_ms, self._time_rules, sensors, self.settings.plant_file.name)
+            sensors = sensors_of[machine_id]
+            verdict = screen(value, rec.timestamp_ms, rules, sensors, self.settings.plant_file.name)
             if verdict is not None:
                 rejected.append(Rejected(rec, verdict[1], verdict[0]))
                 n_screened += 1
                 continue
             n_unknown += len(value.signals.keys() - sensors)
-            machines_of.setdefault((rec.topic, rec.partition), set()).add(value.machine_id)
-            outcome, faults = self.engine.ingest(value, rec.timestamp_ms)
-            outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
+            machines_of.setdefault((rec.topic, rec.partition), set()).add(machine_id)
+            outcome, faults = ingest(value, rec.timestamp_ms)
+            counted[outcome] = counted.get(outcome, 0) + 1
             if outcome in REJECTING:
-                rejected.append(Rejected(rec, self.engine.rejection, REJECTING[outcome]))
+                rejected.append(Rejected(rec, engine.rejection, REJECTING[outcome]))
                 n_order += 1  # counted under its own outcome above
                 continue
             if outcome is Outcome.REANCHORED:
-                log.warning("%s: timeline moved to %s after %d agreeing rejected samples", value.machine_id,
+                log.warning("%s: timeline moved to %s after %d agreeing rejected samples", machine_id,
                             value.ts.isoformat(), self.settings.scoring.reanchor_after)
             for name in faults:
                 self.metrics.signal_faults.labels(name).inc()
+        outcomes = {o.value: n for o, n in counted.items()}
         if n_unknown:
             self.metrics.unknown_signals.inc(n_unknown)
         for (topic, partition), ids in machines_of.items():
