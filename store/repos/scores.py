@@ -32,3 +32,9 @@ def ingest_span(conn: Connection) -> tuple[int, datetime | None, datetime | None
     """(scores stored, first and last time one reached the store)."""
     n, first, last = conn.execute(select(func.count(), func.min(S.c.ingested_at), func.max(S.c.ingested_at))).one()
     return int(n), first, last
+
+
+def health_points(conn: Connection) -> list[tuple[str, datetime, float, float | None]]:
+    """(machine, window end, health, RUL hours) of every stored score: machine-hours per health band."""
+    q = select(S.c.machine_id, S.c.ts, S.c.health, S.c.rul_hours)
+    return [(m, ts, float(h), None if r is None else float(r)) for m, ts, h, r in conn.execute(q).all()]
