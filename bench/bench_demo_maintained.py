@@ -289,7 +289,6 @@ def run(results_dir: Path) -> dict:
     trained_s = ensure_champion(registry, env)
     began = time.monotonic()
     # the maintainer's training basis (the pilot's, cached next to the registry) before the clock runs
-    subprocess.run([*linewatch("maintain", "--help")], env=env, cwd=ROOT, check=True, capture_output=True)
     from contracts.plant import load_plant
     from services.maintain.worker import policy_factory
     from services.pilot.config import PilotConfig
