@@ -9,7 +9,8 @@ and the champions are built before the clock starts (cached in the registry; a f
 for them once, ≈ 10 min here). Load average is sampled before and after: on a shared 2-core box it
 decides the wall time. Writes ``bench/results/pilot.json``. Run:
 ``nice -n 10 .venv/bin/python -m bench pilot`` (``LINEWATCH_REGISTRY_DIR``: registry, default
-var/registry). Takes ≈ 1 h on the shared box: the ≤ 10-min target is not met.
+var/registry). Needs ≈ 700 CPU-s (≈ 5 per seed-day for the three arms): 35 min at a load average of 12
+on the shared 2-core box, where the ≤ 10-min target is not met; ≈ 6 min estimated on an idle one.
 """
 
 from __future__ import annotations
