@@ -31,6 +31,8 @@ class SlowLagConsumer:
         self.clock = clock
         self.polls = 0
         self.end_queries: list[bool] = []  # the ``cached`` flag of each query
+        self.start_queries = 0
+        self.committed_offset: int | None = 20
 
     def partitions_for_topic(self, _topic: str) -> set[int]:
         return {0}
@@ -52,10 +54,12 @@ class SlowLagConsumer:
         return {tp: 50 for tp in tps}
 
     def beginning_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-        return {tp: 0 for tp in tps}
+        self.start_queries += 1
+        self.clock.now += 0.2
+        return {tp: 5 for tp in tps}
 
     def committed(self, _tp: TopicPartition, **__: Any) -> int | None:
-        return 20
+        return self.committed_offset
 
     def commit(self, *_: Any, **__: Any) -> None:
         pass
@@ -98,6 +102,16 @@ def test_the_periodic_gauge_uses_cached_log_ends_and_a_direct_call_asks_the_brok
     fake.end_queries.clear()
     assert consume_loop.lag() == 30  # log end 50 - committed 20
     assert fake.end_queries == [False]
+
+
+def test_the_periodic_gauge_asks_for_the_log_start_of_an_uncommitted_partition_once(loop) -> None:
+    consume_loop, fake = loop
+    fake.committed_offset = None  # nothing committed yet (e.g. the events topic before its first event)
+    consume_loop.run(until=lambda: fake.polls >= 50, lag_every_s=0.0)
+    assert len(fake.end_queries) >= 40 and fake.start_queries == 1  # one query, not one per gauge
+    assert consume_loop.lag(cached=True) == 45  # log end 50 - log start 5
+    assert fake.start_queries == 1
+    assert consume_loop.lag() == 45 and fake.start_queries == 2  # a direct call asks the broker again
 
 
 class Heartbeat:
