@@ -71,6 +71,7 @@ alerts = Table(
     Column("cause", Text), Column("corrective_action", Text),
     Column("changed_at", UtcDateTime, nullable=False),
     Index("ix_alerts_machine_raised", "machine_id", "raised_at"),
+    Index("ix_alerts_raised_at", "raised_at", "alert_id"),
     Index("ix_alerts_state", "state"),
     Index("ix_alerts_changed_at", "changed_at"),
 )

@@ -8,8 +8,9 @@ route, query and the caller's line scope, so a scoped caller never sees another 
 Freshness: a write through the same process (``AppContext.write``: an operator action, a work
 order) clears every entry at once, so a client sees its own changes immediately. Rows written by
 other processes (the persist worker's new scores and alerts, another ``serve`` worker's
-actions) show up within ``ttl_s``. Only one request per key computes a missing entry; requests
-for the same key wait for it instead of all computing it (no stampede at expiry).
+actions) show up within ``ttl_s``. Only one request per key computes an entry: when there is
+none yet the others wait for it; when it has just expired they get the expired body until the
+new one is ready (no stampede, and no queue behind the rebuild at each expiry).
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ class ReadCache:
         return body
 
     def get(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
-        """The cached body for ``key``, or ``compute()``'s (stored unless a write happened meanwhile)."""
+        """The cached body for ``key``, or ``compute()``'s (stored unless a write happened meanwhile).
+
+        While one request rebuilds an expired entry, the others get the expired body (at most
+        ``ttl_s`` plus one rebuild old) instead of queueing behind the rebuild; entries cleared by
+        a local write are never served."""
         if self.ttl_s <= 0:
             self.on_result("off")
             return compute()
@@ -73,7 +78,14 @@ class ReadCache:
                 self.on_result("hit")
                 return body
             key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one computation per key; the others wait for it and read its result
+            entry = self._entries.get(key)
+            stale = entry[2] if entry and entry[1] == self._generation else None
+        if stale is not None and not key_lock.acquire(blocking=False):
+            self.on_result("stale")  # another request is rebuilding it
+            return stale
+        if stale is None:
+            key_lock.acquire()  # nothing to serve yet: wait for the one computation
+        try:
             with self._lock:
                 if (body := self._fresh(key)) is not None:
                     self.hits += 1
@@ -90,6 +102,8 @@ class ReadCache:
                         self._key_locks = {key: key_lock}
                     self._entries[key] = (expires, generation, body)
             return body
+        finally:
+            key_lock.release()
 
 
 class RecentCallers:

@@ -35,7 +35,10 @@ def command(host: str = typer.Option(None, help="Bind address (default LINEWATCH
               "timeout_graceful_shutdown": settings.shutdown_grace_s}
     if workers == 1:
         from services.api import create_app
+        from services.api.app import settle_heap
 
-        uvicorn.run(create_app(settings), **common)
+        app = create_app(settings)
+        settle_heap()
+        uvicorn.run(app, **common)
     else:
         uvicorn.run("services.api.app:app_from_env", factory=True, workers=workers, **common)

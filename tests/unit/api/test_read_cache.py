@@ -189,3 +189,27 @@ def test_scoped_callers_never_share_an_answer(tmp_path: Path) -> None:
         again = [line["id"] for line in c.get("/api/v1/plant", headers=auth(tokens["line-two"])).json()["lines"]]
     store.close()
     assert seen["all-lines"] == ["line-1", "line-2"] and seen["line-two"] == again == ["line-2"]
+
+
+def test_an_expired_answer_is_served_while_one_request_rebuilds_it() -> None:
+    clock = Clock()
+    cache = ReadCache(1.0, clock=clock)
+    assert cache.get("k", lambda: b"old") == b"old"
+    clock.t += 2  # expired
+    started, release = threading.Event(), threading.Event()
+
+    def slow_rebuild() -> bytes:
+        started.set()
+        release.wait(5)
+        return b"new"
+
+    rebuilt: list[bytes] = []
+    worker = threading.Thread(target=lambda: rebuilt.append(cache.get("k", slow_rebuild)))
+    worker.start()
+    assert started.wait(5)
+    assert cache.get("k", lambda: b"never-called") == b"old"  # no queue behind the rebuild
+    release.set()
+    worker.join(5)
+    assert rebuilt == [b"new"] and cache.get("k", lambda: b"never-called") == b"new"
+    cache.invalidate()  # after a local write nothing old is served, not even while rebuilding
+    assert cache.peek("k") is None and cache.get("k", lambda: b"newest") == b"newest"
