@@ -48,14 +48,24 @@ async def authenticate(ctx: Ctx, creds: Annotated[HTTPAuthorizationCredentials |
     A secret seen in the last ``auth_cache_s`` (default 1 s) is answered from this process's
     memory; a miss reads the store in the thread pool. Every local write (logout, key revocation,
     user change) clears that memory, so in this process a revoked secret fails at once; in other
-    ``serve`` workers within ``auth_cache_s``. Unknown secrets are never remembered."""
+    ``serve`` workers within ``auth_cache_s`` plus one store read (while one request re-checks an
+    expired secret, the others still use it). Unknown secrets are never remembered."""
     secret = key or (creds.credentials if creds else None)
     if not secret:
         raise HTTPException(401, "not authenticated: send Authorization: Bearer <token> or X-API-Key", UNAUTHORIZED)
-    principal = ctx.principals.peek(secret)
-    if principal is None:
+    principal, fresh = ctx.principals.lookup(secret)
+    if fresh:
+        return principal
+    claimed = principal is not None and ctx.principals.claim(secret)
+    if principal is not None and not claimed:
+        return principal  # expired a moment ago and another request is re-checking it
+    try:
         principal = await run_in_threadpool(_lookup, ctx, secret)
+    finally:
+        if claimed:
+            ctx.principals.release(secret)
     if principal is None:
+        ctx.principals.forget(secret)
         raise HTTPException(401, "invalid or expired token or API key", UNAUTHORIZED)
     return principal
 

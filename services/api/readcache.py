@@ -107,13 +107,17 @@ class ReadCache:
 
 
 class RecentCallers:
-    """Valid callers (secret -> principal) seen in the last ``ttl_s``, until the next local write."""
+    """Valid callers (secret -> principal) seen in the last ``ttl_s``, until the next local write.
+
+    When an entry expires, one request re-checks the store (``claim``) while the others keep
+    using the expired entry, so many requests with one token never all hit the store at once."""
 
     def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
         self.generation = 0
         self._entries: dict[str, tuple[float, object]] = {}
+        self._refreshing: set[str] = set()
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
@@ -122,10 +126,34 @@ class RecentCallers:
             self._entries.clear()
 
     def peek(self, secret: str) -> Any:
+        """The principal if remembered and fresh, else None."""
+        found, fresh = self.lookup(secret)
+        return found if fresh else None
+
+    def lookup(self, secret: str) -> tuple[Any, bool]:
+        """(principal or None, fresh): an expired entry comes back with ``fresh`` False."""
         if self.ttl_s <= 0:
-            return None
+            return None, False
         entry = self._entries.get(secret)
-        return entry[1] if entry and entry[0] > self.clock() else None
+        if entry is None:
+            return None, False
+        return entry[1], entry[0] > self.clock()
+
+    def claim(self, secret: str) -> bool:
+        """True for the one caller that should re-check an expired ``secret`` (``release`` after)."""
+        with self._lock:
+            if secret in self._refreshing:
+                return False
+            self._refreshing.add(secret)
+            return True
+
+    def release(self, secret: str) -> None:
+        with self._lock:
+            self._refreshing.discard(secret)
+
+    def forget(self, secret: str) -> None:
+        with self._lock:
+            self._entries.pop(secret, None)
 
     def put(self, secret: str, principal: object, generation: int) -> None:
         """Remember ``principal`` unless a local write happened since ``generation`` was read."""

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from contracts import AlertAction, AlertEvent, HealthScore
 from services.api import ApiSettings, create_app
 from services.api.readcache import ReadCache, RecentCallers
-from store import Store
+from store import Store, schema
 from store.credentials import Role
 from store.repos.auth import create_user
 from tests.unit.api.conftest import PASSWORD, auth, make_settings
@@ -213,3 +213,30 @@ def test_an_expired_answer_is_served_while_one_request_rebuilds_it() -> None:
     assert rebuilt == [b"new"] and cache.get("k", lambda: b"never-called") == b"new"
     cache.invalidate()  # after a local write nothing old is served, not even while rebuilding
     assert cache.peek("k") is None and cache.get("k", lambda: b"newest") == b"newest"
+
+
+def test_an_expired_caller_is_rechecked_by_one_request_only() -> None:
+    clock = Clock()
+    callers = RecentCallers(1.0, clock=clock)
+    callers.put("secret", "alice", callers.generation)
+    assert callers.lookup("secret") == ("alice", True)
+    clock.t += 1.5
+    assert callers.lookup("secret") == ("alice", False) and callers.peek("secret") is None
+    assert callers.claim("secret") is True  # this request re-checks the store
+    assert callers.claim("secret") is False  # the others keep using the expired entry meanwhile
+    callers.forget("secret")  # the store said: revoked
+    callers.release("secret")
+    assert callers.lookup("secret") == (None, False) and callers.claim("secret") is True
+
+
+def test_while_one_request_rechecks_an_expired_token_the_others_do_not_read_the_store(two_workers) -> None:
+    a, _, store, _, token = two_workers
+    ctx = a.app.state.ctx
+    assert a.get("/api/v1/auth/me", headers=auth(token)).status_code == 200
+    with store.engine.begin() as conn:  # the session ends behind this process's back (another worker)
+        conn.execute(schema.sessions.delete())
+    ctx.principals.clock = lambda: time.monotonic() + 31  # and its entry here has expired
+    assert ctx.principals.claim(token)  # a request is re-checking it right now
+    assert a.get("/api/v1/auth/me", headers=auth(token)).status_code == 200  # not a store read: the expired entry
+    ctx.principals.release(token)
+    assert a.get("/api/v1/auth/me", headers=auth(token)).status_code == 401  # the next one re-checks: gone
