@@ -30,12 +30,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from bench.bench_demo_line import wait_ready
 from contracts import AlertAction, AlertEvent, HealthScore, StoreSettings
 from contracts.plant import load_plant
 from services.api import ApiSettings
@@ -138,20 +138,6 @@ def summarise(report: dict, rate: int, cpu_s: float) -> dict:
             "server_cpu_ms_per_request": round(1000 * cpu_s / max(report["requests"], 1), 3)}
 
 
-def _wait_ready(base: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"linewatch serve exited {proc.returncode} before answering")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"linewatch serve did not answer {base}/healthz within {timeout_s:.0f} s")
-
-
 def measure_store(name: str, url: str, work: Path) -> dict:
     """Seed the store at ``url``, serve it with ``--workers 2`` and attack each path."""
     settings = ApiSettings(store=StoreSettings(url=url))
@@ -171,7 +157,7 @@ def measure_store(name: str, url: str, work: Path) -> dict:
                              "--port", str(port), "--no-background", "--no-access-log"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_ready(base, proc)
+        wait_ready(base, proc)
         token = httpx.post(f"{base}/api/v1/auth/login", json={"username": USER, "password": PASSWORD},
                            timeout=10).json()["access_token"]
         out: dict = {}

@@ -17,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
+import httpx
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 from rich.console import Console
@@ -57,6 +59,38 @@ def lag(admin: KafkaAdminClient, consumer: KafkaConsumer, topic: str) -> tuple[i
     behind = sum(ends[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
                  for tp in parts)
     return behind, sum(ends.values())
+
+
+def stop_line(procs: Iterable[subprocess.Popen], work: Path) -> None:
+    """End a bench line: SIGTERM to each child's process group (SIGKILL after 30 s), then its
+    broker, then its work folder."""
+    procs = list(procs)
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, 15)
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+    broker.stop(work / "kafka")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+    """Wait until ``linewatch serve`` (``proc``) answers ``{base}/healthz``; a clear error if it
+    exits first or does not answer within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"linewatch serve exited {proc.returncode} before answering")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"linewatch serve did not answer {base}/healthz within {timeout_s:.0f} s")
 
 
 def plot(series: list[dict], path: Path) -> None:
@@ -147,13 +181,4 @@ def run(results_dir: Path) -> dict:
         console.print({k: v for k, v in res.items() if k != "series"})
         return {k: v for k, v in res.items() if k != "series"}
     finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, 15)
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, 9)
-        broker.stop(work / "kafka")
-        shutil.rmtree(work, ignore_errors=True)
+        stop_line(procs, work)

@@ -32,7 +32,7 @@ import httpx
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from bench.bench_demo_line import ensure_champion, lag, linewatch
+from bench.bench_demo_line import ensure_champion, lag, linewatch, stop_line, wait_ready
 from contracts.settings import KafkaSettings, StoreSettings
 from contracts.topics import COMMANDS, DEADLETTER, TELEMETRY
 from runtime import broker
@@ -133,13 +133,7 @@ def _api_kpis(env: dict[str, str], logs: Path, start: datetime, end: datetime, h
                              start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_ready(base, serve, timeout_s=120)
         token = httpx.post(f"{base}/api/v1/auth/login", json={"username": "bench", "password": "amber-lathe-crane-42"},
                            timeout=30).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -242,16 +236,7 @@ def run_arm(maintain: str, days: float, registry: Path, keep_logs: Path) -> dict
                 "load_average_mean_1min": round(sum(s["load1"] for s in series) / len(series), 2),
                 **figures, "alert_system_kpis": kpis, "series": series}
     finally:
-        for p in procs.values():
-            if p.poll() is None:
-                os.killpg(p.pid, 15)
-        for p in procs.values():
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, 9)
-        broker.stop(work / "kafka")
-        shutil.rmtree(work, ignore_errors=True)
+        stop_line(procs.values(), work)
 
 
 def plot(arms: dict[str, dict], path: Path) -> None:

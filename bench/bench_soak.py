@@ -33,7 +33,7 @@ import httpx
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from bench.bench_demo_line import ensure_champion, lag, linewatch
+from bench.bench_demo_line import ensure_champion, lag, linewatch, stop_line
 from contracts.settings import KafkaSettings
 from contracts.topics import DEADLETTER, TELEMETRY
 from runtime import broker
@@ -307,13 +307,4 @@ def run(results_dir: Path) -> dict:
     finally:
         if reader is not None:
             reader.stop.set()
-        for p in procs.values():
-            if p.poll() is None:
-                os.killpg(p.pid, 15)
-        for p in procs.values():
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, 9)
-        broker.stop(work / "kafka")
-        shutil.rmtree(work, ignore_errors=True)
+        stop_line(procs.values(), work)
