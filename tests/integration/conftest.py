@@ -5,6 +5,9 @@ If it cannot start, every test that needs it fails with the reason: never a skip
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from contracts.settings import KafkaSettings
@@ -25,6 +28,19 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> broker.BrokerInfo:
 @pytest.fixture
 def kafka_settings(kafka: broker.BrokerInfo) -> KafkaSettings:
     return KafkaSettings(bootstrap_servers=kafka.bootstrap, topic_partitions=3)
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[KafkaSettings]:
+    """A broker of this test's own: for code that uses the fixed linewatch.*.v1 topic names (the
+    pilot's Kafka loop, the maintainer), which must not share them with other tests."""
+    work = tmp_path / "kafka"
+    try:
+        info = broker.start(work, timeout_s=120)
+    except Exception as exc:  # noqa: BLE001 - a broker that cannot start is a failure, never a skip
+        pytest.fail(f"real Kafka broker could not start: {exc}", pytrace=False)
+    yield KafkaSettings(bootstrap_servers=info.bootstrap, topic_partitions=2)
+    broker.stop(work)
 
 
 @pytest.fixture(scope="session")

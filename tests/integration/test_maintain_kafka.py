@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -15,7 +14,6 @@ from kafka import KafkaConsumer, TopicPartition
 from contracts import AlertAction, AlertEvent, PartCompleted
 from contracts.settings import KafkaSettings
 from contracts.topics import ALERTS, COMMANDS, DEADLETTER, EVENTS
-from runtime import broker
 from runtime.admin import ensure_topics
 from runtime.producer import Producer
 from runtime.settings import LineWatchSettings
@@ -24,18 +22,6 @@ from services.pilot.decision import DEFAULT_ACTION_COSTS, ActionRule
 from services.pilot.policies import Predictive
 
 T0 = datetime(2026, 1, 5, 6, tzinfo=UTC)
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> KafkaSettings:
-    # the worker uses the fixed linewatch.*.v1 names, so it must not share them with other tests
-    work = tmp_path / "kafka"
-    try:
-        info = broker.start(work, timeout_s=120)
-    except Exception as exc:  # noqa: BLE001 - a broker that cannot start is a failure, never a skip
-        pytest.fail(f"real Kafka broker could not start: {exc}", pytrace=False)
-    yield KafkaSettings(bootstrap_servers=info.bootstrap, topic_partitions=2)
-    broker.stop(work)
 
 
 def _read_all(kafka: KafkaSettings, topic: str, want: int, timeout_s: float = 60.0) -> list[bytes]:

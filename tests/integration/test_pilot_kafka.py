@@ -11,7 +11,6 @@ import pytest
 from contracts.plant import load_plant
 from contracts.settings import KafkaSettings, StoreSettings
 from pipelines.kpis import compute_scopes
-from runtime import broker
 from runtime.admin import ensure_topics
 from services.pilot.kafkaloop import KafkaLoop
 from services.pilot.line import simulator_line
@@ -20,18 +19,6 @@ from services.pilot.runner import run_arm
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> KafkaSettings:
-    # the loop uses the fixed linewatch.*.v1 names, so it must not share them with other tests
-    work = tmp_path / "kafka"
-    try:
-        info = broker.start(work, timeout_s=120)
-    except Exception as exc:  # noqa: BLE001 - a broker that cannot start is a failure, never a skip
-        pytest.fail(f"real Kafka broker could not start: {exc}", pytrace=False)
-    yield KafkaSettings(bootstrap_servers=info.bootstrap, topic_partitions=2)
-    broker.stop(work)
 
 
 @pytest.mark.integration
