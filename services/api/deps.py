@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -82,14 +82,22 @@ def _lookup(ctx: AppContext, secret: str) -> Principal | None:
         ctx.session_last_seen[secret] = time.monotonic()  # idle clock: written at most once a minute per process
         if len(ctx.session_last_seen) > 10_000:
             ctx.session_last_seen.clear()
-        with ctx.store.engine.begin() as conn:  # bookkeeping, not a change readers see: caches stay
-            auth_repo.touch_session(conn, ctx.pepper, secret)
+        generation = _own_write(ctx, generation, lambda conn: auth_repo.touch_session(conn, ctx.pepper, secret))
     if principal.kind == "api_key" and time.monotonic() - ctx.key_last_used.get(principal.name, -1e9) > 60:
         ctx.key_last_used[principal.name] = time.monotonic()  # record use at most once a minute
-        with ctx.store.engine.begin() as conn:
-            auth_repo.touch_key(conn, principal.name)
+        generation = _own_write(ctx, generation, lambda conn: auth_repo.touch_key(conn, principal.name))
     ctx.principals.put(secret, principal, generation)
     return principal
+
+
+def _own_write(ctx: AppContext, generation: int, write: Callable[[Any], None]) -> int:
+    """Run ``write``; the generation to remember ``_lookup``'s answer under: the new one if our own
+    write was the only change meanwhile, else the old one (so a concurrent change wins)."""
+    before = ctx.principals.generation
+    with ctx.write() as conn:
+        write(conn)
+    return ctx.principals.generation if before == generation and ctx.principals.generation == before + 1 \
+        else generation
 
 
 def require(role: Role) -> Callable[[Principal], Principal]:
