@@ -43,7 +43,11 @@ sources:
 
 
 def test_registers_decoded_scaled_and_survive_a_device_restart(kafka_settings, unique, tmp_path: Path) -> None:
-    face = Face("modbus", "--grid", "2x3", "--pattern", "ramp", "--period", "0.2").start()
+    # The ramp ticks every 1.3 s while the connector polls every 0.2 s. With both at 0.2 s their phase
+    # stayed locked: when a poll's two table reads straddled the tick, they straddled it on every poll,
+    # and a busy CI run saw 14 of 22 samples one tick apart. Now a tick falls between the two reads
+    # only when it lands in that gap (a few ms), a small share of polls whatever the phase.
+    face = Face("modbus", "--grid", "2x3", "--pattern", "ramp", "--period", "1.3").start()
     topic = unique("telemetry")
     conn = connector(tmp_path, kafka_settings, mapping(face.port), topic)
     conn.start()

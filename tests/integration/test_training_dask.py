@@ -3,8 +3,13 @@ gives the same features, and a holdout score no worse than in-process training.
 
 Distributed LightGBM finds its histogram bins from each worker's share of the rows, so its
 boosters (and then the hyperparameter search's pick) differ from one process's; what
-distributing must never do is cost quality. Better by chance is not a failure (a CI run saw
-0.908 on Dask against 0.852 alone)."""
+distributing must never do is cost quality. Better by chance is not a failure.
+
+The history is sized so that holdout noise stays well inside the tolerance. On 3 machines x 6
+days the holdout held a handful of failures per mode, and repeated Dask fits of the same data
+scored 0.79-0.91 against 0.85 alone (which worker gets which rows changes per run), so a CI run
+failed by chance. On 8 machines x 20 days, Dask minus alone was -0.012, -0.001 and +0.001 for
+history seeds 5, 6 and 7."""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_dask_training_matches_single_process_training() -> None:
-    tel, ev = synthetic_history(n_machines=3, days=6, seed=5)
+    tel, ev = synthetic_history(n_machines=8, days=20, seed=5)
     cfg = TrainConfig.quick(horizon_hours=12, rul_cap_hours=48, max_rounds=30, min_failures=2)
     alone = train(tel, ev, cfg, "cnc")
     spec = alone.bundle.feature_spec
