@@ -14,7 +14,10 @@ For each failure mode, from run-to-failure history on *training seeds* (never a 
 
    with C_p, C_f the planned and corrective cost of one action (the rate card and the
    stop cost per hour, exactly as the predictive arm's decision rule prices them) and t_p,
-   t_f their downtimes. T* = argmin g over the observed failure ages; when no T beats run to
+   t_f their downtimes. With scrap and energy priced, the numerator also holds the running
+   cost of a wearing component, ∫₀ᵀ c(t)·S(t) dt, where c(t) is the excess scrap and energy
+   cost per hour at age t measured in the same history (:func:`running_cost_curves`).
+   T* = argmin g over the observed failure ages; when no T beats run to
    failure (g(∞) = C_f / (MTTF + t_f)), the mode gets no interval.
 
 The CMMS ages are running hours; the plan's clock is calendar time, so they are divided by
@@ -23,13 +26,13 @@ the running share of the machine kind measured in the same training history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from contracts import FailureOccurred, MaintenanceDone, StateChanged
+from contracts import FailureOccurred, MaintenanceDone, PartCompleted, StateChanged
 from contracts.plant import MODE_COMPONENT, Plant
 
 
@@ -139,22 +142,130 @@ def _integral(times: np.ndarray, surv: np.ndarray, t: float) -> float:
     return float(np.sum(np.diff(edges) * levels))
 
 
-def age_replacement(lives: Lives, c_plan: float, c_fail: float, t_plan_h: float, t_fail_h: float) -> dict:
-    """Optimal replacement age T* (calendar hours) and the cost rates behind the choice."""
+def _pava(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [mean, weight, count]
+    for yi, wi in zip(y.tolist(), w.tolist(), strict=True):
+        blocks.append([yi, wi, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            m2, w2, n2 = blocks.pop()
+            m1, w1, n1 = blocks.pop()
+            wt = w1 + w2
+            blocks.append([(m1 * w1 + m2 * w2) / wt if wt > 0 else (m1 + m2) / 2, wt, n1 + n2])
+    return np.concatenate([np.full(n, m) for m, _, n in blocks]) if blocks else np.array([])
+
+
+def running_cost_curves(events: Iterable[object], ages_h: dict[tuple[str, str], float], plant: Plant,
+                        start: datetime, end: datetime, share: dict[str, float], bins: int = 10,
+                        healthy_quantile: float = 0.1) -> dict[str, dict]:
+    """Per mode, from one history: how scrap and energy per part grow with the component's age.
+
+    Each part is placed at the calendar age of every component of its machine (CMMS age at the
+    start, restarted at each restoration). Per mode, the parts are cut into ``bins``
+    equal-count age bins; per bin the defect rate and the energy per part above the machine's
+    healthy level (the ``healthy_quantile`` of its power per program over the history), less the
+    first bin's, fitted non-decreasing (a wearing component never gets better) and clipped at 0.
+    ``quality_share`` / ``energy_share``: each mode's share of its machine kind's life-averaged
+    excess (the part of a machine's excess the predictive rule charges to that mode).
+    """
+    machines = {m.id: m for m in plant.machines()}
+    origin: dict[tuple[str, str], tuple[datetime, float]] = {}
+    for m in machines.values():
+        for mode in m.failure_modes:
+            origin[(m.id, mode)] = (start, ages_h.get((m.id, mode), 0.0) / max(share.get(m.kind, 1.0), 1e-6))
+    rows: dict[str, list[tuple[float, float, float, float, str, float]]] = {}  # age, bad, kW, cycle, machine, ideal
+    for e in sorted((e for e in events if isinstance(e, (PartCompleted, MaintenanceDone))), key=lambda e: e.ts):
+        if e.machine_id not in machines:
+            continue
+        if isinstance(e, MaintenanceDone):
+            for mode, component in MODE_COMPONENT.items():
+                if component == e.component and (e.machine_id, mode) in origin:
+                    origin[(e.machine_id, mode)] = (e.ts, 0.0)
+            continue
+        if e.cycle_time_s <= 0:
+            continue
+        kw = e.energy_kwh * 3600.0 / e.cycle_time_s
+        for mode in machines[e.machine_id].failure_modes:
+            t0, entry = origin[(e.machine_id, mode)]
+            rows.setdefault(mode, []).append((entry + _h(e.ts - t0), 0.0 if e.good else 1.0, kw, e.cycle_time_s,
+                                              e.machine_id, e.ideal_cycle_time_s))
+    span_h = max(_h(end - start), 1e-9)
+    out: dict[str, dict] = {}
+    for mode, r in sorted(rows.items()):
+        age = np.array([x[0] for x in r])
+        bad = np.array([x[1] for x in r])
+        kw = np.array([x[2] for x in r])
+        cyc = np.array([x[3] for x in r])
+        prog = [(x[4], x[5]) for x in r]
+        healthy: dict[tuple[str, float], float] = {}
+        for key in set(prog):
+            sel = np.array([p == key for p in prog])
+            healthy[key] = float(np.quantile(kw[sel], healthy_quantile))
+        kwh = np.maximum(0.0, kw - np.array([healthy[p] for p in prog])) * cyc / 3600.0
+        order = np.argsort(age, kind="stable")
+        groups = [g for g in np.array_split(order, min(bins, len(order))) if len(g)]
+        n = np.array([len(g) for g in groups], dtype=float)
+        d = _pava(np.array([bad[g].mean() for g in groups]), n)
+        k = _pava(np.array([kwh[g].mean() for g in groups]), n)
+        machines_of_mode = {x[4] for x in r}
+        out[mode] = {"age_h": [round(float(age[g].max()), 3) for g in groups],
+                     "excess_defect": [round(float(v), 6) for v in np.maximum(0.0, d - d[0])],
+                     "excess_kwh_per_part": [round(float(v), 6) for v in np.maximum(0.0, k - k[0])],
+                     "parts": [int(x) for x in n],
+                     "parts_per_h": round(len(r) / (len(machines_of_mode) * span_h), 3)}
+    kinds = {mode: m.kind for m in machines.values() for mode in m.failure_modes}
+    for field_name, share_name in (("excess_defect", "quality_share"), ("excess_kwh_per_part", "energy_share")):
+        mean = {mode: float(np.average(c[field_name], weights=c["parts"])) for mode, c in out.items()}
+        for mode, c in out.items():
+            total = sum(v for m2, v in mean.items() if kinds.get(m2) == kinds.get(mode))
+            c[share_name] = round(mean[mode] / total, 4) if total > 0 else 0.0
+    return out
+
+
+def running_cost_rate(curve: dict | None, scrap_per_defect: float, energy_per_kwh: float) -> Callable[[float], float]:
+    """c(t): excess scrap + energy cost per calendar hour at age t (CNY/h) from a :func:`running_cost_curves` entry."""
+    if not curve or (scrap_per_defect <= 0 and energy_per_kwh <= 0):
+        return lambda t: 0.0
+    edges = np.array(curve["age_h"], dtype=float)
+    per_part = (np.array(curve["excess_defect"]) * scrap_per_defect
+                + np.array(curve["excess_kwh_per_part"]) * energy_per_kwh)
+    rate = per_part * float(curve["parts_per_h"])
+
+    def c(t: float) -> float:
+        i = min(int(np.searchsorted(edges, t, side="left")), len(rate) - 1)
+        return float(rate[i])
+
+    return c
+
+
+def age_replacement(lives: Lives, c_plan: float, c_fail: float, t_plan_h: float, t_fail_h: float,
+                    running: Callable[[float], float] | None = None) -> dict:
+    """Optimal replacement age T* (calendar hours) and the cost rates behind the choice.
+
+    ``running``: c(t), the excess running cost per hour at age t (scrap, energy); none = 0.
+    """
     times, surv = kaplan_meier(lives)
     if len(times) < 2:
         return {"interval_h": None,
                 "reason": f"{len(times)} failure age(s) in the training history: nothing to optimise",
                 "failures": lives.failures}
+    horizon = float(times[-1])
+    if running is not None:
+        grid_u = np.linspace(0.0, horizon, 4001)
+        cs = np.array([running(float(u)) * _survival_at(times, surv, float(u)) for u in grid_u])
+        cum = np.concatenate([[0.0], np.cumsum((cs[1:] + cs[:-1]) / 2 * np.diff(grid_u))])
+    else:
+        grid_u, cum = np.array([0.0, horizon]), np.zeros(2)
 
     def rate(t: float) -> float:
         s = _survival_at(times, surv, t)
-        return (c_plan * s + c_fail * (1 - s)) / (_integral(times, surv, t) + t_plan_h * s + t_fail_h * (1 - s))
+        spent = float(np.interp(t, grid_u, cum))
+        return (c_plan * s + c_fail * (1 - s) + spent) / (
+            _integral(times, surv, t) + t_plan_h * s + t_fail_h * (1 - s))
 
-    horizon = float(times[-1])
     s_end = _survival_at(times, surv, horizon)
     mttf = _integral(times, surv, horizon)  # restricted mean: censored tail not extrapolated
-    rtf = c_fail / (mttf + t_fail_h) if s_end == 0 else rate(horizon)
+    rtf = (c_fail + float(cum[-1])) / (mttf + t_fail_h) if s_end == 0 else rate(horizon)
     grid = np.unique(np.concatenate([times, np.quantile(times, np.linspace(0.02, 1, 50))]))
     rates = np.array([rate(float(t)) for t in grid])
     best = int(np.argmin(rates))

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.kpis import KpiOptions, KpiPrices
+from pipelines.training.config import TrainConfig
 from services.pilot.decision import DEFAULT_ACTION_COSTS, ModeCosts
 
 ARMS = ("run_to_failure", "preventive", "predictive")
@@ -54,9 +55,20 @@ class PilotConfig(BaseModel):
     group_ratio: float = Field(
         default=0.5, ge=0, le=1,
         description="Predictive: on a machine stopped anyway, act on alerts at this share of their threshold.")
+    price_quality_energy: bool = Field(
+        default=True,
+        description="Price the scrap and excess energy of a wearing component (prices.scrap_per_defect, "
+                    "prices.energy_per_kwh) in the predictive rule and, the same way, in the preventive interval "
+                    "optimisation; False = repair and stop costs only (the rule before issue 13 item 4).")
+    defect_parts: int = Field(
+        default=TrainConfig.model_fields["defect_parts"].default, ge=1,
+        description="The champions' defect risk is P(a defect among the next N parts): this N (training label).")
     prices: KpiPrices = Field(default_factory=KpiPrices)
     kpi: KpiOptions = Field(default_factory=KpiOptions)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    price_sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where each KpiPrices field came from (field -> source); missing: the KpiPrices default.")
     rate_card_source: str = Field(
         default="built-in demo rate card (services/pilot/decision.py): planner's quotes, not measured",
         description="Where action_costs came from; printed in the report next to each price.")

@@ -1,16 +1,26 @@
-"""The predictive policy's action rule: act on an alert only when expected cost favours it.
+"""The predictive policy's action rule: act on a component only when expected cost favours it.
 
-For an open alert of mode m on machine x with calibrated probability p (failure within the
-model's horizon), the planner compares
+For mode m on machine x, over the model's horizon H_m (the window its failure probability
+p refers to), the planner compares
 
 - acting now:  C_plan = planned parts + planned hours × h_x
-- waiting:     p × C_fail, with C_fail = repair parts + repair hours × h_x
+- waiting:     W = p̂ × C_fail + R, with C_fail = repair parts + repair hours × h_x and
+               R = H_m × n_x × (Δq × scrap price + Δe × energy price)
 
 where h_x is what an hour of machine x standing still costs: technicians × labour rate +
 (3600 / ideal cycle time) × lost margin per part (the KPI engine's own cost definitions,
-with the ideal cycle time read from the line's ``PartCompleted`` events). It acts when
-p ≥ max(bundle threshold of m, C_plan / C_fail) — the Bayes rule for calibrated
-probabilities, floored by the model's own alert threshold.
+with the ideal cycle time read from the line's ``PartCompleted`` events); n_x the parts x
+makes per hour (counted over the last day); Δq the per-part defect probability above the
+machine's own healthy level implied by the scorer's predicted defect risk, Δe the measured
+energy per part above the machine's healthy level on the same program, each times the share
+of that excess the mode's wear explains in the plant's history (``policies.Predictive``
+measures them; ``pilot.running_cost_curves`` estimates the shares). p̂ = p when an alert of
+m is open with p at or above the model's own alert threshold, else 0: below its threshold
+the model claims no failure. It acts when W ≥ C_plan (and W > 0). With R = 0 this is
+exactly p ≥ max(model threshold, C_plan / C_fail), the Bayes rule for calibrated
+probabilities floored by the model's threshold; R lets scrap and excess energy alone pay for
+a planned action, with or without an alert. All prices are the pilot's (``KpiPrices`` and the
+rate card): the report lists each and its source.
 
 Opportunistic grouping: when machine x is stopped anyway (a command is being issued for it
 this review, or it is down or in maintenance), every other open alert on x whose probability
@@ -58,6 +68,8 @@ class ActionRule:
     technicians_per_job: float = 1.0
     lost_production_per_part: float = 40.0
     group_ratio: float = 0.5
+    scrap_per_defect: float = 0.0
+    energy_per_kwh: float = 0.0
 
     def hour_cost(self, ideal_cycle_s: float | None) -> float:
         """What one hour of a stopped machine costs (labour + lost margin); labour only if the rate is unknown."""
@@ -75,7 +87,7 @@ class ActionRule:
         return c.repair_parts_cost + c.repair_hours * self.hour_cost(ideal_cycle_s)
 
     def threshold(self, mode: str, ideal_cycle_s: float | None) -> float:
-        """Probability above which acting is cheaper than waiting: max(model threshold, C_plan / C_fail)."""
+        """Failure probability above which acting pays when R = 0: max(model threshold, C_plan / C_fail)."""
         floor = self.model_thresholds.get(mode, 0.0)
         if mode not in self.costs:
             return floor  # no rate card for this mode: trust the model's own alert threshold
@@ -83,11 +95,30 @@ class ActionRule:
         breakeven = self.action_cost(mode, ideal_cycle_s) / fail if fail > 0 else 1.0
         return max(floor, min(1.0, breakeven))
 
+    def running_cost(self, hours: float, parts_per_hour: float, excess_defect: float, excess_kwh: float) -> float:
+        """R: scrap and energy a degraded component costs over ``hours`` beyond a healthy one (≥ 0)."""
+        per_part = max(0.0, excess_defect) * self.scrap_per_defect + max(0.0, excess_kwh) * self.energy_per_kwh
+        return max(0.0, hours) * max(0.0, parts_per_hour) * per_part
+
+    def waiting_cost(self, mode: str, probability: float, ideal_cycle_s: float | None, running: float = 0.0,
+                     machine_stopped: bool = False) -> float:
+        """W = p̂ × C_fail + R; p̂ = p from the model's alert threshold up (``group_ratio`` of it when stopped)."""
+        floor = self.model_thresholds.get(mode, 0.0) * (self.group_ratio if machine_stopped else 1.0)
+        p = probability if probability >= floor else 0.0
+        return p * self.failure_cost(mode, ideal_cycle_s) + max(0.0, running)
+
     def should_act(self, mode: str, probability: float, ideal_cycle_s: float | None,
-                   machine_stopped: bool = False) -> bool:
-        """Act now? The full threshold normally; ``group_ratio`` of it when the machine is stopped anyway."""
-        limit = self.threshold(mode, ideal_cycle_s)
-        return probability >= (self.group_ratio * limit if machine_stopped else limit)
+                   machine_stopped: bool = False, running: float = 0.0) -> bool:
+        """Act now? W ≥ C_plan normally; W ≥ ``group_ratio`` × C_plan when the machine is stopped anyway.
+
+        ``running`` is R, the excess scrap and energy cost over the mode's horizon
+        (:meth:`running_cost`). A mode without a rate card: the model's own threshold.
+        """
+        ratio = self.group_ratio if machine_stopped else 1.0
+        if mode not in self.costs:
+            return probability >= ratio * self.model_thresholds.get(mode, 0.0)
+        wait = self.waiting_cost(mode, probability, ideal_cycle_s, running, machine_stopped)
+        return wait > 0 and wait >= ratio * self.action_cost(mode, ideal_cycle_s)
 
     def describe(self, cycle_by_mode: dict[str, float]) -> dict[str, dict[str, float]]:
         """Per-mode C_plan, C_fail and thresholds at the typical ideal cycle time of the mode's machines."""
@@ -99,5 +130,6 @@ class ActionRule:
                          "failure_cost": round(self.failure_cost(mode, cycle), 1),
                          "model_threshold": round(self.model_thresholds.get(mode, 0.0), 4),
                          "act_threshold": round(self.threshold(mode, cycle), 4),
-                         "act_threshold_when_stopped": round(self.group_ratio * self.threshold(mode, cycle), 4)}
+                         "act_threshold_when_stopped": round(self.group_ratio * self.threshold(mode, cycle), 4),
+                         "scrap_per_defect": self.scrap_per_defect, "energy_per_kwh": self.energy_per_kwh}
         return out

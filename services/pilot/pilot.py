@@ -23,7 +23,13 @@ from contracts import FailureOccurred, MaintenanceDone
 from contracts.plant import MODE_COMPONENT, Plant
 from pipelines.kpis import Kpis, compute_scopes
 from services.pilot import alertq
-from services.pilot.baseline import age_replacement, observed_lives, running_share
+from services.pilot.baseline import (
+    age_replacement,
+    observed_lives,
+    running_cost_curves,
+    running_cost_rate,
+    running_share,
+)
 from services.pilot.config import PilotConfig
 from services.pilot.decision import ActionRule
 from services.pilot.model import TRAINING_SEED
@@ -33,6 +39,8 @@ from services.pilot.runner import AlertSource, ArmRun, LineFactory, cycle_by_mod
 from services.pilot.stats import interval
 
 Tick = Callable[[str, int, float], None]
+#: Bumped when the training basis gains content (2: running-cost curves), so a cached basis is rebuilt.
+BASIS_VERSION = 2
 SourceFactory = Callable[[Plant, int], AlertSource]
 
 
@@ -76,7 +84,8 @@ def training_basis(plant: Plant, make_line: LineFactory, config: PilotConfig,
                     repairs.setdefault(mode, []).append(e.duration_s / 3600.0)
     return {"seed": TRAINING_SEED, "start": start.isoformat(), "end": end.isoformat(),
             "lives": lives, "running_share": share, "cycle_by_mode": cycle_by_mode([run], plant),
-            "repair_hours_observed": {m: sorted(v) for m, v in sorted(repairs.items())}}
+            "repair_hours_observed": {m: sorted(v) for m, v in sorted(repairs.items())},
+            "running_cost_curves": running_cost_curves(events, ages, plant, start, end, share)}
 
 
 def basis_to_json(basis: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +113,7 @@ def cached_training_basis(plant: Plant, make_line: LineFactory, config: PilotCon
     import json
 
     key = hashlib.sha256(json.dumps([plant.model_dump(mode="json"), TRAINING_SEED, config.start.isoformat(),
-                                     config.training_days], sort_keys=True).encode()).hexdigest()[:16]
+                                     config.training_days, BASIS_VERSION], sort_keys=True).encode()).hexdigest()[:16]
     path = folder / f"pilot-basis-{key}.json"
     if path.exists():
         return basis_from_json(json.loads(path.read_text(encoding="utf-8")))
@@ -115,11 +124,19 @@ def cached_training_basis(plant: Plant, make_line: LineFactory, config: PilotCon
 
 
 def cost_rule(config: PilotConfig, thresholds: dict[str, float]) -> ActionRule:
-    """The rate card and stop cost per hour (the same prices for every arm's decisions)."""
+    """The rate card, stop cost per hour, scrap and energy prices (the same prices for every arm's decisions)."""
     p = config.prices
+    priced = config.price_quality_energy
     return ActionRule(costs=dict(config.action_costs), model_thresholds=dict(thresholds),
                       labour_per_hour=p.labour_per_hour, technicians_per_job=p.technicians_per_job,
-                      lost_production_per_part=p.lost_production_per_part, group_ratio=config.group_ratio)
+                      lost_production_per_part=p.lost_production_per_part, group_ratio=config.group_ratio,
+                      scrap_per_defect=p.scrap_per_defect if priced else 0.0,
+                      energy_per_kwh=p.energy_per_kwh if priced else 0.0)
+
+
+def running_costs(config: PilotConfig, basis: dict[str, Any]) -> dict[str, Any]:
+    """Per mode: the basis's running-cost curve (empty when scrap and energy are not priced)."""
+    return dict(basis.get("running_cost_curves", {})) if config.price_quality_energy else {}
 
 
 def preventive_intervals(config: PilotConfig, basis: dict[str, Any], plant: Plant) -> tuple[dict[str, float], dict]:
@@ -135,8 +152,11 @@ def preventive_intervals(config: PilotConfig, basis: dict[str, Any], plant: Plan
             detail[mode] = {"interval_h": intervals[mode], "reason": "configured"}
         elif mode in basis["lives"] and mode in config.action_costs:
             c = config.action_costs[mode]
+            curve = running_costs(config, basis).get(mode)
             opt = age_replacement(basis["lives"][mode], rule.action_cost(mode, cycles.get(mode)),
-                                  rule.failure_cost(mode, cycles.get(mode)), c.planned_hours, c.repair_hours)
+                                  rule.failure_cost(mode, cycles.get(mode)), c.planned_hours, c.repair_hours,
+                                  running_cost_rate(curve, rule.scrap_per_defect, rule.energy_per_kwh)
+                                  if curve else None)
             detail[mode] = opt
             if opt["interval_h"] is not None:
                 intervals[mode] = opt["interval_h"]
@@ -149,6 +169,56 @@ def preventive_intervals(config: PilotConfig, basis: dict[str, Any], plant: Plan
             f"each component's interval fires at least twice in {run_h:g} h" if run_h >= 2 * t else
             f"not exercised: interval {t:g} h needs runs of ≥ {2 * t:g} h ({run_h:g} h simulated)")
     return intervals, detail
+
+
+PRICE_USE = {
+    "labour_per_hour": "stop cost per hour (C_plan, C_fail), maintenance labour KPI",
+    "technicians_per_job": "stop cost per hour, maintenance labour KPI",
+    "lost_production_per_part": "stop cost per hour (× parts per hour), lost production KPI",
+    "energy_per_kwh": "excess energy of a wearing component (R, preventive c(t)), energy cost KPI",
+    "scrap_per_defect": "scrap of a wearing component (R, preventive c(t)), scrap cost KPI",
+}
+
+
+def price_list(config: PilotConfig, basis: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every price and estimate the decisions use, with its value and where it came from."""
+    from pipelines.kpis import KpiPrices
+
+    default = KpiPrices()
+    rows: list[dict[str, Any]] = []
+    for name, use in PRICE_USE.items():
+        value = getattr(config.prices, name)
+        source = config.price_sources.get(name) or (
+            "KpiPrices default (pipelines/kpis/prices.py): the demo plant's figures, not measured"
+            if value == getattr(default, name) else "set by the plant (LINEWATCH_PILOT__PRICES__*)")
+        priced = config.price_quality_energy or name not in ("energy_per_kwh", "scrap_per_defect")
+        rows.append({"price": name, "value": value, "unit": config.prices.currency if name != "technicians_per_job"
+                     else "people", "used_for": use if priced else "KPIs only (price_quality_energy off)",
+                     "source": source})
+    observed = basis.get("repair_hours_observed", {})
+    for mode, c in sorted(config.action_costs.items()):
+        seen = sorted(observed.get(mode, []))
+        note = (f"; the training history's {len(seen)} repairs took a median {seen[len(seen) // 2]:.2f} h"
+                if seen else "")
+        for name in ("planned_hours", "planned_parts_cost", "repair_hours", "repair_parts_cost"):
+            rows.append({"price": f"{mode}.{name}", "value": getattr(c, name),
+                         "unit": "h" if name.endswith("hours") else config.prices.currency,
+                         "used_for": "C_plan" if name.startswith("planned") else "C_fail",
+                         "source": config.rate_card_source + (note if name == "repair_hours" else "")})
+    hist = (f"estimated from the plant's own history: the training basis (seed {basis.get('seed')}, "
+            f"{basis.get('start')} – {basis.get('end')}, run to failure), PartCompleted inspection results "
+            "and energy by component age")
+    for mode, c in sorted(running_costs(config, basis).items()):
+        rows.append({"price": f"{mode}.running_cost_curve", "value": {
+            "parts_per_h": c["parts_per_h"], "excess_defect_at_oldest": c["excess_defect"][-1],
+            "excess_kwh_per_part_at_oldest": c["excess_kwh_per_part"][-1], "oldest_bin_age_h": c["age_h"][-1],
+            "quality_share": c["quality_share"], "energy_share": c["energy_share"]},
+            "unit": "per part", "used_for": "preventive c(t); predictive share of a machine's excess", "source": hist})
+    if config.price_quality_energy:
+        rows.append({"price": "healthy levels (defect risk, power per program)", "value": None, "unit": "",
+                     "used_for": "predictive Δq, Δe", "source": "measured live per machine: the 10th percentile of "
+                     "its own last scores (defect risk) and parts (power per program)"})
+    return rows
 
 
 # --- one run ----------------------------------------------------------------------------------
@@ -179,8 +249,12 @@ def arm_policy(arm: str, plant: Plant, config: PilotConfig, intervals: dict[str,
     if arm == "preventive":
         return FixedInterval(plant=plant, intervals_h=intervals, start=start or config.start,
                              running_share=basis["running_share"])
+    curves = running_costs(config, basis)
     return Predictive(cooldown_h=config.cooldown_h, mode_cooldown_h=cooldowns(config, basis),
-                      rule=cost_rule(config, thresholds) if config.cost_gate else None)
+                      rule=cost_rule(config, thresholds) if config.cost_gate else None,
+                      quality_share={m: c["quality_share"] for m, c in curves.items()},
+                      energy_share={m: c["energy_share"] for m, c in curves.items()},
+                      defect_parts=config.defect_parts)
 
 
 def cooldowns(config: PilotConfig, basis: dict) -> dict[str, float]:
@@ -359,6 +433,9 @@ def _report(plant: Plant, config: PilotConfig, results: list[RunResult], interva
             "predictive_action_rule": rule.describe(basis["cycle_by_mode"]),
             "predictive_action_costs": {m: c.model_dump() for m, c in sorted(config.action_costs.items())},
             "rate_card_source": config.rate_card_source,
+            "price_list": price_list(config, basis),
+            "predictive_quality_energy": config.price_quality_energy,
+            "running_cost_curves": running_costs(config, basis),
             "predictive_group_ratio": config.group_ratio, "predictive_cost_gate": config.cost_gate,
             "alert_window_h": config.alert_window_h(median_lives(basis)),
             "median_life_h_training": median_lives(basis),

@@ -19,7 +19,11 @@ from services.pilot.policies import Policy
 
 
 class AlertSource(Protocol):
-    """Turns a step's telemetry and events into alerts (the LineWatch scoring pipeline)."""
+    """Turns a step's telemetry and events into alerts (the LineWatch scoring pipeline).
+
+    A source may also keep ``last_scores``, the ``HealthScore``s of its latest ``feed``; the
+    runner hands them to the policy (the predictive rule's defect risk).
+    """
 
     name: str
 
@@ -72,7 +76,8 @@ def run_arm(plant: Plant, seed: int, policy: Policy, make_line: LineFactory, sta
         run.samples += len(samples)
         run.events.extend(events)
         run.alerts.extend(alerts)
-        policy.observe(events, alerts)
+        # the scores of this step (an in-process source keeps them; a source without them gives none)
+        policy.observe(events, alerts, getattr(alert_source, "last_scores", ()) if alert_source is not None else ())
         for command in policy.due(now):
             line.apply(command)
             run.commands.append(command)

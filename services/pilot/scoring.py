@@ -45,6 +45,7 @@ class InProcessScorer:
         self.name = (f"in-process scoring core (pipelines.scoring.engine), models {versions}"
                      + (f"; no model for {', '.join(unscored)}: those machines get no alerts" if unscored else ""))
         self.scores = 0
+        self.last_scores: list = []  # the HealthScores of the latest feed (the predictive policy reads them)
 
     def feed(self, samples: list[TelemetrySample], events: list[object]) -> list[AlertEvent]:
         """Samples and events in time order, then score what is due.
@@ -53,6 +54,7 @@ class InProcessScorer:
         windows before it are scored first, so they cannot raise an alert after the episode ended.
         """
         alerts: list[AlertEvent] = []
+        self.last_scores = []
         ordered = sorted(samples, key=lambda s: (s.ts, s.machine_id))
         i = 0
         for event in sorted(events, key=lambda e: e.ts):
@@ -76,6 +78,7 @@ class InProcessScorer:
     def _score(self) -> list[AlertEvent]:
         batch = self.engine.score_pending()
         self.scores += len(batch.scores)
+        self.last_scores.extend(batch.scores)
         return list(batch.alerts)
 
     def close(self) -> None:
