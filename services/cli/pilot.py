@@ -42,6 +42,7 @@ def _overrides(seeds: str | None, days: float | None, arms: str | None, interval
     if prices is not None:
         data = yaml.safe_load(prices.read_text(encoding="utf-8")) or {}
         out["prices"] = KpiPrices.model_validate(data)
+        out["price_sources"] = {k: f"the plant's prices file {prices}" for k in sorted(data)}
     return out
 
 
