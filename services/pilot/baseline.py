@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from sklearn.isotonic import isotonic_regression
 
 from contracts import FailureOccurred, MaintenanceDone, PartCompleted, StateChanged
 from contracts.plant import MODE_COMPONENT, Plant
@@ -142,19 +143,6 @@ def _integral(times: np.ndarray, surv: np.ndarray, t: float) -> float:
     return float(np.sum(np.diff(edges) * levels))
 
 
-def _pava(y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least-squares non-decreasing fit (pool adjacent violators)."""
-    blocks: list[list[float]] = []  # [mean, weight, count]
-    for yi, wi in zip(y.tolist(), w.tolist(), strict=True):
-        blocks.append([yi, wi, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            m2, w2, n2 = blocks.pop()
-            m1, w1, n1 = blocks.pop()
-            wt = w1 + w2
-            blocks.append([(m1 * w1 + m2 * w2) / wt if wt > 0 else (m1 + m2) / 2, wt, n1 + n2])
-    return np.concatenate([np.full(n, m) for m, _, n in blocks]) if blocks else np.array([])
-
-
 def running_cost_curves(events: Iterable[object], ages_h: dict[tuple[str, str], float], plant: Plant,
                         start: datetime, end: datetime, share: dict[str, float], bins: int = 10,
                         healthy_quantile: float = 0.1) -> dict[str, dict]:
@@ -205,8 +193,8 @@ def running_cost_curves(events: Iterable[object], ages_h: dict[tuple[str, str], 
         order = np.argsort(age, kind="stable")
         groups = [g for g in np.array_split(order, min(bins, len(order))) if len(g)]
         n = np.array([len(g) for g in groups], dtype=float)
-        d = _pava(np.array([bad[g].mean() for g in groups]), n)
-        k = _pava(np.array([kwh[g].mean() for g in groups]), n)
+        d = isotonic_regression(np.array([bad[g].mean() for g in groups]), sample_weight=n)
+        k = isotonic_regression(np.array([kwh[g].mean() for g in groups]), sample_weight=n)
         machines_of_mode = {x[4] for x in r}
         out[mode] = {"age_h": [round(float(age[g].max()), 3) for g in groups],
                      "excess_defect": [round(float(v), 6) for v in np.maximum(0.0, d - d[0])],

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from contracts import HealthScore, MaintenanceDone, PartCompleted
-from services.pilot.baseline import Lives, _pava, age_replacement, running_cost_rate
+from contracts.plant import load_plant
+from services.pilot.baseline import Lives, age_replacement, running_cost_curves, running_cost_rate
 from services.pilot.decision import ActionRule, ModeCosts
 from services.pilot.policies import Predictive
 
@@ -130,6 +132,22 @@ def test_running_cost_shortens_the_optimal_replacement_age() -> None:
     assert running_cost_rate(curve, 0, 0)(90) == 0.0
 
 
-def test_pava_fits_a_non_decreasing_curve() -> None:
-    fit = _pava(np.array([0.0, 0.02, 0.01, 0.03]), np.array([1.0, 1.0, 1.0, 2.0]))
-    assert fit.tolist() == pytest.approx([0.0, 0.015, 0.015, 0.03])
+def test_running_cost_curves_grow_with_age_and_restart_at_the_tool_change() -> None:
+    plant = load_plant(Path(__file__).resolve().parents[2] / "simulators" / "plants" / "demo.yaml")
+    m = plant.machines("cnc")[0].id
+    # 40 one-hour parts: bad at ages 10-11 h (noise) and 30-35 h (wear); 6 kW from 20 h against a healthy 4 kW
+    evs: list[object] = [PartCompleted(event_id=f"p{i}", machine_id=m, ts=T0 + timedelta(hours=i), part_id=f"x{i}",
+                                       cycle_time_s=180, ideal_cycle_time_s=180, energy_kwh=0.3 if i >= 20 else 0.2,
+                                       good=not (10 <= i < 12 or 30 <= i < 36)) for i in range(40)]
+    curves = running_cost_curves(evs, {}, plant, T0, T0 + timedelta(hours=40), share={}, bins=4)
+    tool = curves["tool_wear"]
+    assert tool["parts"] == [10, 10, 10, 10]
+    # bin defect rates 0, 0.2, 0, 0.6: a wearing tool never gets better, so the dip is pooled (0.1, 0.1)
+    assert tool["excess_defect"] == pytest.approx([0.0, 0.1, 0.1, 0.6])
+    assert tool["excess_kwh_per_part"] == pytest.approx([0.0, 0.0, 0.1, 0.1])   # 2 kW × 180 s
+    assert tool["parts_per_h"] == pytest.approx(1.0)
+    # a tool change at 20 h restarts the tool's age: the worn parts now sit at ages 10-15 h, beside the noise
+    done = MaintenanceDone(event_id="m", machine_id=m, ts=T0 + timedelta(hours=19, minutes=30),
+                           action="replace_tool", component="tool", planned=True, duration_s=360)
+    again = running_cost_curves([*evs, done], {}, plant, T0, T0 + timedelta(hours=40), share={}, bins=4)["tool_wear"]
+    assert again["age_h"][-1] < 20 < tool["age_h"][-1]
