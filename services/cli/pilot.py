@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 import yaml
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -22,7 +23,8 @@ console = Console()
 
 
 def _overrides(seeds: str | None, days: float | None, arms: str | None, interval: list[str] | None,
-               workers: int | None, prices: Path | None, predictive: str | None) -> dict[str, Any]:
+               workers: int | None, prices: Path | None, predictive: str | None,
+               rate_card: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         if seeds:
@@ -40,10 +42,56 @@ def _overrides(seeds: str | None, days: float | None, arms: str | None, interval
     if predictive:
         out["predictive"] = predictive
     if prices is not None:
-        data = yaml.safe_load(prices.read_text(encoding="utf-8")) or {}
-        out["prices"] = KpiPrices.model_validate(data)
+        data = _yaml_mapping(prices, "prices")
+        try:
+            out["prices"] = KpiPrices.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(_first_error(prices, exc)) from exc
         out["price_sources"] = {k: f"the plant's prices file {prices}" for k in sorted(data)}
+    if rate_card is not None:
+        out.update(read_rate_card(rate_card))
     return out
+
+
+def _yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the {what} file must be a mapping of names to values")
+    return data
+
+
+def _first_error(path: Path, exc: ValidationError, prefix: str = "") -> str:
+    err = exc.errors(include_url=False)[0]
+    field = ".".join(str(x) for x in (prefix, *err["loc"]) if x != "")
+    return f"{path}: {field}: {err['msg']} (got {err.get('input')!r})"
+
+
+def read_rate_card(path: Path) -> dict[str, Any]:
+    """The plant's rate card (YAML: MODE → any of planned_hours, planned_parts_cost, repair_hours,
+    repair_parts_cost) over the built-in card, and the source of every price it sets."""
+    from contracts.failure_modes import CATALOGUE
+    from services.pilot.decision import DEFAULT_ACTION_COSTS, ModeCosts
+
+    data = _yaml_mapping(path, "rate card")
+    known = [m.id for m in CATALOGUE]
+    costs = dict(DEFAULT_ACTION_COSTS)
+    sources: dict[str, str] = {}
+    for mode, fields in data.items():
+        if mode not in known:
+            raise ConfigError(f"{path}: {mode!r} is not a failure mode; use one of {', '.join(known)}")
+        if not isinstance(fields, dict):
+            raise ConfigError(f"{path}: {mode}: give a mapping of prices, e.g. repair_hours: 6")
+        try:
+            costs[mode] = ModeCosts.model_validate({**costs[mode].model_dump(), **fields})
+        except ValidationError as exc:
+            raise ConfigError(_first_error(path, exc, mode)) from exc
+        sources.update({f"{mode}.{name}": f"the plant's rate card {path}" for name in sorted(fields)})
+    return {"action_costs": costs, "rate_card_sources": sources}
 
 
 def _summary(report: dict[str, Any]) -> None:
@@ -76,6 +124,9 @@ def command(
     workers: int | None = typer.Option(None, help="Processes for the arm × seed runs (default 2; 1 = serial)."),
     predictive: str | None = typer.Option(None, help="inprocess (default) or kafka."),
     prices: Path | None = typer.Option(None, help="YAML file with KpiPrices fields."),
+    rate_card: Path | None = typer.Option(
+        None, help="YAML rate card: MODE -> planned_hours, planned_parts_cost, repair_hours, repair_parts_cost "
+                   "(any of them; prices not given: the built-in card, repair ones estimated from history)."),
     registry: Path | None = typer.Option(None, help="Model registry folder (default var/registry)."),
     out: Path | None = typer.Option(None, help="Report folder (default var/pilot)."),
     shadow: bool | None = typer.Option(None, "--shadow/--no-shadow",
@@ -91,7 +142,7 @@ def command(
     from services.pilot.sources import alert_sources, champion_models, model_thresholds, refuse_training_seeds
 
     settings = PilotSettings()
-    overrides = _overrides(seeds, days, arms, interval, workers, prices, predictive)
+    overrides = _overrides(seeds, days, arms, interval, workers, prices, predictive, rate_card)
     if shadow is not None:
         overrides["shadow_scoring"] = shadow
     if train is not None:

@@ -70,8 +70,18 @@ class PilotConfig(BaseModel):
         default_factory=dict,
         description="Where each KpiPrices field came from (field -> source); missing: the KpiPrices default.")
     rate_card_source: str = Field(
-        default="built-in demo rate card (services/pilot/decision.py): planner's quotes, not measured",
+        default="built-in demo rate card (contracts/failure_modes.py): planner's quotes, not measured",
         description="Where action_costs came from; printed in the report next to each price.")
+    rate_card_sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per rate-card price ('MODE.FIELD') the plant set, where it came from (``--rate-card FILE``). "
+                    "Prices named here are the plant's and are never replaced by a history estimate.")
+    repair_costs_from_history: bool = Field(
+        default=True,
+        description="Estimate each mode's repair_hours and repair_parts_cost as the mean over the corrective "
+                    "repairs in the training history (MaintenanceDone events), where the plant's rate card does "
+                    "not give them and the history holds at least min_repairs_for_estimate repairs.")
+    min_repairs_for_estimate: int = Field(default=3, ge=1)
     alert_windows_h: dict[str, float] = Field(
         default_factory=dict,
         description="Per-mode horizon: an alert is true if a same-mode failure follows within it. Missing modes: "

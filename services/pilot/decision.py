@@ -20,7 +20,8 @@ the model claims no failure. It acts when W ≥ C_plan (and W > 0). With R = 0 t
 exactly p ≥ max(model threshold, C_plan / C_fail), the Bayes rule for calibrated
 probabilities floored by the model's threshold; R lets scrap and excess energy alone pay for
 a planned action, with or without an alert. All prices are the pilot's (``KpiPrices`` and the
-rate card): the report lists each and its source.
+rate card, its repair prices estimated from the training history): the report lists each
+and its source.
 
 Opportunistic grouping: when machine x is stopped anyway (a command is being issued for it
 this review, or it is down or in maintenance), every other open alert on x whose probability
@@ -39,7 +40,8 @@ from contracts.failure_modes import CATALOGUE
 
 
 class ModeCosts(BaseModel):
-    """The plant's maintenance rate card for one failure mode (planner's figures, not measured)."""
+    """The plant's maintenance rate card for one failure mode (planner's figures; the pilot estimates
+    the repair ones from the training history where the plant gives none, ``pilot.with_history_rate_card``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,7 +53,8 @@ class ModeCosts(BaseModel):
 
 #: Default rate card of the demo plant (CNY, hours): what a maintenance planner quotes from the
 #: CMMS and supplier prices (the failure-mode catalogue's ``costs``). A real pilot replaces it with
-#: the plant's own (``--action-costs``).
+#: the plant's own (``linewatch pilot --rate-card FILE``); the pilot replaces the repair prices
+#: nobody set with the training history's means.
 DEFAULT_ACTION_COSTS: dict[str, ModeCosts] = {
     m.id: ModeCosts(planned_hours=m.costs.planned_hours, planned_parts_cost=m.costs.planned_parts_cost,
                     repair_hours=m.costs.repair_hours, repair_parts_cost=m.costs.repair_parts_cost)

@@ -39,8 +39,9 @@ from services.pilot.runner import AlertSource, ArmRun, LineFactory, cycle_by_mod
 from services.pilot.stats import interval
 
 Tick = Callable[[str, int, float], None]
-#: Bumped when the training basis gains content (2: running-cost curves), so a cached basis is rebuilt.
-BASIS_VERSION = 2
+#: Bumped when the training basis gains content (2: running-cost curves; 3: repair hours and parts
+#: cost of every corrective repair), so a cached basis is rebuilt.
+BASIS_VERSION = 3
 SourceFactory = Callable[[Plant, int], AlertSource]
 
 
@@ -76,15 +77,17 @@ def training_basis(plant: Plant, make_line: LineFactory, config: PilotConfig,
     share = running_share(events, plant, start, end)
     lives = observed_lives(events, ages, plant, start, end, share)
     run = ArmRun(policy="run_to_failure", seed=TRAINING_SEED, start=start, end=end, events=events)
-    repairs: dict[str, list[float]] = {}
+    repairs: dict[str, dict[str, list[float]]] = {}
     for e in events:
         if isinstance(e, MaintenanceDone) and not e.planned:
             for mode, component in MODE_COMPONENT.items():
                 if component == e.component:
-                    repairs.setdefault(mode, []).append(e.duration_s / 3600.0)
+                    seen = repairs.setdefault(mode, {"hours": [], "parts_cost": []})
+                    seen["hours"].append(e.duration_s / 3600.0)
+                    seen["parts_cost"].append(e.parts_cost)
     return {"seed": TRAINING_SEED, "start": start.isoformat(), "end": end.isoformat(),
             "lives": lives, "running_share": share, "cycle_by_mode": cycle_by_mode([run], plant),
-            "repair_hours_observed": {m: sorted(v) for m, v in sorted(repairs.items())},
+            "repairs_observed": {m: v for m, v in sorted(repairs.items())},
             "running_cost_curves": running_cost_curves(events, ages, plant, start, end, share)}
 
 
@@ -121,6 +124,41 @@ def cached_training_basis(plant: Plant, make_line: LineFactory, config: PilotCon
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(basis_to_json(basis)), encoding="utf-8")
     return basis
+
+
+REPAIR_FIELDS = {"repair_hours": "hours", "repair_parts_cost": "parts_cost"}
+
+
+def with_history_rate_card(config: PilotConfig, basis: dict[str, Any]) -> PilotConfig:
+    """``config`` with each mode's repair hours and parts cost estimated from the training history.
+
+    A plant rarely has a planner's figure for what a breakdown costs, but its CMMS holds every
+    repair: per mode, the mean duration and parts cost of the basis's corrective repairs
+    (``MaintenanceDone``, planned=False) replace the rate card's ``repair_hours`` and
+    ``repair_parts_cost``, unless the plant set that price itself (``rate_card_sources``) or the
+    history holds fewer than ``min_repairs_for_estimate`` repairs of the mode. Planned-action
+    prices stay the rate card's: run-to-failure history has no planned actions to measure.
+    The report's price list names the source of every price.
+    """
+    if not config.repair_costs_from_history:
+        return config
+    costs = dict(config.action_costs)
+    sources = dict(config.rate_card_sources)
+    for mode, seen in sorted(basis.get("repairs_observed", {}).items()):
+        if mode not in costs or len(seen["hours"]) < config.min_repairs_for_estimate:
+            continue
+        update = {}
+        for price, key in REPAIR_FIELDS.items():
+            name = f"{mode}.{price}"
+            if name in config.rate_card_sources:
+                continue
+            values = seen[key]
+            update[price] = round(sum(values) / len(values), 4)
+            sources[name] = (f"estimated from the plant's own history: mean of the {len(values)} corrective "
+                             f"repairs of {mode} in the training basis (seed {basis.get('seed')}, "
+                             f"{basis.get('start')} – {basis.get('end')}), range {min(values):.4g}–{max(values):.4g}")
+        costs[mode] = costs[mode].model_copy(update=update)
+    return config.model_copy(update={"action_costs": costs, "rate_card_sources": sources})
 
 
 def cost_rule(config: PilotConfig, thresholds: dict[str, float]) -> ActionRule:
@@ -195,16 +233,19 @@ def price_list(config: PilotConfig, basis: dict[str, Any]) -> list[dict[str, Any
         rows.append({"price": name, "value": value, "unit": config.prices.currency if name != "technicians_per_job"
                      else "people", "used_for": use if priced else "KPIs only (price_quality_energy off)",
                      "source": source})
-    observed = basis.get("repair_hours_observed", {})
+    observed = basis.get("repairs_observed", {})
     for mode, c in sorted(config.action_costs.items()):
-        seen = sorted(observed.get(mode, []))
-        note = (f"; the training history's {len(seen)} repairs took a median {seen[len(seen) // 2]:.2f} h"
-                if seen else "")
+        n = len(observed.get(mode, {}).get("hours", []))
         for name in ("planned_hours", "planned_parts_cost", "repair_hours", "repair_parts_cost"):
+            source = config.rate_card_sources.get(f"{mode}.{name}")
+            if source is None:
+                source = config.rate_card_source
+                if name in REPAIR_FIELDS and config.repair_costs_from_history:
+                    source += (f" (the training history holds {n} repair(s) of this mode, fewer than the "
+                               f"{config.min_repairs_for_estimate} an estimate needs)")
             rows.append({"price": f"{mode}.{name}", "value": getattr(c, name),
                          "unit": "h" if name.endswith("hours") else config.prices.currency,
-                         "used_for": "C_plan" if name.startswith("planned") else "C_fail",
-                         "source": config.rate_card_source + (note if name == "repair_hours" else "")})
+                         "used_for": "C_plan" if name.startswith("planned") else "C_fail", "source": source})
     hist = (f"estimated from the plant's own history: the training basis (seed {basis.get('seed')}, "
             f"{basis.get('start')} – {basis.get('end')}, run to failure), PartCompleted inspection results "
             "and energy by component age")
@@ -363,6 +404,7 @@ def run_pilot(plant: Plant, config: PilotConfig, make_line: LineFactory, sources
     began = time.perf_counter()
     if basis is None:
         basis = training_basis(plant, make_line, config, say)
+    config = with_history_rate_card(config, basis)   # every arm's decisions and the report use the same card
     intervals, interval_info = preventive_intervals(config, basis, plant)
     jobs = [(arm, seed) for arm in ("run_to_failure", "preventive", "predictive") if arm in config.arms
             for seed in config.seeds]
