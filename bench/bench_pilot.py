@@ -70,6 +70,121 @@ def summarise(report: dict[str, Any], wall_s: float, load: dict[str, list[float]
     }
 
 
+ARMS = ("run_to_failure", "preventive", "predictive")
+ARM_NAMES = {"run_to_failure": "run-to-failure", "preventive": "preventive (optimised)", "predictive": "predictive"}
+ROWS = (("operating cost (CNY)", "operating_cost", "{:,.0f}"), ("unplanned downtime (h)", "unplanned_downtime_hours",
+         "{:.1f}"), ("defect rate", "defect_rate", "pct"), ("energy per good part (kWh)", "energy_per_good_part_kwh",
+        "{:.3f}"), ("OEE", "oee", "{:.3f}"), ("failures", "failures", "{:.1f}"),
+        ("maintenance cost (CNY)", "maintenance_cost", "{:,.0f}"), ("scrap cost (CNY)", "scrap_cost", "{:,.0f}"),
+        ("planned downtime (h)", "planned_downtime_hours", "{:.1f}"))
+
+
+def _fmt(x: float | None, how: str) -> str:
+    if x is None:
+        return "–"
+    return f"{x * 100:.2f} %" if how == "pct" else how.format(x)
+
+
+def _cell(k: dict[str, Any], how: str) -> str:
+    if k.get("low") is None:
+        return _fmt(k.get("mean"), how)
+    return f"{_fmt(k['mean'], how)} [{_fmt(k['low'], how)}, {_fmt(k['high'], how)}]"
+
+
+def _pct(x: dict[str, Any] | None) -> str:
+    if not x or x.get("mean") is None:
+        return "–"
+    return f"{x['mean'] * 100:+.1f} % [{x['low'] * 100:+.1f}, {x['high'] * 100:+.1f}]"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The result file as the Markdown tables of docs/pilot.md §3.1 (so the docs quote the file, not a hand copy)."""
+    n, days = len(result["seeds"]), result["days"]
+    out: list[str] = []
+    for scope, arms in result["kpis_per_scope"].items():
+        cols = [a for a in ARMS if a in arms]
+        out += [f"**{scope}** (mean [95 % CI], {n} seeds × {days:g} days)", "",
+                "| KPI | " + " | ".join(ARM_NAMES[a] for a in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+        out += [f"| {label} | " + " | ".join(_cell(arms[a][key], how) for a in cols) + " |" for label, key, how in ROWS]
+        out.append("")
+    out += ["**Improvements, paired per seed (mean [95 % CI]; + is better)**", "",
+            "| scope | comparison | operating cost | unplanned downtime | defect rate | energy per good part | OEE |",
+            "|---|---|---|---|---|---|---|"]
+    for scope, comps in result["improvements_per_scope"].items():
+        for comp, figs in comps.items():
+            out.append(f"| {scope} | {comp} | " + " | ".join(_pct(figs.get(name)) for name in IMPROVEMENTS) + " |")
+    out += ["", "**Per failure mode** (mean per run: failures / planned actions / unplanned downtime h / "
+            "maintenance cost CNY)", "", "| mode | line | interval h (exercised) | "
+            + " | ".join(ARM_NAMES[a].split(" ")[0] for a in ARMS) + " |", "|---|---|---|---|---|---|"]
+    for mode, m in result["modes"].items():
+        t = m.get("preventive_interval_h")
+        interval = "none" if t is None else f"{t:.1f} ({'yes' if m.get('preventive_exercised') else 'no'})"
+        cells = []
+        for a in ARMS:
+            f = m.get(a)
+            cells.append("–" if not f else " / ".join(_fmt(f[k]["mean"], fmt) for k, fmt in (
+                ("failures", "{:.1f}"), ("planned_actions", "{:.1f}"), ("unplanned_downtime_hours", "{:.1f}"),
+                ("maintenance_cost", "{:,.0f}"))))
+        out.append(f"| {mode} | {m.get('line')} | {interval} | " + " | ".join(cells) + " |")
+
+    def q(e: dict[str, Any], alerts: bool = True) -> str:
+        lead = e.get("median_lead_h")
+        head = f"{e['alerts']:.0f} / " if alerts else ""
+        return (f"{head}{e['precision']:.2f} / {e['recall']:.2f} / " + ("–" if lead is None else f"{lead:.2f}")
+                if e.get("precision") is not None else "–")
+
+    out += ["", "**Alert quality, mode-matched, run-to-failure arm scored in shadow**", "",
+            "| mode | line | failures | LineWatch alerts / P / R / lead h | no-skill P / R / lead h | "
+            "rule alerts / P / R / lead h | planning lead h | bar (P +0.2, R ≥ 0.6, lead) |",
+            "|---|---|---|---|---|---|---|---|"]
+    for mode, e in result["alert_quality_per_mode"].items():
+        bar = "/".join("yes" if v else "no" for v in e["checks"].values())
+        out.append(f"| {mode} | {e['line']} | {e['model']['failures']} | {q(e['model'])} | {q(e['no_skill'], False)} "
+                   f"| {q(e['rule'])} | {e['planning_lead_h']} | {bar} |")
+    alarm = result.get("alarm_system_predictive") or {}
+    if alarm:
+        split = alarm.get("priority_split", {})
+        split_text = ", ".join(f"{k} {(v['mean'] if isinstance(v, dict) else v) * 100:.0f} %"
+                               for k, v in sorted(split.items()) if v is not None)
+        out += ["", f"Predictive arm alarm figures (mean over seeds): "
+                f"{alarm['alerts_per_operator_hour']['mean']:.2f} alerts per operator-hour, "
+                f"{alarm['flood_window_share']['mean'] * 100:.2f} % of 10-min windows in flood, "
+                f"{alarm['chattering_alerts']['mean']:.1f} chattering, {alarm['stale_alerts']['mean']:.1f} stale "
+                f"alerts per run" + (f"; priority split {split_text}" if split_text else "")]
+    return "\n".join(out) + "\n"
+
+
+def kpi_table(result: dict[str, Any]) -> str:
+    """The five headline KPIs per scope and arm, one table (docs/kpis.md)."""
+    out = ["| scope | KPI | run-to-failure | preventive (optimised age replacement) | predictive |",
+           "|---|---|---|---|---|"]
+    for scope, arms in result["kpis_per_scope"].items():
+        out += [f"| {scope} | {label} | " + " | ".join(_cell(arms[a][key], how) if a in arms else "–" for a in ARMS)
+                + " |" for label, key, how in ROWS[:5]]
+    return "\n".join(out) + "\n"
+
+
+DOC_BLOCKS = {"docs/pilot.md": markdown, "docs/kpis.md": kpi_table}
+BEGIN = "<!-- generated from bench/results/pilot.json by bench.bench_pilot (python -m bench.bench_pilot docs) -->"
+END = "<!-- end of generated tables -->"
+
+
+def doc_block(text: str) -> str:
+    """The generated block of a doc (between ``BEGIN`` and ``END``); ValueError if it has none."""
+    start, end = text.index(BEGIN) + len(BEGIN) + 1, text.index(END)
+    return text[start:end]
+
+
+def update_docs(result: dict[str, Any]) -> None:
+    """Rewrite the generated tables of the docs from a result (the prose around them is the author's)."""
+    (ROOT / "bench" / "results" / "pilot.md").write_text(markdown(result) + "\n" + kpi_table(result), encoding="utf-8")
+    for name, render in DOC_BLOCKS.items():
+        path = ROOT / name
+        text = path.read_text(encoding="utf-8")
+        old = doc_block(text)
+        path.write_text(text.replace(BEGIN + "\n" + old + END, BEGIN + "\n" + render(result) + END), encoding="utf-8")
+
+
 def run(results_dir: Path) -> dict:
     """Run the default pilot, time it, write the summary."""
     from contracts.plant import load_plant
@@ -94,4 +209,13 @@ def run(results_dir: Path) -> dict:
     load = {"before": before, "after": [round(x, 2) for x in os.getloadavg()]}
     result = summarise(report, wall, load, "nice -n 10 .venv/bin/python -m bench pilot")
     (results_dir / "pilot.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    update_docs(result)
     return {"wall_s": result["wall_s"], "met": result["met"]}
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["docs"]:
+        raise SystemExit("usage: python -m bench.bench_pilot docs  (the docs' tables from bench/results/pilot.json)")
+    update_docs(json.loads((ROOT / "bench" / "results" / "pilot.json").read_text(encoding="utf-8")))
