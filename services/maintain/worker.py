@@ -3,7 +3,8 @@ alerts topics, the pilot's policy (``services.maintain.core.Maintainer``), comma
 ``linewatch.commands.v1``, where the simulated line (or a plant's CMMS bridge) picks them up.
 
 The policy is the one the pilot's arm of the same name runs by default
-(``services.pilot.pilot.arm_policy``): the same rate card, prices, cooldowns and decision
+(``services.pilot.pilot.arm_policy``): the same rate card (repair prices estimated from the
+training history where the plant set none), prices, cooldowns and decision
 step (``LINEWATCH_PILOT__*`` settings apply here too), the champion models' alert thresholds
 from the registry, and the training basis (run-to-failure history on the pilot's training
 seed, cached next to the registry) for cooldowns and preventive intervals.
@@ -42,10 +43,17 @@ def policy_factory(name: PolicyName, plant: Plant, config: PilotConfig, registry
                    say: Callable[[str], None] = log.info) -> PolicyFactory:
     """The pilot arm's policy with the pilot's defaults, built at the line's first timestamp."""
     from services.pilot.line import simulator_line
-    from services.pilot.pilot import arm_policy, cached_training_basis, cost_rule, preventive_intervals
+    from services.pilot.pilot import (
+        arm_policy,
+        cached_training_basis,
+        cost_rule,
+        preventive_intervals,
+        with_history_rate_card,
+    )
     from services.pilot.sources import model_thresholds
 
     basis = cached_training_basis(plant, simulator_line, config, Path(registry_dir), say=say)
+    config = with_history_rate_card(config, basis)   # the pilot's card: repair prices from the history
     thresholds = model_thresholds(plant, registry_dir) if name == "predictive" else {}
     if name == "predictive" and not thresholds:
         say(f"no champion model in {registry_dir}: acting on the rate card's break-even alone")

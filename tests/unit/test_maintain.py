@@ -140,3 +140,20 @@ def test_worker_publishes_commands_and_rejects_unknown_machines() -> None:
     assert registry.get_sample_value("linewatch_maintain_commands_total", {"action": "replace_tool"}) == 1.0
     assert registry.get_sample_value("linewatch_maintain_line_time_seconds") == T0.timestamp()
     assert worker.handle([record(EVENTS, part(T0 + timedelta(hours=1)), 3)]) == [] and len(producer.sent) == 1
+
+
+def test_the_live_predictive_maintainer_prices_repairs_as_the_pilot_does(tmp_path: Path) -> None:
+    from contracts.plant import load_plant
+    from services.maintain.worker import policy_factory
+    from services.pilot.config import PilotConfig
+    from services.pilot.line import simulator_line
+    from services.pilot.pilot import cached_training_basis
+
+    plant = load_plant(Path(__file__).resolve().parents[2] / "simulators" / "plants" / "demo.yaml")
+    config = PilotConfig(training_days=1)
+    policy = policy_factory("predictive", plant, config, tmp_path, say=lambda _: None)(T0)
+    tools = cached_training_basis(plant, simulator_line, config, tmp_path)["repairs_observed"]["tool_wear"]["hours"]
+    assert len(tools) >= config.min_repairs_for_estimate
+    # the repair duration is the history's mean, not the built-in card's, exactly as in the pilot
+    assert policy.rule.costs["tool_wear"].repair_hours == pytest.approx(round(sum(tools) / len(tools), 4))
+    assert policy.rule.costs["tool_wear"].planned_hours == config.action_costs["tool_wear"].planned_hours
