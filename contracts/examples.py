@@ -42,6 +42,8 @@ def examples() -> dict[str, Any]:
                                    measurements={"surface_roughness_ra_um": 1.2}),
         SCORES.name: HealthScore(score_id=f"{MACHINE}|{T0.isoformat()}|m-1", machine_id=MACHINE, ts=T0,
                                  model_version="m-1", health=72.5, horizon_hours=24.0,
+                                 mode_horizon_hours={"tool_wear": 4.0, "spindle_bearing": 96.0},
+                                 mode_lead_hours={"tool_wear": 0.5, "spindle_bearing": 48.0},
                                  failure_probability={"tool_wear": 0.21, "spindle_bearing": 0.02},
                                  rul_hours=31.0, rul_low_hours=18.0, rul_high_hours=44.0, rul_mode="tool_wear",
                                  defect_risk=0.08, anomaly_score=0.3, top_factors=[factor]),

@@ -210,6 +210,10 @@ class HealthScore(Message):
     horizon_hours: float = Field(gt=0, description="Horizon of every mode not in mode_horizon_hours.")
     mode_horizon_hours: dict[str, float] = Field(
         default_factory=dict, description="Per-mode horizon of failure_probability (hours); missing: horizon_hours.")
+    mode_lead_hours: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-mode planning lead time (hours the plant needs to plan the action) that health weighs "
+                    "urgency against; missing: that mode's health is 100·(1 − p) (docs/scoring.md).")
     failure_probability: dict[str, float] = Field(default_factory=dict)
     rul_hours: float | None = Field(default=None, ge=0)
     rul_low_hours: float | None = Field(default=None, ge=0)

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.failure_modes import PLANNING_LEAD_H
 from pipelines.kpis import KpiOptions, KpiPrices
 from pipelines.training.config import TrainConfig
 from services.pilot.decision import DEFAULT_ACTION_COSTS, ModeCosts
@@ -88,10 +89,10 @@ class PilotConfig(BaseModel):
                     "max(2 × planning lead, min(horizon_life_fraction × median training life, 168 h)).")
     horizon_life_fraction: float = Field(default=0.25, gt=0, le=1)
     planning_lead_h: dict[str, float] = Field(
-        default_factory=lambda: {"tool_wear": 0.5, "coolant": 4.0, "gripper_leak": 4.0, "servo_overheat": 8.0,
-                                 "spindle_bearing": 48.0, "reducer_wear": 48.0},
-        description="Time the plant needs to plan each mode's action (tool at the next cycle break; filter, seals "
-                    "and fan next shift; bearing and reducer: parts and a technician booked, two days).")
+        default_factory=lambda: dict(PLANNING_LEAD_H),
+        description="Time the plant needs to plan each mode's action; default: the failure-mode catalogue's "
+                    "(contracts/failure_modes.py: tool at the next cycle break; filter, seals and fan next shift; "
+                    "bearing and reducer: parts and a technician booked, two days).")
 
     def alert_window_h(self, median_life_h: dict[str, float] | None = None) -> dict[str, float]:
         """Per-mode horizon (see ``alert_windows_h``); ``median_life_h`` from the training history."""

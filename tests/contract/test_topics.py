@@ -37,6 +37,16 @@ def test_schema_snapshot(topic: Topic) -> None:
     assert current == path.read_text(), f"{topic.name} contract changed: review, then update the snapshot"
 
 
+def test_a_score_from_before_the_lead_times_still_decodes() -> None:
+    """Scores stored or queued before ``mode_lead_hours`` existed decode with it empty."""
+    from contracts import SCORES
+
+    raw = json.loads(SCORES.encode(example(SCORES)))
+    del raw["mode_lead_hours"]
+    old = SCORES.decode(json.dumps(raw).encode())
+    assert old.mode_lead_hours == {} and old.mode_horizon_hours == {"tool_wear": 4.0, "spindle_bearing": 96.0}
+
+
 def test_topic_names_follow_the_convention() -> None:
     for topic in ALL_TOPICS:
         parts = topic.name.split(".")
