@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.errors import ContractError
+from contracts.failure_modes import PLANNING_LEAD_H
 from pipelines.features import compute
 from pipelines.features.windows import unseen_categories
 from pipelines.health import health
@@ -65,9 +66,11 @@ def score_rows(bundle: ModelBundle, feats: pd.DataFrame, opts: PredictOptions, c
     out["anomaly_score"] = preds["anomaly_score"].to_numpy(dtype=float)
     probs = preds[[f"p_{m}" for m in bundle.modes]].to_numpy(dtype=float)
     rul_h = preds["rul_hours"].to_numpy(dtype=float)
+    leads = {m: PLANNING_LEAD_H[m] for m in bundle.modes if m in PLANNING_LEAD_H}
     out["health"] = [health({m: float(p[j]) for j, m in enumerate(bundle.modes)},
-                            float(r) if math.isfinite(r) else None, bundle.horizon_hours)
-                     for p, r in zip(probs, rul_h, strict=True)]
+                            float(r) if math.isfinite(r) else None, bundle.horizon_hours, bundle.mode_horizons_h,
+                            leads, rm if isinstance(rm, str) else None)
+                     for p, r, rm in zip(probs, rul_h, preds["rul_mode"].to_numpy(), strict=True)]
     if opts.explain and len(feats):
         cats = bundle.feature_spec.categories
         out["explanation"] = [factor_sentence(fs, cats)[0]

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from contracts.failure_modes import PLANNING_LEAD_H
 from contracts.messages import SUPPRESSING_MACHINE_STATES, AlertEvent, Factor, HealthScore, TelemetrySample
 from contracts.plant import MODE_COMPONENT, Plant
 from pipelines.features import FeatureSpec, feature_names, window_features
@@ -342,14 +343,15 @@ class ScoringEngine:
         rul = None if rul is None else max(0.0, rul)
         low, high = _num(row.get("rul_low_hours")), _num(row.get("rul_high_hours"))
         defect = _num(row.get("defect_risk"))
-        rul_mode = row.get("rul_mode")
+        rul_mode = row.get("rul_mode") if isinstance(row.get("rul_mode"), str) else None
+        horizons = {m: h for m, h in getattr(bundle, "mode_horizons_h", {}).items() if m in probs}
+        leads = {m: PLANNING_LEAD_H[m] for m in probs if m in PLANNING_LEAD_H}
         return HealthScore(
             score_id=f"{d.machine_id}|{d.ts.isoformat()}|{bundle.version}", machine_id=d.machine_id, ts=d.ts,
-            model_version=bundle.version, health=health(probs, rul, bundle.horizon_hours),
-            component_health=component_health(probs), horizon_hours=bundle.horizon_hours,
-            mode_horizon_hours={m: h for m, h in getattr(bundle, "mode_horizons_h", {}).items() if m in probs},
+            model_version=bundle.version, health=health(probs, rul, bundle.horizon_hours, horizons, leads, rul_mode),
+            component_health=component_health(probs, bundle.horizon_hours, horizons, leads, rul, rul_mode),
+            horizon_hours=bundle.horizon_hours, mode_horizon_hours=horizons, mode_lead_hours=leads,
             failure_probability=probs, rul_hours=rul, rul_low_hours=None if low is None else max(0.0, low),
-            rul_high_hours=None if high is None else max(0.0, high),
-            rul_mode=rul_mode if isinstance(rul_mode, str) else None,
+            rul_high_hours=None if high is None else max(0.0, high), rul_mode=rul_mode,
             defect_risk=None if defect is None else min(1.0, max(0.0, defect)),
             anomaly_score=_num(row.get("anomaly_score")), top_factors=factors)

@@ -47,6 +47,59 @@ def test_component_health_takes_worst_mode_per_component() -> None:
     assert component_health({"tool_wear": 0.2, "coolant": 0.5}) == {"tool": 80.0, "coolant_system": 50.0}
 
 
+LEADS = {"tool_wear": 0.5, "spindle_bearing": 48.0, "coolant": 4.0}
+
+
+def test_a_tool_ageing_normally_is_not_act() -> None:
+    # RUL 8 h, lead 0.5 h: exp(-3 * 0.5 / 8) = 0.829 -> 82.9 (good), where the old formula gave
+    # 100 * (1 - exp(-8 / 24)) = 28.3 (act)
+    assert health({}, 8.0, 24.0) == 28.3
+    assert health({"tool_wear": 0.0}, 8.0, 24.0, leads=LEADS, rul_mode="tool_wear") == 82.9
+    # RUL 4 h: exp(-1.5 / 4) = 0.687 -> watch
+    assert health({"tool_wear": 0.0}, 4.0, 24.0, leads=LEADS, rul_mode="tool_wear") == 68.7
+    # P(tool fails within 24 h) = 0.9: 0.1 ** (1.5 / 24) = 0.866 -> good
+    assert health({"tool_wear": 0.9}, None, 24.0, leads=LEADS) == 86.6
+    # a tool within minutes of failing is act: p = 0.9 within a 1-h horizon, 0.1 ** 1.5 = 0.032
+    assert band(health({"tool_wear": 0.9}, None, 24.0, {"tool_wear": 1.0}, LEADS)) is Band.ACT
+
+
+def test_a_bearing_that_needs_two_days_to_plan_is_act_at_even_odds_over_four_days() -> None:
+    # p = 0.5 within 96 h, lead 48 h: 0.5 ** (144 / 96) = 0.354 -> 35.4
+    assert health({"spindle_bearing": 0.5}, None, 24.0, {"spindle_bearing": 96.0}, LEADS) == 35.4
+    # the same p over 24 h for a 0.5-h lead is good: 0.5 ** (1.5 / 24) = 0.958
+    assert health({"tool_wear": 0.5}, None, 24.0, leads=LEADS) == 95.8
+    # the band edges mean P(fail within 3 leads): 50 % at health 50, 20 % at health 80
+    p50 = 1 - 0.5 ** (96 / 144)  # P(fail within 96 h) at which failing within 144 h is even odds
+    assert health({"spindle_bearing": p50}, None, 96.0, leads=LEADS) == 50.0
+    p20 = 1 - 0.8 ** (96 / 144)
+    assert health({"spindle_bearing": p20}, None, 96.0, leads=LEADS) == 80.0
+
+
+def test_rul_is_weighed_against_its_modes_lead_or_the_shortest() -> None:
+    probs = {"tool_wear": 0.0, "spindle_bearing": 0.0}
+    assert health(probs, 8.0, 24.0, leads=LEADS) == 82.9  # rul_mode unknown: the shortest lead (tool, 0.5 h)
+    assert health(probs, 8.0, 24.0, leads=LEADS, rul_mode="spindle_bearing") == 0.0  # exp(-144 / 8)
+    assert health(probs, 200.0, 24.0, leads=LEADS, rul_mode="spindle_bearing") == 48.7  # exp(-144 / 200)
+    assert health({"x": 0.0}, 8.0, 24.0, leads=LEADS) == 28.3  # no lead for any scored mode: old RUL term
+
+
+def test_a_mode_without_a_lead_keeps_the_old_term() -> None:
+    assert health({"tool_wear": 0.3, "other": 0.4}, None, 24.0, leads=LEADS) == 60.0  # other: 100 * (1 - 0.4)
+    # lead = H / 3 is the same thing
+    assert health({"coolant": 0.4}, None, 12.0, leads={"coolant": 4.0}) == 60.0
+    assert health({"a": float("nan")}, None, 24, leads={"a": 1.0}) == 100.0
+
+
+def test_component_health_per_component_with_leads_and_the_rul_in_its_modes_component() -> None:
+    probs = {"tool_wear": 0.9, "spindle_bearing": 0.5, "coolant": 0.0}
+    horizons = {"spindle_bearing": 96.0}
+    got = component_health(probs, 24.0, horizons, LEADS, rul_hours=4.0, rul_mode="tool_wear")
+    assert got == {"tool": 68.7, "spindle_bearing": 35.4, "coolant_system": 100.0}  # tool: min(86.6, RUL 68.7)
+    machine = health(probs, 4.0, 24.0, horizons, LEADS, "tool_wear")
+    assert machine == min(got.values()) == 35.4
+    assert component_health(probs) == {"tool": 10.0, "spindle_bearing": 50.0, "coolant_system": 100.0}  # no leads
+
+
 def test_raise_needs_consecutive_scores_and_clear_needs_lower_level() -> None:
     tracker = AlertTracker(AlertRules(default_threshold=0.5, clear_ratio=0.6, raise_after=2, clear_after=2))
     # a single spike does not raise; hovering between 0.3 and 0.5 neither raises nor clears

@@ -71,6 +71,19 @@ def test_scores_every_nth_sample_by_seq_with_deterministic_ids() -> None:
     assert 0 <= first.health <= 100 and first.top_factors
 
 
+def test_scores_weigh_each_mode_against_its_planning_lead() -> None:
+    from contracts.failure_modes import PLANNING_LEAD_H
+    from pipelines.health import component_health, health
+
+    _, scores, _ = full_run()
+    for s in scores[:50]:
+        assert s.mode_lead_hours == {m: PLANNING_LEAD_H[m] for m in s.failure_probability}
+        probs, horizons, leads = s.failure_probability, s.mode_horizon_hours, s.mode_lead_hours
+        assert s.health == health(probs, s.rul_hours, s.horizon_hours, horizons, leads, s.rul_mode)
+        assert s.component_health == component_health(probs, s.horizon_hours, horizons, leads, s.rul_hours,
+                                                      s.rul_mode)
+
+
 def test_bad_input_policy() -> None:
     eng = engine()
     s0, s1, s2 = [s for s in stream(3) if s.machine_id == CNC]
