@@ -214,7 +214,12 @@ class HealthScore(Message):
         default_factory=dict,
         description="Per-mode planning lead time (hours the plant needs to plan the action) that health weighs "
                     "urgency against; missing: that mode's health is 100·(1 − p) (docs/scoring.md).")
-    failure_probability: dict[str, float] = Field(default_factory=dict)
+    failure_probability: dict[str, float] = Field(
+        default_factory=dict, description="P(failure within the mode's horizon) of every mode with validated skill.")
+    no_skill_modes: list[str] = Field(
+        default_factory=list,
+        description="Modes the model knows but whose model showed no validated skill (its validation PR-AUC did not "
+                    "beat the positive rate, docs/scoring.md): left out of failure_probability, health and alerts.")
     rul_hours: float | None = Field(default=None, ge=0)
     rul_low_hours: float | None = Field(default=None, ge=0)
     rul_high_hours: float | None = Field(default=None, ge=0)

@@ -54,9 +54,10 @@ def score_rows(bundle: ModelBundle, feats: pd.DataFrame, opts: PredictOptions, c
     preds = bundle.predict(feats).reset_index(drop=True)
     out = pd.DataFrame({"machine_id": feats["machine_id"].to_numpy()})
     out["model_version"] = bundle.version
+    scored = bundle.scored_modes  # a mode without validated skill: its p is shown, it never alarms nor counts
     for m in bundle.modes:
         out[f"p_{m}"] = preds[f"p_{m}"].to_numpy()
-        out[f"alarm_{m}"] = preds[f"p_{m}"].to_numpy() >= bundle.thresholds[m]
+        out[f"alarm_{m}"] = (preds[f"p_{m}"].to_numpy() >= bundle.thresholds[m]) & (m in scored)
     k = _rul_scale(bundle, cycles)
     for src, dst in (("rul_hours", "rul"), ("rul_low_hours", "rul_low"), ("rul_high_hours", "rul_high")):
         out[dst] = np.maximum(preds[src].to_numpy(dtype=float), 0.0) * k
@@ -64,10 +65,10 @@ def score_rows(bundle: ModelBundle, feats: pd.DataFrame, opts: PredictOptions, c
     out["rul_mode"] = preds["rul_mode"].to_numpy()
     out["defect_risk"] = preds["defect_risk"].to_numpy(dtype=float)
     out["anomaly_score"] = preds["anomaly_score"].to_numpy(dtype=float)
-    probs = preds[[f"p_{m}" for m in bundle.modes]].to_numpy(dtype=float)
+    probs = preds[[f"p_{m}" for m in scored]].to_numpy(dtype=float)
     rul_h = preds["rul_hours"].to_numpy(dtype=float)
-    leads = {m: PLANNING_LEAD_H[m] for m in bundle.modes if m in PLANNING_LEAD_H}
-    out["health"] = [health({m: float(p[j]) for j, m in enumerate(bundle.modes)},
+    leads = {m: PLANNING_LEAD_H[m] for m in scored if m in PLANNING_LEAD_H}
+    out["health"] = [health({m: float(p[j]) for j, m in enumerate(scored)},
                             float(r) if math.isfinite(r) else None, bundle.horizon_hours, bundle.mode_horizons_h,
                             leads, rm if isinstance(rm, str) else None)
                      for p, r, rm in zip(probs, rul_h, preds["rul_mode"].to_numpy(), strict=True)]

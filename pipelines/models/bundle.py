@@ -1,14 +1,15 @@
 """``ModelBundle``: everything needed to score one machine kind, saved as plain files.
 
 A bundle is a folder of LightGBM text models plus ``bundle.json`` (spec, thresholds,
-calibration curves, normal ranges, drift references). Nothing is pickled, so loading a
-bundle from a registry cannot run foreign code.
+calibration curves, normal ranges, drift references, each mode's validated skill). Nothing
+is pickled, so loading a bundle from a registry cannot run foreign code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from contracts.errors import ContractError
 from contracts.messages import Factor
 from pipelines.features import FeatureSpec
 from pipelines.models.drift import psi
+
+log = logging.getLogger(__name__)
 
 OUTPUT_COLUMNS = ("rul_hours", "rul_low_hours", "rul_high_hours", "rul_mode", "defect_risk", "anomaly_score")
 
@@ -89,10 +92,39 @@ class ModelBundle:
     params: dict[str, Any] = field(default_factory=dict)
     version: str = ""
     mode_horizons_h: dict[str, float] = field(default_factory=dict)  # per-mode horizon; missing: horizon_hours
+    # per mode: did its model beat a no-skill constant on validation (``fitting.validated_skill``)?
+    # skilled False: left out of health and alerts; None (no failure to judge on) and bundles trained
+    # before skill was recorded (empty): the mode is used.
+    skill: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def horizon(self, mode: str) -> float:
         """Horizon (h) of ``p_<mode>``."""
         return self.mode_horizons_h.get(mode, self.horizon_hours)
+
+    @property
+    def no_skill_modes(self) -> list[str]:
+        """Modes whose model did not beat a no-skill constant on validation: left out of health, alerts
+        and explanations."""
+        return [m for m in self.modes if self.skill.get(m, {}).get("skilled") is False]
+
+    @property
+    def unvalidated_modes(self) -> list[str]:
+        """Modes whose validation slices held no failure to judge the model on (used; logged at load)."""
+        return [m for m in self.modes if m in self.skill and self.skill[m].get("skilled") is None]
+
+    @property
+    def scored_modes(self) -> list[str]:
+        """Modes that enter health and alerts: every mode but :attr:`no_skill_modes`."""
+        unskilled = set(self.no_skill_modes)
+        return [m for m in self.modes if m not in unskilled]
+
+    def skill_reason(self, mode: str) -> str:
+        """Why ``mode`` has no validated skill, in one line (logs, API)."""
+        s = self.skill.get(mode, {})
+        if s.get("pr_auc") is None:
+            return f"not validated: no failure to judge on in the {s.get('slice')} slice"
+        return (f"no validated skill: {s.get('slice')} PR-AUC {s['pr_auc']:.3f} vs positive rate "
+                f"{s['positive_rate']:.3f} (skill {s['pr_auc_skill']:.3f} < {s['min_skill']:g})")
 
     # ---------- scoring
     def matrix(self, features: pd.DataFrame) -> np.ndarray:
@@ -140,8 +172,9 @@ class ModelBundle:
             out["rul_low_hours"], out["rul_high_hours"] = np.minimum(lo, mid), np.maximum(hi, mid)
         else:
             out["rul_hours"] = out["rul_low_hours"] = out["rul_high_hours"] = np.nan
-        probs = np.column_stack([out[f"p_{m}"] for m in self.modes]) if self.modes else None
-        out["rul_mode"] = [self.modes[i] for i in probs.argmax(axis=1)] if probs is not None else None
+        scored = self.scored_modes  # a model without skill never names the RUL's mode
+        probs = np.column_stack([out[f"p_{m}"] for m in scored]) if scored else None
+        out["rul_mode"] = [scored[i] for i in probs.argmax(axis=1)] if probs is not None else None
         if self.defect is not None:
             raw = booster_scores(self.defect, x)
             out["defect_risk"] = self.defect_calibration(raw) if self.defect_calibration else raw
@@ -174,8 +207,12 @@ class ModelBundle:
         """
         x = self.matrix(features)
         if mode is None:
-            probs = probabilities if probabilities is not None else \
-                self.predict(features)[[f"p_{m}" for m in self.modes]].to_numpy()
+            probs = np.array(probabilities if probabilities is not None else
+                             self.predict(features)[[f"p_{m}" for m in self.modes]].to_numpy(), dtype=float)
+            scored = self.scored_modes
+            if not scored:
+                return [[] for _ in range(len(x))]
+            probs[:, [i for i, m in enumerate(self.modes) if m not in scored]] = -np.inf  # no skill: never explained
             chosen = [self.modes[i] for i in probs.argmax(axis=1)]
         else:
             chosen = [mode] * len(x)
@@ -222,7 +259,7 @@ class ModelBundle:
                 "calibrations": {m: [c.x, c.y] for m, c in self.calibrations.items()},
                 "defect_calibration": [self.defect_calibration.x, self.defect_calibration.y]
                 if self.defect_calibration else None, "anomaly": self.anomaly,
-                "normal": self.normal, "reference": self.reference, "params": self.params,
+                "normal": self.normal, "reference": self.reference, "params": self.params, "skill": self.skill,
                 "models": sorted(self._models())}
 
     @classmethod
@@ -234,7 +271,7 @@ class ModelBundle:
         except (OSError, ValueError, KeyError, lgb.basic.LightGBMError) as exc:
             raise ContractError(f"model bundle {folder} is unreadable: {exc}") from exc
         dc = meta["defect_calibration"]
-        return cls(kind=meta["kind"], feature_spec=FeatureSpec(**meta["feature_spec"]), features=meta["features"],
+        bundle = cls(kind=meta["kind"], feature_spec=FeatureSpec(**meta["feature_spec"]), features=meta["features"],
                    modes=meta["modes"], horizon_hours=meta["horizon_hours"], thresholds=meta["thresholds"],
                    classifiers={m: boosters[f"clf_{m}"] for m in meta["modes"]},
                    calibrations={m: Calibration(*xy) for m, xy in meta["calibrations"].items()},
@@ -242,7 +279,18 @@ class ModelBundle:
                    rul_cap_hours=meta["rul_cap_hours"], defect=boosters.get("defect"),
                    defect_calibration=Calibration(*dc) if dc else None, anomaly=meta["anomaly"],
                    normal={k: tuple(v) for k, v in meta["normal"].items()}, reference=meta["reference"],
-                   params=meta["params"], version=version, mode_horizons_h=meta.get("mode_horizons_h", {}))
+                   params=meta["params"], version=version, mode_horizons_h=meta.get("mode_horizons_h", {}),
+                   skill=meta.get("skill", {}))
+        if "skill" not in meta:
+            log.info("model %s (%s) records no validated skill (trained before it was recorded): every mode is "
+                     "used for health and alerts", version or folder.name, bundle.kind)
+        for mode in bundle.no_skill_modes:
+            log.warning("model %s (%s): mode %s left out of health and alerts: %s", version or folder.name,
+                        bundle.kind, mode, bundle.skill_reason(mode))
+        for mode in bundle.unvalidated_modes:
+            log.warning("model %s (%s): mode %s used for health and alerts but %s", version or folder.name,
+                        bundle.kind, mode, bundle.skill_reason(mode))
+        return bundle
 
 
 def content_hash(folder: Path) -> str:

@@ -52,6 +52,13 @@ class Bundle(Protocol):
                 probabilities: np.ndarray | None = None) -> list[list[Factor]]: ...
 
 
+def scored_modes(bundle: Bundle) -> list[str]:
+    """The bundle's modes that enter health and alerts: all but those without validated skill
+    (``ModelBundle.no_skill_modes``; a bundle that records no skill uses every mode)."""
+    unskilled = set(getattr(bundle, "no_skill_modes", ()))
+    return [m for m in bundle.modes if m not in unskilled]
+
+
 @dataclass(frozen=True)
 class Due:
     """A window end to score."""
@@ -284,7 +291,7 @@ class ScoringEngine:
         every, step = self._explain_every, self.score_every(self.kinds[items[0].machine_id])
         ratio = self.tracker.rules.clear_ratio
         hot = np.zeros(len(items), dtype=bool)
-        for mode in bundle.modes:
+        for mode in scored_modes(bundle):
             threshold = bundle.thresholds.get(mode, self.tracker.rules.default_threshold)
             hot |= np.nan_to_num(columns[f"p_{mode}"], nan=0.0) >= threshold * ratio
         states = self.tracker.states
@@ -338,7 +345,7 @@ class ScoringEngine:
             self.tracker.restore(d.machine_id, mode, opened.get(mode))
 
     def _health_score(self, bundle: Bundle, d: Due, row: dict[str, Any], factors: list[Factor]) -> HealthScore:
-        probs = {m: min(1.0, max(0.0, _num(row.get(f"p_{m}")) or 0.0)) for m in bundle.modes}
+        probs = {m: min(1.0, max(0.0, _num(row.get(f"p_{m}")) or 0.0)) for m in scored_modes(bundle)}
         rul = _num(row.get("rul_hours"))
         rul = None if rul is None else max(0.0, rul)
         low, high = _num(row.get("rul_low_hours")), _num(row.get("rul_high_hours"))
@@ -351,7 +358,8 @@ class ScoringEngine:
             model_version=bundle.version, health=health(probs, rul, bundle.horizon_hours, horizons, leads, rul_mode),
             component_health=component_health(probs, bundle.horizon_hours, horizons, leads, rul, rul_mode),
             horizon_hours=bundle.horizon_hours, mode_horizon_hours=horizons, mode_lead_hours=leads,
-            failure_probability=probs, rul_hours=rul, rul_low_hours=None if low is None else max(0.0, low),
+            failure_probability=probs, no_skill_modes=list(getattr(bundle, "no_skill_modes", [])),
+            rul_hours=rul, rul_low_hours=None if low is None else max(0.0, low),
             rul_high_hours=None if high is None else max(0.0, high), rul_mode=rul_mode,
             defect_risk=None if defect is None else min(1.0, max(0.0, defect)),
             anomaly_score=_num(row.get("anomaly_score")), top_factors=factors)

@@ -36,6 +36,12 @@ class TrainConfig(BaseModel):
                                        description="Episode recall the alert threshold must reach on validation.")
     alert_raise_after: int = Field(default=2, ge=1, description="Scores at or above the threshold before a raise "
                                                                  "(as the scorer's AlertRules).")
+    min_pr_auc_skill: float = Field(
+        default=0.05, ge=0, lt=1,
+        description="A mode's model has validated skill when (PR-AUC − positive rate) / (1 − positive rate) of its "
+                    "calibrated probabilities on the validation slice (validation + calibration if the validation "
+                    "slice has no failure) reaches this; a mode judged below it is left out of health and "
+                    "alerts (one with no failure to judge on is kept and logged as not validated).")
     holdout_fraction: float = Field(default=0.25, gt=0, lt=0.9, description="Last share of time held out.")
     holdout_machines: float = Field(default=0.2, ge=0, lt=0.9, description="Share of machines held out.")
     min_failures: int = Field(default=3, ge=1, description="Modes with fewer training failures are skipped.")

@@ -65,6 +65,25 @@ def pr_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(average_precision_score(y, score))
 
 
+def validated_skill(y: np.ndarray, p: np.ndarray, min_skill: float, slice_name: str = "valid") -> dict[str, Any]:
+    """Did the probabilities ``p`` beat a no-skill constant on held-back rows ``y``?
+
+    PR-AUC skill = (PR-AUC − π) / (1 − π), π the positive rate: a constant (or a ranking no
+    better than chance) scores PR-AUC ≈ π, skill ≈ 0; a perfect ranking scores 1. ``skilled`` is
+    True when it reaches ``min_skill``, False when it does not, None when the rows hold no failure
+    (or only failures): nothing to judge on.
+    """
+    rows, positives = int(len(y)), int(np.sum(y))
+    ap = pr_auc(y, p)
+    rate = positives / rows if rows else float("nan")
+    score = (ap - rate) / (1.0 - rate) if np.isfinite(ap) and rate < 1 else float("nan")
+    return {"slice": slice_name, "rows": rows, "positives": positives,
+            "positive_rate": round(rate, 6) if np.isfinite(rate) else None,
+            "pr_auc": round(ap, 6) if np.isfinite(ap) else None,
+            "pr_auc_skill": round(score, 6) if np.isfinite(score) else None,
+            "min_skill": min_skill, "skilled": bool(score >= min_skill) if np.isfinite(score) else None}
+
+
 def calibrate(raw: np.ndarray, y: np.ndarray) -> Calibration:
     """Isotonic map fitted on a later time slice than the model (identity if it cannot be fitted)."""
     if len(y) < 20 or y.min() == y.max():

@@ -303,6 +303,7 @@ def train_fleet(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: Train
     d = build(telemetry, events, spec, cfg, modes, feedback)
     p = Prepared(d.features, d.labels, d.names, make_unit_split(d, [], cfg.seed), d.fails, modes)
     bundle = fit_bundle(p, kind, spec, params, cfg)
+    metrics["skill"] = bundle.skill
     importance: dict[str, float] = {}
     boosters = list(bundle.classifiers.values()) + ([bundle.rul["mid"]] if bundle.rul else [])
     for b in boosters:

@@ -129,11 +129,22 @@ def valid_score(p: Prepared, params: dict[str, Any], cfg: TrainConfig) -> float:
     return float(np.mean(finite)) if finite else 0.0
 
 
+def mode_skill(p: Prepared, mode: str, booster: lgb.Booster, cal: Calibration, cfg: TrainConfig) -> dict[str, Any]:
+    """Whether ``mode``'s calibrated model beats a no-skill constant on the validation slice (rows after
+    the fit slice, used only for early stopping), or on validation + calibration when the validation
+    slice has no failure of the mode (``fitting.validated_skill``)."""
+    name, (x, y) = "valid", xy_rows(p, p.split.valid, f"y_{mode}")
+    if not 0 < y.sum() < len(y):
+        name, (x, y) = "valid+calib", xy_rows(p, p.split.valid | p.split.calib, f"y_{mode}")
+    return F.validated_skill(y, cal(booster_scores(booster, x)) if len(y) else y, cfg.min_pr_auc_skill, name)
+
+
 def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig
-                 ) -> tuple[dict[str, lgb.Booster], dict[str, Calibration], dict[str, float]]:
+                 ) -> tuple[dict[str, lgb.Booster], dict[str, Calibration], dict[str, float], dict[str, Any]]:
     boosters: dict[str, lgb.Booster] = {}
     cals: dict[str, Calibration] = {}
     thresholds: dict[str, float] = {}
+    skill: dict[str, Any] = {}
     params = params | F.categorical(p.names)
     for m in p.modes:
         x, y = xy_rows(p, p.split.fit, f"y_{m}")
@@ -150,7 +161,8 @@ def _classifiers(p: Prepared, params: dict[str, Any], cfg: TrainConfig
                                          cfg.cost_missed_failure, cfg.cost_needless_stop)
         thresholds[m] = row_threshold if cfg.threshold_on == "rows" else \
             _episode_threshold(p, m, boosters[m], cals[m], cfg, row_threshold)
-    return boosters, cals, thresholds
+        skill[m] = mode_skill(p, m, boosters[m], cals[m], cfg)
+    return boosters, cals, thresholds, skill
 
 
 def _episode_threshold(p: Prepared, mode: str, booster: lgb.Booster, cal: Calibration, cfg: TrainConfig,
@@ -221,14 +233,14 @@ def _healthy(p: Prepared) -> np.ndarray:
 
 def fit_bundle(p: Prepared, kind: str, spec: FeatureSpec, params: dict[str, Any], cfg: TrainConfig) -> ModelBundle:
     """Fit every task on the fit slice (early stopping on valid, calibration on calib)."""
-    boosters, cals, thresholds = _classifiers(p, params, cfg)
+    boosters, cals, thresholds, skill = _classifiers(p, params, cfg)
     defect, defect_cal = _defect(p, params, cfg)
     healthy = p.features.loc[_healthy(p), p.names].to_numpy(dtype=float)
     fit_x = p.features.loc[p.split.fit, p.names].to_numpy(dtype=float)
     return ModelBundle(
         kind=kind, feature_spec=spec, features=p.names, modes=p.modes, horizon_hours=cfg.horizon_hours,
         mode_horizons_h={m: h for m, h in cfg.mode_horizons_h.items() if m in p.modes},
-        thresholds=thresholds, classifiers=boosters, calibrations=cals, rul=_regressors(p, params, cfg),
+        thresholds=thresholds, classifiers=boosters, calibrations=cals, skill=skill, rul=_regressors(p, params, cfg),
         rul_cap_hours=cfg.rul_cap_hours, defect=defect, defect_calibration=defect_cal,
         anomaly=F.robust_baseline(healthy, p.names), normal=F.normal_ranges(healthy, p.names),
         reference={n: reference(fit_x[:, i]) for i, n in enumerate(p.names)},
@@ -327,6 +339,7 @@ def train(telemetry: pd.DataFrame, events: pd.DataFrame | None, cfg: TrainConfig
     tick("evaluate holdouts", 0.85)
     metrics, holdout = evaluate_frame(bundle, p, cfg)
     metrics["search"] = log
+    metrics["skill"] = bundle.skill
     importance: dict[str, float] = {}
     for m in bundle.modes:
         gain = bundle.classifiers[m].feature_importance("gain")

@@ -125,11 +125,12 @@ def _score_fields(s: HealthScore | None) -> dict:
     """MachineDetail's fields from the newest score (all null, maps empty, before the first one)."""
     if s is None:
         return {"health": None, "band": None, "component_health": {}, "horizon_hours": None,
-                "failure_probability": {}, "rul_hours": None, "rul_low_hours": None, "rul_high_hours": None,
-                "rul_mode": None, "defect_risk": None, "anomaly_score": None, "model_version": None,
-                "scored_at": None}
+                "failure_probability": {}, "no_skill_modes": [], "rul_hours": None, "rul_low_hours": None,
+                "rul_high_hours": None, "rul_mode": None, "defect_risk": None, "anomaly_score": None,
+                "model_version": None, "scored_at": None}
     return {"health": s.health, "band": band(s.health).value, "component_health": s.component_health,
             "horizon_hours": s.horizon_hours, "failure_probability": s.failure_probability,
+            "no_skill_modes": s.no_skill_modes,
             "rul_hours": s.rul_hours, "rul_low_hours": s.rul_low_hours, "rul_high_hours": s.rul_high_hours,
             "rul_mode": s.rul_mode, "defect_risk": s.defect_risk, "anomaly_score": s.anomaly_score,
             "model_version": s.model_version, "scored_at": s.ts}

@@ -90,6 +90,9 @@ class MachineDetail(BaseModel):
     component_health: dict[str, float]
     horizon_hours: float | None
     failure_probability: dict[str, float]
+    no_skill_modes: list[str] = Field(
+        default_factory=list, description="Modes whose model showed no validated skill: no probability, not in "
+                                          "health or alerts (docs/scoring.md).")
     rul_hours: float | None
     rul_low_hours: float | None
     rul_high_hours: float | None

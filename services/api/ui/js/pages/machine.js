@@ -42,7 +42,9 @@ function assessment(score, threshold) {
         h("div", { class: "muted" }, t("machine.failure_prob", { h: fmtNum(score.horizon_hours, 0) })),
         h("table", { id: "failure-probabilities" }, h("tbody", {}, probs.map(([mode, p]) => h("tr", { "data-mode": mode },
           h("td", {}, label("mode", mode)),
-          h("td", {}, rangedValue(p * 100, 0, threshold * 100, "%", 1)))))),
+          h("td", {}, rangedValue(p * 100, 0, threshold * 100, "%", 1)))).concat(
+          score.no_skill_modes.map((mode) => h("tr", { "data-mode": mode, class: "no-skill" },
+            h("td", {}, label("mode", mode)), h("td", { class: "muted" }, t("machine.no_skill"))))))),
         h("div", { class: "muted gap-top" }, t("machine.rul")),
         h("div", { id: "rul" }, rul === null ? "—" : t("machine.rul_value", {
           v: fmtNum(rul, 0), lo: fmtNum(score.rul_low_hours, 0), hi: fmtNum(score.rul_high_hours, 0),
