@@ -95,7 +95,11 @@ export async function render(root, [selectedId], ctx) {
     else if (ev.key === "Home") move(0);
     else if (ev.key === "End") move(rows.length - 1);
     else if (ev.key === "Enter") { ev.preventDefault(); open(rows[i].dataset.alertId, true); }
-    else if (ev.key === "a" && ctx.hasRole("operator")) { ev.preventDefault(); post(`/alerts/${encodeURIComponent(rows[i].dataset.alertId)}/acknowledge`, {}).then(() => open(rows[i].dataset.alertId)).then(reload).then(ctx.refreshCounts).catch((e) => fill(detail, errorBox(e.message))); }
+    else if (ev.key === "a" && ctx.hasRole("operator")) {
+      // The id now: a live reload may redraw (and re-sort) the rows before the acknowledge returns.
+      ev.preventDefault(); const id = rows[i].dataset.alertId;
+      post(`/alerts/${encodeURIComponent(id)}/acknowledge`, {}).then(() => open(id)).then(reload).then(ctx.refreshCounts).catch((e) => fill(detail, errorBox(e.message)));
+    }
   }
   const onGlobalKey = (ev) => {
     if (ev.key === "/" && !["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName)) { ev.preventDefault(); document.getElementById("filter-state")?.focus(); }
