@@ -53,10 +53,9 @@ class Bundle(Protocol):
 
 
 def scored_modes(bundle: Bundle) -> list[str]:
-    """The bundle's modes that enter health and alerts: all but those without validated skill
-    (``ModelBundle.no_skill_modes``; a bundle that records no skill uses every mode)."""
-    unskilled = set(getattr(bundle, "no_skill_modes", ()))
-    return [m for m in bundle.modes if m not in unskilled]
+    """The bundle's modes that enter health and alerts (``ModelBundle.scored_modes``: all but those
+    without validated skill); a bundle that does not say uses every mode."""
+    return list(getattr(bundle, "scored_modes", bundle.modes))
 
 
 @dataclass(frozen=True)

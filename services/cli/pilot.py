@@ -16,6 +16,7 @@ from rich.table import Table
 
 from contracts.errors import ConfigError
 from contracts.plant import load_plant
+from contracts.validation import validation_lines
 from pipelines.kpis import KpiPrices
 from services.pilot.settings import PilotSettings
 
@@ -66,19 +67,17 @@ def _yaml_mapping(path: Path, what: str) -> dict[str, Any]:
 
 
 def _first_error(path: Path, exc: ValidationError, prefix: str = "") -> str:
-    err = exc.errors(include_url=False)[0]
-    field = ".".join(str(x) for x in (prefix, *err["loc"]) if x != "")
-    return f"{path}: {field}: {err['msg']} (got {err.get('input')!r})"
+    """The first validation error as the project writes it everywhere (``contracts.validation``), after the file."""
+    return validation_lines(exc.errors(include_url=False), limit=1, where=lambda _: f"{path}: {prefix}")[0]
 
 
 def read_rate_card(path: Path) -> dict[str, Any]:
     """The plant's rate card (YAML: MODE → any of planned_hours, planned_parts_cost, repair_hours,
     repair_parts_cost) over the built-in card, and the source of every price it sets."""
-    from contracts.failure_modes import CATALOGUE
     from services.pilot.decision import DEFAULT_ACTION_COSTS, ModeCosts
 
     data = _yaml_mapping(path, "rate card")
-    known = [m.id for m in CATALOGUE]
+    known = list(DEFAULT_ACTION_COSTS)  # one entry per catalogue mode
     costs = dict(DEFAULT_ACTION_COSTS)
     sources: dict[str, str] = {}
     for mode, fields in data.items():
@@ -89,7 +88,7 @@ def read_rate_card(path: Path) -> dict[str, Any]:
         try:
             costs[mode] = ModeCosts.model_validate({**costs[mode].model_dump(), **fields})
         except ValidationError as exc:
-            raise ConfigError(_first_error(path, exc, mode)) from exc
+            raise ConfigError(_first_error(path, exc, f"{mode}.")) from exc
         sources.update({f"{mode}.{name}": f"the plant's rate card {path}" for name in sorted(fields)})
     return {"action_costs": costs, "rate_card_sources": sources}
 

@@ -75,8 +75,9 @@ class PilotConfig(BaseModel):
         description="Where action_costs came from; printed in the report next to each price.")
     rate_card_sources: dict[str, str] = Field(
         default_factory=dict,
-        description="Per rate-card price ('MODE.FIELD') the plant set, where it came from (``--rate-card FILE``). "
-                    "Prices named here are the plant's and are never replaced by a history estimate.")
+        description="Per rate-card price ('MODE.FIELD') that is not the built-in card's, where it came from: the "
+                    "plant's file (``--rate-card FILE``) or, once the pilot has applied it, the history estimate. "
+                    "A price named here is never replaced by a (further) history estimate.")
     repair_costs_from_history: bool = Field(
         default=True,
         description="Estimate each mode's repair_hours and repair_parts_cost as the mean over the corrective "
